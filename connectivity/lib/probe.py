@@ -419,7 +419,7 @@ def _classify(exc: Exception, phase: str | None, timeout: float) -> tuple[str, s
     if isinstance(exc, TimeoutError):
         return "timeout", f"no answer within {timeout:g} s ({phase})"
     if isinstance(exc, ConnectionRefusedError):
-        return "refused", "connection refused"
+        return "refused", "connection refused (nothing listens there, or a firewall rejects)"
     if phase == "tls" and isinstance(exc, ssl.SSLError | ConnectionError):
         return "tls_handshake", f"TLS handshake failed: {text}"
     return "other", f"{type(exc).__name__}: {text}"
