@@ -1,0 +1,55 @@
+import random
+
+import pytest
+
+from uploads.lib.checkdigits import (
+    insurer_number_valid,
+    mhlw_check_digit,
+    municipality_code_valid,
+    mynumber_digits_valid,
+    mynumber_valid,
+    recipient_digits_valid,
+    recipient_number_valid,
+)
+
+
+@pytest.mark.parametrize("number", ["123456789018", "987654321093", "111111111118"])
+def test_mynumber_examples_of_spec_are_valid(number):
+    assert mynumber_valid(number)
+    assert mynumber_digits_valid(number)
+
+
+@pytest.mark.parametrize(
+    "number", ["123456789012", "12345678901", "1234567890181", "１２３４５６７８９０１８", ""]
+)
+def test_mynumber_invalid(number):
+    assert not mynumber_valid(number)
+
+
+def test_mhlw_examples_of_spec():
+    assert mhlw_check_digit("5413701") == 3
+    assert insurer_number_valid("54137013")
+    assert not insurer_number_valid("54137014")
+    assert mhlw_check_digit("123456") == 6
+    assert recipient_number_valid("1234566")
+    assert not recipient_number_valid("1234567")
+    assert not recipient_number_valid("234566")
+
+
+@pytest.mark.parametrize("code", ["131016", "999997", "123455", "011002"])
+def test_municipality_examples(code):
+    assert municipality_code_valid(code)
+
+
+@pytest.mark.parametrize("code", ["131017", "13101", "1310166", "abcdef", "１３１０１６"])
+def test_municipality_invalid(code):
+    assert not municipality_code_valid(code)
+
+
+def test_table_versions_agree_with_the_plain_ones():
+    rng = random.Random(3)
+    for _ in range(20_000):
+        number = f"{rng.randrange(10**12):012d}"
+        assert mynumber_digits_valid(number) == mynumber_valid(number)
+        recipient = f"{rng.randrange(10**7):07d}"
+        assert recipient_digits_valid(recipient) == recipient_number_valid(recipient)

@@ -1,0 +1,258 @@
+"""CSV: decoding a byte range, the header row, and the row loop with fast and detailed paths.
+
+Bytes are decoded before parsing (CP932 trail bytes 0x5C are never seen by the CSV parser), with
+``surrogateescape`` so that an undecodable byte becomes a marker character in its row: the row
+and line of an ``F_ENCODING`` are then exact, and valid rows before it are still counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from itertools import chain
+from typing import BinaryIO
+
+from . import messages as msg
+from .checks import RecordChecker
+from .fastpath import FastRow
+from .layout import Layout
+from .masking import mask_text
+from .records import CsvColumns
+from .report import ERROR, WARNING, Issue, file_issue
+from .sniff import nul_issue
+from .tally import Tally
+
+# A field above this is F_CSV_SYNTAX; it also bounds what an unclosed quote can swallow. The
+# csv module's limit is process-wide: we only ever raise it.
+FIELD_LIMIT = 1 << 20
+if csv.field_size_limit() < FIELD_LIMIT:
+    csv.field_size_limit(FIELD_LIMIT)
+
+UNDECODABLE = {
+    "cp932": re.compile("[\x80\udc80-\udcff\uf8f0-\uf8f3]"),
+    "utf-8": re.compile("[\udc80-\udcff]"),
+    "utf-8-sig": re.compile("[\udc80-\udcff]"),
+}
+ENCODING_NAMES = {"cp932": "Shift_JIS（CP932）", "utf-8": "UTF-8", "utf-8-sig": "UTF-8"}
+
+
+class RangeReader(io.RawIOBase):
+    """Bytes ``start``..``end`` of a seekable binary file, read with its own position."""
+
+    def __init__(self, fh: BinaryIO, start: int, end: int | None):
+        self.fh = fh
+        self.pos = start
+        self.end = end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = len(buffer)
+        if self.end is not None:
+            size = min(size, self.end - self.pos)
+        if size <= 0:
+            return 0
+        self.fh.seek(self.pos)
+        data = self.fh.read(size)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def open_text(fh: BinaryIO, start: int, end: int | None, encoding: str) -> io.TextIOWrapper:
+    buffered = io.BufferedReader(RangeReader(fh, start, end), 1 << 16)
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="surrogateescape", newline="")
+
+
+def encoding_issue(encoding: str, line: int) -> Issue:
+    return file_issue(
+        "F_ENCODING",
+        f"{line}行目に{ENCODING_NAMES.get(encoding, encoding)}として読めないバイトがあります。"
+        "ファイルが途中で切れていないか、文字コードが混ざっていないか確認し、"
+        "UTF-8 か Shift_JIS で保存し直してください。",
+        line=line,
+    )
+
+
+def syntax_issue(line: int, reason: str) -> Issue:
+    if "field limit" in reason:
+        why = f'1つの項目が長すぎます（{FIELD_LIMIT:,}文字超）。引用符（"）の閉じ忘れがないか'
+    elif "end of data" in reason:
+        why = 'この行で開いた引用符（"）が閉じられていません。引用符の対応'
+    else:
+        why = '引用符（"）の使い方が正しくありません。項目内の " は "" と2つ重ねるなど、書き方'
+    return file_issue(
+        "F_CSV_SYNTAX", f"{line}行目から始まるレコード: {why}を確認してください。", line=line
+    )
+
+
+def _text_problem(cells: list[str], line: int, undecodable: re.Pattern, encoding: str):
+    """NUL (not a text file) or an undecodable byte in a row; the physical line it is on."""
+    joined = ",".join(cells)
+    nul = joined.find("\x00")
+    if nul >= 0:
+        return nul_issue(line + joined.count("\n", 0, nul))
+    bad = undecodable.search(joined)
+    if bad:
+        return encoding_issue(encoding, line + joined.count("\n", 0, bad.start()))
+    return None
+
+
+def header_targets(
+    cells: list[str], layout: Layout, mode: str, line: int = 1
+) -> tuple[list, list[Issue]]:
+    """Targets of the header cells and the header issues (unknown, duplicate, missing)."""
+    targets: list[tuple | None] = []
+    issues: list[Issue] = []
+    seen: dict[tuple, int] = {}
+    for cell in cells:
+        target = layout.resolve_header(cell) if cell.strip() else None
+        name = target[1].path if target and target[0] == "field" else mask_text(cell.strip())
+        if target is None and cell.strip():
+            issues.append(
+                file_issue(
+                    "F_HEADER_UNKNOWN",
+                    f"列「{name}」はレイアウトにないため読み飛ばします。"
+                    "列名の誤りでないか確認してください。",
+                    line=line,
+                    field=name,
+                    severity=WARNING,
+                )
+            )
+        elif target is not None:
+            ident = target if target[0] == "item" else ("field", target[1].path)
+            if ident in seen:
+                issues.append(
+                    file_issue(
+                        "F_HEADER_DUPLICATE",
+                        f"列「{name}」が2回以上あります。同じ項目の列は1つにしてください。",
+                        line=line,
+                        field=name
+                        if target[0] == "field"
+                        else layout.list.item_field(target[1], target[2]),
+                    )
+                )
+                target = None
+            seen[ident] = 1
+        targets.append(target)
+    present = {t[1].path for t in targets if t and t[0] == "field"}
+    if not present and not any(targets):
+        return targets, [
+            file_issue(
+                "F_HEADER_MISSING",
+                "見出し行がありません。1行目に列名"
+                "（myNumber または 個人番号 など）を入れてください。",
+                line=line,
+            )
+        ]
+    for spec in layout.required_columns(mode):
+        if spec.path not in present:
+            issues.append(
+                file_issue(
+                    "F_HEADER_MISSING",
+                    f"必須の列「{spec.path}」（{spec.label}）がありません。列を追加してください。",
+                    line=line,
+                    field=spec.path,
+                )
+            )
+    return targets, issues
+
+
+class CsvRows:
+    """The row loop over one range of a CSV file (the whole body, or one chunk of it).
+
+    Lines are read as text; a line the fast path proves clean is never given to the csv module
+    (a clean line has no escaped quote and no quoted line break, so its cells are known). Any
+    other line goes to the csv module, which reads as many further lines as the record spans.
+    """
+
+    def __init__(self, checker: RecordChecker, targets: list, tally: Tally, *, encoding: str,
+                 fast: bool = True):  # fmt: skip
+        self.checker = checker
+        self.columns = CsvColumns(checker.layout, targets)
+        self.tally = tally
+        self.encoding = encoding
+        self.undecodable = UNDECODABLE[encoding]
+        self.fast = FastRow(checker, targets) if fast else None
+        self.syntax_reason = ""
+
+    def run(self, lines: Iterator[str], line_no: int) -> Issue | None:
+        """Validate from the line after ``line_no`` to the end or a file-level problem."""
+        tally = self.tally
+        fast_line = self.fast.line if self.fast else _never
+        fast_cells = self.fast.cells if self.fast else _never
+        clean, slow, ncols = tally.clean, self._slow, self.columns.count
+        row_no = tally.rows
+        for text in lines:
+            line_no += 1
+            key = fast_line(text)
+            if key is not None:
+                row_no += 1
+                clean(row_no, line_no, key)
+                continue
+            start = line_no
+            if '"' in text:
+                reader = csv.reader(chain((text,), lines), strict=True)
+                try:
+                    row = next(reader)
+                except csv.Error as exc:
+                    tally.rows = row_no
+                    self.syntax_reason = str(exc)
+                    return syntax_issue(start, str(exc))
+                line_no += reader.line_num - 1
+            else:
+                row = text.rstrip("\r\n").split(",")
+                if row == [""]:
+                    continue
+            row_no += 1
+            if len(row) == ncols and (key := fast_cells(row)) is not None:
+                clean(row_no, start, key)
+                continue
+            problem = slow(row, row_no, start)
+            if problem is not None:
+                tally.rows = row_no - 1
+                return problem
+        tally.rows = row_no
+        return None
+
+    def _slow(self, row: list[str], row_no: int, line: int) -> Issue | None:
+        problem = _text_problem(row, line, self.undecodable, self.encoding)
+        if problem is not None:
+            return problem
+        tally = self.tally
+        if len(row) != self.columns.count:
+            issue = Issue(row_no, line, None, "R_COLUMN_COUNT", ERROR,
+                          msg.column_count(self.columns.count, len(row)))  # fmt: skip
+            tally.sink.add(issue)
+            tally.invalid += 1
+            tally.error_rows.append(row_no)
+            return None
+        outcome = self.checker.check(self.columns.raw(row), row_no, line)
+        tally.checked(row_no, line, outcome)
+        return None
+
+
+def _never(_row) -> None:
+    return None
+
+
+def read_header(
+    lines: Iterator[str], encoding: str
+) -> tuple[list[str] | None, int, int, Issue | None]:
+    """The first non-blank row, its first and last line, and the issue that stops reading."""
+    line_no = 0
+    for text in lines:
+        line_no += 1
+        if not text.strip("\r\n"):
+            continue
+        reader = csv.reader(chain((text,), lines), strict=True)
+        try:
+            cells = next(reader)
+        except csv.Error as exc:
+            return None, line_no, line_no, syntax_issue(line_no, str(exc))
+        problem = _text_problem(cells, line_no, UNDECODABLE[encoding], encoding)
+        return cells, line_no, line_no + reader.line_num - 1, problem
+    return None, line_no, line_no, None

@@ -1,0 +1,348 @@
+"""``validate_file``: one file in, one report out, every issue to a sink, records to a callback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..checkdigits import municipality_code_valid
+from . import messages as msg
+from . import parallel
+from .checks import RecordChecker, Settings
+from .csvfile import CsvRows, header_targets, open_text, read_header
+from .fastpath import FastRow, JsonCells, json_columns
+from .jsonfile import FileProblem, iter_array, iter_lines
+from .layout import load_layout
+from .records import raw_from_json
+from .report import ERROR, Issue, IssueCollector, Report, file_issue
+from .sniff import empty_issue, sniff
+from .store import RecordStore
+from .tally import AcceptedRecord, KeyChunk, Tally, error_row_set, find_duplicates
+
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+JST = dt.timezone(dt.timedelta(hours=9))  # Japan has no daylight saving time
+Source = str | os.PathLike | BinaryIO
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: str = "full"
+    municipality_code: str | None = None
+    programs: tuple[str, ...] = ()
+    mynumber_check: str = ERROR
+    today: dt.date | None = None
+    max_issues: int = 1000
+    max_bytes: int = DEFAULT_MAX_BYTES
+    layout: str = "pmh-medical-subsidy/1"
+    workers: int | None = None  # None: decide by file size and CPUs; 1: never in parallel
+
+    def check(self) -> None:
+        """Raise ValueError for options the engine cannot run with (CLI exit status 3)."""
+        if self.mode not in ("full", "diff"):
+            raise ValueError(f"mode は full か diff です: {self.mode!r}")
+        if self.mynumber_check not in ("error", "warning"):
+            raise ValueError(f"mynumber_check は error か warning です: {self.mynumber_check!r}")
+        code = self.municipality_code
+        if code is not None and not municipality_code_valid(code):
+            raise ValueError(f"全国地方公共団体コードが正しくありません: {code!r}")
+        for number in self.programs:
+            if not (len(number) == 8 and number.isascii() and number.isdigit()):
+                raise ValueError(f"公費負担者番号は8桁の数字です: {number!r}")
+        load_layout(self.layout)
+
+    def settings(self, is_csv: bool) -> Settings:
+        today = self.today or dt.datetime.now(JST).date()
+        return Settings(
+            layout=load_layout(self.layout),
+            mode=self.mode,
+            is_csv=is_csv,
+            mynumber_severity=self.mynumber_check,
+            today=today.isoformat(),
+            prefecture=self.municipality_code[:2] if self.municipality_code else None,
+            registered_houbetsu=frozenset(p[:2] for p in self.programs),
+        )
+
+
+def validate_file(
+    source: Source,
+    *,
+    mode: str = "full",
+    municipality_code: str | None = None,
+    programs: tuple[str, ...] | list[str] = (),
+    mynumber_check: str = ERROR,
+    today: dt.date | None = None,
+    store: RecordStore | None = None,
+    max_issues: int = 1000,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_issue: Callable[[Issue], None] | None = None,
+    on_record: Callable[[AcceptedRecord], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    layout: str = "pmh-medical-subsidy/1",
+    workers: int | None = None,
+) -> Report:
+    """Validate one file (a path or a binary file object) and return its §8 report.
+
+    ``on_issue`` receives every issue (masked), in file order except ``K_DUPLICATE``, which is
+    known only at the end and delivered last. ``on_record`` receives each record without error,
+    normalised and unmasked, in file order; apply them only when the report is accepted.
+    ``on_progress(done_bytes, total_bytes)`` is called now and then. Raises ValueError for bad
+    options; every problem of the file itself ends up in the report.
+    """
+    options = Options(
+        mode=mode,
+        municipality_code=municipality_code,
+        programs=tuple(programs),
+        mynumber_check=mynumber_check,
+        today=today,
+        max_issues=max_issues,
+        max_bytes=max_bytes,
+        layout=layout,
+        workers=workers,
+    )
+    options.check()
+    with ExitStack() as stack:
+        fh = _open(source, stack, options.max_bytes)
+        run = _Run(options, fh, store, on_issue, on_record, on_progress)
+        run.path = source if isinstance(source, str | os.PathLike) else None
+        return run.execute()
+
+
+def _open(source: Source, stack: ExitStack, max_bytes: int) -> BinaryIO:
+    if isinstance(source, str | os.PathLike):
+        return stack.enter_context(open(source, "rb"))  # noqa: SIM115
+    if source.seekable():
+        return source
+    # A stream we cannot seek (a socket, a pipe) is spooled once, bounded by the size limit.
+    spool = stack.enter_context(tempfile.TemporaryFile())
+    shutil.copyfileobj(_Limited(source, max_bytes + 1), spool)
+    spool.seek(0)
+    return spool
+
+
+class _Limited:
+    def __init__(self, fh: BinaryIO, limit: int):
+        self.fh, self.left = fh, limit
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.fh.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+
+class _Run:
+    def __init__(self, options: Options, fh: BinaryIO, store, on_issue, on_record, on_progress):
+        self.options = options
+        self.fh = fh
+        self.store = store
+        self.collector = IssueCollector(options.max_issues, on_issue)
+        self.on_record = on_record
+        self.on_progress = on_progress
+        self.layout = load_layout(options.layout)
+        fh.seek(0, os.SEEK_END)
+        self.size = fh.tell()
+        fh.seek(0)
+        self.format: str | None = None
+        self.encoding: str | None = None
+        self.chunks: list[KeyChunk] = []
+        self.lines: list = []
+        self.extra_chunks: list = []
+        self.path: str | os.PathLike | None = None
+
+    def execute(self) -> Report:
+        if self.size > self.options.max_bytes:
+            limit = self.options.max_bytes / (1024 * 1024)
+            self.collector.add(
+                file_issue(
+                    "F_TOO_LARGE",
+                    f"ファイルが大きすぎます（上限 {limit:,.0f} MB）。"
+                    "ファイルを分けて送ってください。",
+                )
+            )
+            return self._report(None)
+        sniffed = sniff(self.fh)
+        self.format, self.encoding = sniffed.format, sniffed.encoding
+        if sniffed.problem is not None:
+            self.collector.add(sniffed.problem)
+            return self._report(None)
+        settings = self.options.settings(is_csv=self.format == "csv")
+        checker = RecordChecker(settings)
+        tally = Tally(
+            self.layout,
+            self.options.mode,
+            self.collector,
+            store=self.store,
+            on_record=self.on_record,
+        )
+        if self.format == "csv":
+            self._csv(checker, tally)
+        else:
+            self._json(checker, tally)
+        return self._report(tally)
+
+    # -- formats ------------------------------------------------------------------------------
+
+    def _csv(self, checker: RecordChecker, tally: Tally) -> None:
+        text = open_text(self.fh, 0, None, self.encoding)
+        lines = iter(text)
+        cells, first_line, line, problem = read_header(lines, self.encoding)
+        if problem is None and cells is None:
+            problem = empty_issue()
+        if problem is not None:
+            return self._stop(problem)
+        targets, issues = header_targets(cells, self.layout, self.options.mode, first_line)
+        for issue in issues:
+            self.collector.add(issue)
+        if self.collector.errors:
+            return None
+        rows = CsvRows(checker, targets, tally, encoding=self.encoding, fast=not tally.needs_values)
+        problem = self._csv_parallel(checker, tally, rows, text, lines, line, cells)
+        if problem is False:
+            tally.reset()
+            self.extra_chunks.clear()
+            text = open_text(self.fh, 0, None, self.encoding)
+            lines = iter(text)
+            read_header(lines, self.encoding)
+            problem = rows.run(lines, line)
+        if problem is not None:
+            self._stop(problem)
+        self._keep(tally)
+        for chunk, lines_array in self.extra_chunks:
+            self.chunks.append(chunk)
+            self.lines.append(lines_array)
+
+    def _csv_parallel(self, checker, tally, rows, text, lines, line, cells) -> Issue | None | bool:
+        """Validate the body on two cores when it pays; False when it has to be done again."""
+        split = None
+        if parallel.wanted(self.path, self.size, self.options.workers, tally):
+            split = parallel.find_split(self.path, self.size, text.buffer.raw.pos + (1 << 20))
+        if split is None:
+            return rows.run(lines, line)
+        return parallel.Parallel(self, checker, tally, rows, split, cells).execute(
+            text, lines, line
+        )
+
+    def _json(self, checker: RecordChecker, tally: Tally) -> None:
+        encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
+        self.encoding = encoding
+        text = open_text(self.fh, 0, None, encoding)
+        records = iter_array(text) if self.format == "json" else iter_lines(text)
+        fast = None if tally.needs_values else FastRow(checker, json_columns(self.layout))
+        cells = JsonCells(self.layout)
+        try:
+            for line, obj in records:
+                tally.rows += 1
+                row = tally.rows
+                if not isinstance(obj, dict):
+                    tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
+                    tally.invalid += 1
+                    tally.error_rows.append(row)
+                    continue
+                laid_out = cells.cells(obj) if fast is not None else None
+                key = fast.cells(laid_out) if laid_out is not None else None
+                if key is not None:
+                    tally.clean(row, line, key)
+                    continue
+                tally.checked(row, line, checker.check(raw_from_json(obj, self.layout), row, line))
+                if row & 0x3FFF == 0:
+                    self._progress(text)
+        except FileProblem as exc:
+            self._stop(exc.issue)
+        self._keep(tally)
+
+    def _progress(self, text) -> None:
+        if self.on_progress is not None:
+            self.on_progress(min(text.buffer.raw.pos, self.size), self.size)
+
+    def _stop(self, issue: Issue) -> None:
+        if issue.code == "F_ENCODING":
+            self.encoding = None
+        self.collector.add(issue)
+
+    def _keep(self, tally: Tally) -> None:
+        self.chunks.append(KeyChunk(bytes(tally.digests), tally.key_rows, tally.error_rows))
+        self.lines.append(tally.key_lines)
+
+    # -- report -------------------------------------------------------------------------------
+
+    def _report(self, tally: Tally | None) -> Report:
+        collector = self.collector
+        rows = valid = 0
+        if tally is not None:
+            rows = tally.rows
+            if rows == 0 and collector.file_problem is None:
+                collector.add(empty_issue())
+            duplicate_rows = self._duplicates()
+            already = error_row_set(self.chunks, duplicate_rows)
+            valid = rows - tally.invalid - len(set(duplicate_rows) - already)
+        file_problem = collector.file_problem is not None
+        accepted = collector.errors == 0
+        report = Report(
+            layout=self.layout.id,
+            mode=self.options.mode,
+            format=self.format,
+            encoding=self.encoding,
+            options={"myNumberCheckDigit": self.options.mynumber_check},
+            rows=rows,
+            valid_rows=0 if file_problem else valid,
+            errors=collector.errors,
+            warnings=collector.warnings,
+            accepted=accepted,
+            counts=dict(sorted(collector.counts.items())),
+            issues=collector.first,
+            issues_total=collector.total,
+            issues_truncated=collector.total > len(collector.first),
+            diff=self._diff(tally) if accepted and tally is not None else None,
+        )
+        if self.on_progress is not None:
+            self.on_progress(self.size, self.size)
+        return report
+
+    def _duplicates(self) -> list[int]:
+        pairs = find_duplicates(self.chunks)
+        if not pairs:
+            return []
+        lines = _line_lookup(self.chunks, self.lines, {row for row, _ in pairs})
+        labels = "・".join(self.layout.by_path[p].label for p in self.layout.key)
+        late = [
+            Issue(
+                row,
+                lines.get(row),
+                None,
+                "K_DUPLICATE",
+                ERROR,
+                msg.key_duplicate(earlier, labels),
+                None,
+                {"earlier_row": earlier},
+            )
+            for row, earlier in sorted(pairs)
+        ]
+        self.collector.merge_late(late)
+        return [row for row, _ in pairs]
+
+    def _diff(self, tally: Tally) -> dict[str, int]:
+        diff = dict(tally.diff)
+        if self.options.mode == "full":
+            stored = len(tally.store) if tally.store is not None else 0
+            diff["removed"] = stored - diff["changed"] - diff["unchanged"]
+        return diff
+
+
+def _line_lookup(chunks: list[KeyChunk], lines: list, rows: set[int]) -> dict[int, int]:
+    found = {}
+    for chunk, chunk_lines in zip(chunks, lines, strict=True):
+        for row, line in zip(chunk.key_rows, chunk_lines, strict=True):
+            if row + chunk.row_offset in rows:
+                found[row + chunk.row_offset] = line
+    return found
+
+
+def validate_path(path: str | Path, **kwargs: Any) -> Report:
+    return validate_file(Path(path), **kwargs)

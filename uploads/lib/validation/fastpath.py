@@ -1,0 +1,333 @@
+"""The fast path: prove a whole row valid with one regex match and a few lookups.
+
+The cells of a row are joined with NUL, which no field pattern admits, and matched against one
+compiled pattern made of a strict per-column pattern each. A pattern only accepts values that the
+detailed check (``checks.py``) would accept without any issue, given the few checks done here in
+Python afterwards (check digits, 公費負担者番号 codes, date ranges and order). Anything the fast
+path cannot prove goes to the detailed check, which is the reference; so a pattern may be stricter
+than the rules (it is for 29 February, for dates not in YYYY-MM-DD), never looser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+
+from ..checkdigits import insurer_number_valid, mynumber_digits_valid, recipient_digits_valid
+from .checks import RecordChecker
+from .layout import FieldSpec, Layout
+from .tally import KEY_SEP
+
+SEP = "\x00"
+
+# Never in a fast match: NUL (the separator), undecodable bytes (lone surrogates, and CP932's
+# single-byte fallbacks), controls and bidi overrides.
+_NEVER = "\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+_NEVER += "\ud800-\udfff\uf8f0-\uf8f3"
+_NEVER_MULTILINE = _NEVER.replace("\x00-\x1f", "\x00-\x08\x0b\x0c\x0e-\x1f")
+ANY_CELL = "[^\x00\x80\ud800-\udfff\uf8f0-\uf8f3{}]*"
+_DAY = (
+    "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    "|(?:0[13578]|1[02])-31)"
+)
+_DATE = f"[1-9][0-9]{{3}}-{_DAY}"
+_CSV_TRUE = "(?:1|[Tt][Rr][Uu][Ee])"
+_CSV_FALSE = "(?:0|[Ff][Aa][Ll][Ss][Ee])"
+# The pattern has already made these values ASCII digits of the right length.
+_CHECK_DIGITS = {"mynumber": mynumber_digits_valid, "mhlw": insurer_number_valid}
+
+
+def _repeat(cls: str, spec: FieldSpec, required: bool) -> str:
+    if spec.length is not None:
+        body = f"{cls}{{{spec.length}}}"
+    else:
+        lo = max(spec.min_length or 0, 1)
+        hi = spec.max_length if spec.max_length is not None else ""
+        body = f"{cls}{{{lo},{hi}}}"
+    return body if required else f"(?:{body})?"
+
+
+def _integer(spec: FieldSpec) -> tuple[str, bool]:
+    """Pattern for 0..max in canonical form, and whether Python must still compare with max."""
+    hi = spec.max if spec.max is not None else 10**18 - 1
+    digits = len(str(hi))
+    if spec.min != 0 or digits > 18:
+        return "(?!)", False
+    if hi == 10**digits - 1:
+        return f"(?:0|[1-9][0-9]{{0,{digits - 1}}})", False
+    if hi == 10 ** (digits - 1):
+        return f"(?:{hi}|0|[1-9][0-9]{{0,{digits - 2}}})", False
+    return f"(?:0|[1-9][0-9]{{0,{digits - 1}}})", True
+
+
+def field_pattern(spec: FieldSpec, layout: Layout, mode: str, never: str = "") -> tuple[str, bool]:
+    """The strict pattern for one field, and whether an extra integer range check is needed.
+
+    ``never`` adds characters a free-text value may not contain (CSV delimiters, quotes).
+    """
+    required = spec.required_in(mode)
+    kind = spec.kind
+    if kind in ("text", "multiline"):
+        base = _NEVER_MULTILINE if kind == "multiline" else _NEVER
+        return _repeat(f"[^{base}{never}]", spec, required), False
+    if kind == "alnum":
+        return _repeat("[A-Za-z0-9]", spec, required), False
+    if kind == "digits":
+        return _repeat("[0-9]", spec, required), False
+    if kind == "kana":
+        return _repeat("[\u30a1-\u30f6\u30fc\u3000]", spec, required), False
+    if kind == "date":
+        return (_DATE if required else f"(?:{_DATE})?"), False
+    if kind == "boolean":
+        # Deletes (diff) and a forbidden true (full) take the detailed path.
+        only_false = mode in spec.true_forbidden_in or spec.path == layout.delete_flag
+        body = _CSV_FALSE if only_false else f"(?:{_CSV_TRUE}|{_CSV_FALSE})"
+        return (body if required else f"(?:{body})?"), False
+    if kind == "code":
+        body = "(?:" + "|".join(re.escape(c) for c in spec.codes) + ")"
+        return (body if required else f"(?:{body})?"), False
+    if kind == "integer":
+        body, needs_range = _integer(spec)
+        return (body if required else f"(?:{body})?"), needs_range
+    if kind == "conditions":
+        pair = "[A-Za-z0-9]+-[A-Za-z0-9]+"
+        body = f"{pair}(?:;{pair})*"
+        return (body if required else f"(?:{body})?"), False
+    raise ValueError(kind)
+
+
+def item_pattern(spec: FieldSpec, never: str = "") -> str:
+    base = _NEVER_MULTILINE if spec.kind == "multiline" else _NEVER
+    return f"[^{base}{never}]{{0,{spec.max_length}}}"
+
+
+# In line mode a value is unquoted (no comma, no quote) or quoted without inner quotes; the line
+# ends with at most one line break. Anything else (escaped quotes, a quoted line break) fails the
+# match and goes through the csv module.
+_UNQUOTED_NEVER = ',"\r\n'
+_QUOTED_NEVER = '"\r\n'
+_LINE_END = "(?:\r\n|\n|\r)?"
+
+
+class FastRow:
+    """Built once per file for its column order: ``line(text)`` for a raw CSV line, ``cells(row)``
+    for parsed cells. Each returns the record's key text when the row is clean, else None."""
+
+    def __init__(self, checker: RecordChecker, columns: Sequence[tuple | None]):
+        self.layout = checker.layout
+        self.settings = checker.s
+        self.index = index = {
+            t[1].path: i for i, t in enumerate(columns) if t is not None and t[0] == "field"
+        }
+        self.int_ranges: list[tuple[int, int]] = []
+        needed = self._needed(index)
+        self.position = {col: pos for pos, col in enumerate(needed)}
+        cell_parts, line_parts, groups = [], [], []
+        for i, target in enumerate(columns):
+            unquoted = self._pattern(target, i, _UNQUOTED_NEVER)
+            quoted = self._pattern(target, i, _QUOTED_NEVER)
+            cell_parts.append(self._pattern(target, i, ""))
+            if i in self.position:
+                quote = len(groups) * 2 + 1
+                groups.append(quote + 1)
+                line_parts.append(f'(")?((?({quote}){quoted}|{unquoted}))(?({quote})")')
+            else:
+                line_parts.append(f'(?:"{quoted}"|{unquoted})')
+        self._cell_match = re.compile(SEP.join(cell_parts), re.DOTALL).fullmatch
+        self._line_match = re.compile(",".join(line_parts) + _LINE_END).fullmatch
+        self._groups = tuple(groups)
+        self._pick = itemgetter(*needed)
+        self._setup_checks(checker)
+
+    def _needed(self, index: dict[str, int]) -> list[int]:
+        """Columns the Python checks read: key, check digits, dates, 公費負担者番号 and rules."""
+        lay = self.layout
+        paths = [*lay.key, lay.insurer.field]
+        paths += [f.path for f in lay.fields if f.check_digit or f.kind == "date"]
+        paths += [r["field"] for r in lay.rules if "field" in r]
+        paths += [f.path for f in lay.fields if f.kind == "integer"]
+        cols = sorted({index[p] for p in paths if p in index})
+        return cols if len(cols) > 1 else [*cols, *cols, 0][:2]
+
+    def _pattern(self, target: tuple | None, i: int, never: str) -> str:
+        if target is None:
+            return ANY_CELL.format(never)
+        if target[0] == "item":
+            item = next(s for s in self.layout.list.items if s.path == target[2])
+            return item_pattern(item, never)
+        spec = target[1]
+        pattern, needs_range = field_pattern(spec, self.layout, self.settings.mode, never)
+        if needs_range and not never and (i, spec.max) not in self.int_ranges:
+            self.int_ranges.append((i, spec.max))
+        return pattern
+
+    def _setup_checks(self, checker: RecordChecker) -> None:
+        lay, settings, pos, index = self.layout, self.settings, self.position, self.index
+        self.check_digits = [
+            (pos[index[f.path]], _CHECK_DIGITS[f.check_digit])
+            for f in lay.fields
+            if f.check_digit and f.path in index and f.path != lay.insurer.field
+        ]
+        self.dates = [
+            (pos[index[f.path]], f.min_date or "", settings.today if f.not_future else "9999")
+            for f in lay.fields
+            if f.kind == "date" and (f.min_date or f.not_future) and f.path in index
+        ]
+        self.int_ranges = [(pos[i], hi) for i, hi in self.int_ranges]
+        order = lay.rule("date_order")
+        self.date_order = None
+        if order and order["from"] in index and order["to"] in index:
+            self.date_order = (pos[index[order["from"]]], pos[index[order["to"]]])
+        key = [pos[index[p]] if p in index else None for p in lay.key]
+        template = KEY_SEP.join("{}" if p is not None else "" for p in key)
+        self._key_pick = itemgetter(*[p for p in key if p is not None])
+        self._key_template = template
+        self._insurer_setup(checker)
+
+    def _insurer_setup(self, checker: RecordChecker) -> None:
+        layout, ins = self.layout, self.layout.insurer
+        index, pos = self.index, self.position
+        self.insurer = pos[index[ins.field]] if ins.field in index else None
+        self.insurer_cache: dict[str, str | None] = {}
+        self.known = checker.known_houbetsu
+        self.prefecture = checker.s.prefecture
+        self.pref_range = ins.prefecture_range
+        self.houbetsu_rules: list[tuple[frozenset, int, Callable]] = []
+        for rule in layout.rules:
+            if rule.get("field") not in index:
+                continue
+            at = pos[index[rule["field"]]]
+            if rule["rule"] == "national_recipient_number":
+                self.houbetsu_rules.append((ins.national_houbetsu, at, _recipient_ok))
+            elif rule["rule"] == "sex_not_managed":
+                expected = rule["value"]
+                codes = frozenset(rule["houbetsu"])
+                self.houbetsu_rules.append((codes, at, lambda v, e=expected: v == e))
+
+    def _houbetsu(self, number: str) -> str | None:
+        """法別番号 of a clean 公費負担者番号; None when the number needs the detailed check."""
+        result = self.insurer_cache.get(number, "")
+        if result != "":
+            return result
+        pref = number[2:4]
+        lo, hi = self.pref_range
+        clean = (
+            insurer_number_valid(number)
+            and lo <= pref <= hi
+            and number[:2] in self.known
+            and (self.prefecture is None or pref == self.prefecture)
+        )
+        result = number[:2] if clean else None
+        if len(self.insurer_cache) < 10_000:
+            self.insurer_cache[number] = result
+        return result
+
+    def line(self, text: str) -> str | None:
+        match = self._line_match(text)
+        if match is None:
+            return None
+        return self._post(match.group(*self._groups))
+
+    def cells(self, row: list[str]) -> str | None:
+        if self._cell_match(SEP.join(row)) is None:
+            return None
+        return self._post(self._pick(row))
+
+    def _post(self, v: tuple) -> str | None:
+        for i, valid in self.check_digits:
+            if v[i] and not valid(v[i]):
+                return None
+        for i, lo, hi in self.dates:
+            if v[i] and not lo <= v[i] <= hi:
+                return None
+        if self.date_order:
+            start, end = v[self.date_order[0]], v[self.date_order[1]]
+            if start and end and start > end:
+                return None
+        for i, hi in self.int_ranges:
+            if v[i] and int(v[i]) > hi:
+                return None
+        if self.insurer is not None and v[self.insurer]:
+            houbetsu = self._houbetsu(v[self.insurer])
+            if houbetsu is None:
+                return None
+            for codes, i, passes in self.houbetsu_rules:
+                if houbetsu in codes and not passes(v[i]):
+                    return None
+        return self._key_template.format(*self._key_pick(v))
+
+
+def _recipient_ok(value: str) -> bool:
+    return value == "" or (value.isdigit() and recipient_digits_valid(value))
+
+
+def json_columns(layout: Layout) -> list[tuple]:
+    """The canonical column order a JSON record is laid out in for the fast path."""
+    columns: list[tuple] = [("field", spec) for spec in layout.fields]
+    for n in range(1, layout.list.max_items + 1):
+        columns.extend(("item", n, item.path) for item in layout.list.items)
+    return columns
+
+
+class JsonCells:
+    """Lay a JSON object out as strings in :func:`json_columns` order, or None if it cannot be
+    proven valid that way (a wrong type, a repeated key, a missing list): those take the
+    detailed path, which knows the JSON-specific codes."""
+
+    def __init__(self, layout: Layout):
+        self.plan = []
+        for spec in layout.fields:
+            mode = 1 if spec.kind == "boolean" else 2 if spec.json_number == "accept" else 0
+            self.plan.append((spec.parent, spec.leaf, mode))
+        self.parents = sorted({p for p, _, _ in self.plan if p})
+        self.list_path = layout.list.path
+        self.parts = [item.path for item in layout.list.items]
+        self.pad = [""] * (layout.list.max_items * len(self.parts))
+
+    def cells(self, obj: dict) -> list[str] | None:
+        if type(obj) is not dict:
+            return None
+        holders: dict[str | None, dict] = {None: obj}
+        for parent in self.parents:
+            sub = obj.get(parent)
+            if sub is None:
+                sub = {}
+            elif type(sub) is not dict:
+                return None
+            holders[parent] = sub
+        row: list[str] = []
+        append = row.append
+        for parent, leaf, mode in self.plan:
+            value = holders[parent].get(leaf)
+            kind = type(value)
+            if kind is str:
+                if mode == 1:
+                    return None
+                append(value)
+            elif value is None:
+                append("")
+            elif kind is bool and mode == 1:
+                append("1" if value else "0")
+            elif kind is int and mode == 2:
+                append(str(value))
+            else:
+                return None
+        return self._items(obj.get(self.list_path), row)
+
+    def _items(self, items, row: list[str]) -> list[str] | None:
+        if type(items) is not list or len(items) * len(self.parts) > len(self.pad):
+            return None
+        for item in items:
+            if type(item) is not dict:
+                return None
+            for part in self.parts:
+                value = item.get(part)
+                if value is None:
+                    row.append("")
+                elif type(value) is str:
+                    row.append(value)
+                else:
+                    return None
+        row.extend(self.pad[: len(self.pad) - len(items) * len(self.parts)])
+        return row

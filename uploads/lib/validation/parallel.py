@@ -1,0 +1,229 @@
+"""Validating a large CSV on two cores.
+
+The body is cut in two at a line break after which the count of ``"`` bytes is even (in UTF-8
+and CP932 the byte 0x22 is always a quote character). The main process validates the first part,
+a worker process the second; both spill their issues to a temporary file. The cut is trusted
+only if the first part then ends at a record boundary (the csv module did not run out of data
+inside a quoted field); otherwise everything is validated again in one process. Issues are
+replayed in file order with the worker's rows renumbered, and the key indexes are merged, so
+the result is exactly that of a sequential run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checks import RecordChecker, Settings
+from .csvfile import CsvRows, header_targets, open_text
+from .report import Issue
+from .tally import KeyChunk, Tally
+
+MIN_PARALLEL_BYTES = 16 << 20
+SCAN_BLOCK = 4 << 20
+MAX_SPLIT_SEARCH = 64 << 20
+
+
+@dataclass(frozen=True)
+class Split:
+    offset: int  # first byte of the worker's part, just after a line break
+    lines_before: int  # physical lines before it
+
+
+class Spill:
+    """Issues written to a temporary file in batches, to be replayed in order later."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = open(path, "wb")  # noqa: SIM115 (closed in close())
+        self.batch: list[tuple] = []
+
+    def add(self, issue: Issue) -> None:
+        self.batch.append(tuple(issue))
+        if len(self.batch) >= 2000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            pickle.dump(self.batch, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batch = []
+
+    def close(self) -> None:
+        self.flush()
+        self.fh.close()
+
+
+def replay(path: Path, row_offset: int = 0) -> Iterator[Issue]:
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                # Our own file, written by Spill moments ago in a private temporary directory.
+                batch = pickle.load(fh)  # noqa: S301
+            except EOFError:
+                return
+            for fields in batch:
+                issue = Issue(*fields)
+                if row_offset and issue.row is not None:
+                    issue = issue._replace(row=issue.row + row_offset)
+                yield issue
+
+
+def wanted(path: Any, size: int, workers: int | None, tally: Tally) -> bool:
+    if workers == 1 or tally.needs_values or not isinstance(path, str | os.PathLike):
+        return False
+    if (os.cpu_count() or 1) < 2:
+        return False
+    return workers is not None and workers > 1 or size >= MIN_PARALLEL_BYTES
+
+
+def find_split(path: str | os.PathLike, size: int, not_before: int) -> Split | None:
+    """A record boundary near the middle of the file, or None if none is found quickly."""
+    middle = max(size // 2, not_before)
+    quotes = lf = cr = crlf = 0
+    previous = b""
+    with open(path, "rb") as fh:
+        done = 0
+        while done < middle:
+            block = fh.read(min(SCAN_BLOCK, middle - done))
+            if not block:
+                return None
+            quotes += block.count(b'"')
+            lf += block.count(b"\n")
+            cr += block.count(b"\r")
+            crlf += block.count(b"\r\n") + (previous == b"\r" and block[:1] == b"\n")
+            previous = block[-1:]
+            done += len(block)
+        searched = 0
+        while searched < MAX_SPLIT_SEARCH:
+            block = fh.read(SCAN_BLOCK)
+            if not block:
+                return None
+            at = _even_line_break(block, quotes)
+            if at is not None:
+                head = block[: at + 1]
+                lf += head.count(b"\n")
+                cr += head.count(b"\r")
+                crlf += head.count(b"\r\n") + (previous == b"\r" and head[:1] == b"\n")
+                offset = middle + searched + at + 1
+                return Split(offset, lf + cr - crlf) if offset < size else None
+            quotes += block.count(b'"')
+            lf, cr = lf + block.count(b"\n"), cr + block.count(b"\r")
+            crlf += block.count(b"\r\n") + (previous == b"\r" and block[:1] == b"\n")
+            previous = block[-1:]
+            searched += len(block)
+    return None
+
+
+def _even_line_break(block: bytes, quotes: int) -> int | None:
+    at = block.find(b"\n")
+    counted = 0
+    while at >= 0:
+        quotes += block.count(b'"', counted, at)
+        counted = at
+        if quotes % 2 == 0:
+            return at
+        at = block.find(b"\n", at + 1)
+    return None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork is fast and shares the loaded modules, but is unsafe in a process running threads
+    # (a web server, the embedded job loop); spawn is always safe.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _worker(conn, path: str, split: Split, encoding: str, header: list[str], settings: Settings,
+            spill_path: Path) -> None:  # fmt: skip
+    try:
+        layout = settings.layout
+        spill = Spill(spill_path)
+        tally = Tally(layout, settings.mode, spill)
+        targets, _ = header_targets(header, layout, settings.mode)
+        checker = RecordChecker(settings)
+        with open(path, "rb") as fh:
+            text = open_text(fh, split.offset, None, encoding)
+            problem = CsvRows(checker, targets, tally, encoding=encoding).run(
+                iter(text), split.lines_before
+            )
+        spill.close()
+        conn.send(("ok", {
+            "rows": tally.rows, "invalid": tally.invalid, "diff": tally.diff,
+            "chunk": KeyChunk(bytes(tally.digests), tally.key_rows, tally.error_rows),
+            "lines": tally.key_lines, "problem": problem,
+        }))  # fmt: skip
+    except BaseException as exc:  # reported to the main process, which falls back
+        conn.send(("failed", repr(exc)))
+    finally:
+        conn.close()
+
+
+class Parallel:
+    """One split run: the main part here, the rest in a worker process."""
+
+    def __init__(self, run, checker: RecordChecker, tally: Tally, rows: CsvRows, split: Split,
+                 header: list[str]):  # fmt: skip
+        self.run, self.checker, self.tally, self.rows = run, checker, tally, rows
+        self.split = split
+        self.header = header
+
+    def execute(self, text, lines, line_no: int) -> Issue | None | bool:
+        """The file problem (or None) once merged; False when the split was wrong."""
+        raw = text.buffer.raw
+        if raw.pos > self.split.offset:
+            return False
+        raw.end = self.split.offset
+        encoding = "utf-8" if self.run.encoding == "utf-8-sig" else self.run.encoding
+        with tempfile.TemporaryDirectory(prefix="pmh-validate-") as tmp:
+            ctx = _context()
+            receive, send = ctx.Pipe(duplex=False)
+            args = (send, os.fspath(self.run.path), self.split, encoding, self.header,
+                    self.checker.s, Path(tmp, "worker.pickle"))  # fmt: skip
+            worker = ctx.Process(target=_worker, args=args, daemon=True)
+            worker.start()
+            send.close()
+            try:
+                return self._main_part(lines, line_no, Path(tmp), receive)
+            finally:
+                if worker.is_alive():
+                    worker.terminate()
+                worker.join()
+
+    def _main_part(self, lines, line_no: int, tmp: Path, receive) -> Issue | None | bool:
+        tally, collector = self.tally, self.run.collector
+        spill = Spill(tmp / "main.pickle")
+        tally.sink = spill
+        problem = self.rows.run(lines, line_no)
+        spill.close()
+        tally.sink = collector
+        if problem is not None and "end of data" in self.rows.syntax_reason:
+            return False  # ran out of data inside quotes: the cut may be inside a record
+        for issue in replay(tmp / "main.pickle"):
+            collector.add(issue)
+        if problem is not None:
+            return problem
+        status, result = receive.recv()
+        if status != "ok":
+            raise RuntimeError(f"validation worker failed: {result}")
+        return self._merge(result, tmp)
+
+    def _merge(self, result: dict, tmp: Path) -> Issue | None:
+        tally, offset = self.tally, self.tally.rows
+        for issue in replay(tmp / "worker.pickle", offset):
+            self.run.collector.add(issue)
+        tally.rows += result["rows"]
+        tally.invalid += result["invalid"]
+        for name, count in result["diff"].items():
+            tally.diff[name] += count
+        chunk = result["chunk"]
+        chunk.row_offset = offset
+        self.run.extra_chunks.append((chunk, result["lines"]))
+        return result["problem"]

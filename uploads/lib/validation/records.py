@@ -1,0 +1,114 @@
+"""Turning a CSV row or a JSON object into a :class:`RawRecord` keyed by canonical paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import messages as msg
+from .checks import RawRecord
+from .layout import Layout
+
+
+class DupDict(dict):
+    """A JSON object that had a key more than once (the last value wins, the key is flagged)."""
+
+    duplicates: frozenset[str] = frozenset()
+
+
+def object_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    """``object_pairs_hook`` for json: plain dict unless a key repeats."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        obj = DupDict(pairs)
+        seen: set[str] = set()
+        obj.duplicates = frozenset(k for k, _ in pairs if k in seen or seen.add(k))
+    return obj
+
+
+def _container_type(path: str) -> str:
+    return f"{path} はJSONのオブジェクト（{{…}}）で指定してください。"
+
+
+def raw_from_json(obj: dict, layout: Layout) -> RawRecord:
+    raw = RawRecord(values={}, items=None)
+    broken: set[str] = set()
+    for spec in layout.fields:
+        holder: Any = obj
+        prefix = ""
+        for segment in spec.path.split(".")[:-1]:
+            prefix = f"{prefix}.{segment}" if prefix else segment
+            if type(holder) is DupDict and segment in holder.duplicates:
+                _report_once(raw, broken, prefix, "V_TYPE", msg.duplicate_key(prefix))
+                holder = None
+            holder = holder.get(segment) if isinstance(holder, dict) else None
+            if holder is not None and not isinstance(holder, dict):
+                _report_once(raw, broken, prefix, "V_TYPE", _container_type(prefix))
+                holder = None
+            if prefix in broken:
+                raw.skip.add(spec.path)
+        if holder is None:
+            continue
+        if type(holder) is DupDict and spec.leaf in holder.duplicates:
+            raw.problems.append((spec.path, "V_TYPE", msg.duplicate_key(spec.label)))
+            raw.skip.add(spec.path)
+        value = holder.get(spec.leaf)
+        if value is not None:
+            raw.values[spec.path] = value
+    _json_items(obj, layout, raw)
+    return raw
+
+
+def _report_once(raw: RawRecord, broken: set[str], path: str, code: str, message: str) -> None:
+    if path not in broken:
+        broken.add(path)
+        raw.problems.append((path, code, message))
+
+
+def _json_items(obj: dict, layout: Layout, raw: RawRecord) -> None:
+    lst = layout.list
+    value = obj.get(lst.path)
+    if type(obj) is DupDict and lst.path in obj.duplicates:
+        raw.problems.append((lst.path, "V_TYPE", msg.duplicate_key(lst.label)))
+        raw.items_error = True
+        return
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raw.problems.append((lst.path, "V_TYPE", msg.type_json(lst.label, "配列（[…]）")))
+        raw.items_error = True
+        return
+    raw.items = []
+    parts = [spec.path for spec in lst.items]
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            path = f"{lst.path}[{n}]"
+            raw.problems.append((path, "V_TYPE", _container_type(path)))
+            continue
+        if type(item) is DupDict and item.duplicates:
+            item = dict(item)
+            for part in parts:
+                if part in item.duplicates:  # type: ignore[attr-defined]
+                    path = lst.item_field(n, part)
+                    raw.problems.append((path, "V_TYPE", msg.duplicate_key(path)))
+                    item[part] = None
+        raw.items.append((n, item))
+
+
+class CsvColumns:
+    """What each CSV column means, from the header row."""
+
+    def __init__(self, layout: Layout, targets: list[tuple | None]):
+        self.layout = layout
+        self.targets = targets
+        self.count = len(targets)
+        self.fields = [(t[1].path, i) for i, t in enumerate(targets) if t and t[0] == "field"]
+        self.items = [(t[1], t[2], i) for i, t in enumerate(targets) if t and t[0] == "item"]
+        self.index = {path: i for path, i in self.fields}
+
+    def raw(self, row: list[str]) -> RawRecord:
+        values = {path: row[i] for path, i in self.fields if row[i] != ""}
+        by_n: dict[int, dict[str, str]] = {}
+        for n, part, i in self.items:
+            if row[i] != "":
+                by_n.setdefault(n, {})[part] = row[i]
+        return RawRecord(values=values, items=sorted(by_n.items()))

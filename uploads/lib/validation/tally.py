@@ -1,0 +1,192 @@
+"""Per-row bookkeeping: counts, the compact key index, store comparison and accepted records.
+
+The key index holds 8 bytes of BLAKE2b per keyed row plus its 4-byte row number (12 bytes a row);
+duplicates are found once at the end, so a worker process can index its own chunk and the main
+process merges the indexes in file order.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from hashlib import blake2b
+from typing import Any, Protocol
+
+from . import messages as msg
+from .checks import Outcome
+from .layout import Layout
+from .report import WARNING, Issue
+
+KEY_SEP = "\x1f"
+
+
+def key_digest(key_text: str) -> bytes:
+    return blake2b(key_text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def fingerprint(values: dict[str, Any], layout: Layout) -> str:
+    """A compact hash of a normalised record: equal for the same data sent as CSV or JSON."""
+    ordered = [values.get(f.path) for f in layout.fields]
+    ordered.append(values.get(layout.list.path) or [])
+    text = json.dumps(ordered, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class AcceptedRecord:
+    """A record without error, unmasked, for the console to apply to its test store."""
+
+    row: int
+    line: int
+    key: tuple[str, ...]
+    fingerprint: str
+    values: dict[str, Any]  # canonical path -> normalised value; certificationDetail a list
+    is_delete: bool
+
+
+class IssueSink(Protocol):
+    def add(self, issue: Issue) -> None: ...
+
+
+class Tally:
+    def __init__(
+        self,
+        layout: Layout,
+        mode: str,
+        sink: IssueSink,
+        *,
+        store=None,
+        on_record: Callable[[AcceptedRecord], None] | None = None,
+    ):
+        self.layout = layout
+        self.mode = mode
+        self.sink = sink
+        self.store = store if store is not None and len(store) else None
+        self.on_record = on_record
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every row (a parallel run that falls back starts again)."""
+        mode = self.mode
+        self.rows = 0
+        self.invalid = 0
+        self.digests = bytearray()
+        self.key_rows = array("I")
+        self.key_lines = array("I")
+        self.error_rows = array("I")
+        self.diff = dict.fromkeys(
+            ("added", "changed", "unchanged")
+            if mode == "full"
+            else ("inserted", "updated", "deleted"),
+            0,
+        )
+
+    @property
+    def needs_values(self) -> bool:
+        return self.store is not None or self.on_record is not None
+
+    def clean(self, row: int, line: int, key_text: str) -> None:
+        """A row the fast path proved valid (never a delete)."""
+        self.digests += key_digest(key_text)
+        self.key_rows.append(row)
+        self.key_lines.append(line)
+        self.diff["added" if self.mode == "full" else "inserted"] += 1
+
+    def checked(self, row: int, line: int, outcome: Outcome) -> None:
+        for issue in outcome.issues:
+            self.sink.add(issue)
+        if outcome.key is not None:
+            self.digests += key_digest(KEY_SEP.join(outcome.key))
+            self.key_rows.append(row)
+            self.key_lines.append(line)
+        if outcome.has_error:
+            self.invalid += 1
+            self.error_rows.append(row)
+            if not (outcome.is_delete and outcome.key is not None):
+                return
+        self._compare(row, line, outcome)
+
+    def _compare(self, row: int, line: int, outcome: Outcome) -> None:
+        key, store = outcome.key, self.store
+        if key is None:
+            return
+        if outcome.is_delete:
+            if store is not None and store.fingerprint(key) is not None:
+                self.diff["deleted"] += 1
+            else:
+                self.sink.add(
+                    Issue(row, line, None, "K_DELETE_UNKNOWN", WARNING, msg.delete_unknown())
+                )
+            if not outcome.has_error:
+                self._emit(row, line, outcome, "")
+            return
+        fp = fingerprint(outcome.values, self.layout) if self.needs_values else ""
+        before = store.fingerprint(key) if store is not None else None
+        if self.mode == "full":
+            name = "added" if before is None else "unchanged" if before == fp else "changed"
+        else:
+            name = "inserted" if before is None else "updated"
+        self.diff[name] += 1
+        self._emit(row, line, outcome, fp)
+
+    def _emit(self, row: int, line: int, outcome: Outcome, fp: str) -> None:
+        if self.on_record is not None:
+            self.on_record(
+                AcceptedRecord(row, line, outcome.key, fp, outcome.values, outcome.is_delete)
+            )
+
+
+@dataclass
+class KeyChunk:
+    digests: bytes
+    key_rows: array
+    error_rows: array
+    row_offset: int = 0
+
+
+def find_duplicates(chunks: Iterable[KeyChunk]) -> list[tuple[int, int]]:
+    """(row, earliest row with the same key) for every later row of a repeated key.
+
+    A bitmap of fixed size marks hashes seen; only hashes that hit a marked bit become
+    candidates, checked exactly in a second pass. Memory stays flat however long the file.
+    """
+    chunks = list(chunks)
+    total = sum(len(c.digests) // 8 for c in chunks)
+    nbits = 1 << max(16, min(27, (total * 32).bit_length()))
+    mask = nbits - 1
+    bits = bytearray(nbits >> 3)
+    candidates: set[int] = set()
+    for chunk in chunks:
+        for h in memoryview(chunk.digests).cast("Q"):
+            i = h & mask
+            bit = 1 << (i & 7)
+            if bits[i >> 3] & bit:
+                candidates.add(h)
+            else:
+                bits[i >> 3] |= bit
+    del bits
+    if not candidates:
+        return []
+    first: dict[int, int] = {}
+    pairs = []
+    for chunk in chunks:
+        for h, row in zip(memoryview(chunk.digests).cast("Q"), chunk.key_rows, strict=True):
+            if h in candidates:
+                row += chunk.row_offset
+                earlier = first.setdefault(h, row)
+                if earlier != row:
+                    pairs.append((row, earlier))
+    return pairs
+
+
+def error_row_set(chunks: Iterable[KeyChunk], rows: Iterable[int]) -> set[int]:
+    """Which of ``rows`` already had an error (so a duplicate does not count them twice)."""
+    wanted = set(rows)
+    found = set()
+    for chunk in chunks:
+        found.update(
+            r + chunk.row_offset for r in chunk.error_rows if r + chunk.row_offset in wanted
+        )
+    return found
