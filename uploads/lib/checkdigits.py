@@ -65,7 +65,7 @@ def municipality_code_valid(code: str) -> bool:
 
 
 # Lookup tables by digit groups for the validator's hot path: three dictionary lookups instead
-# of a loop over eleven digits. Built on first use (about 21,000 entries).
+# of a loop over eleven digits (about 21,000 entries, built at import in a few milliseconds).
 _GROUP_TABLES: dict[str, list[dict[str, int]]] = {}
 
 
@@ -92,10 +92,13 @@ def _group_tables(name: str) -> list[dict[str, int]]:
     return tables
 
 
+_MN_A, _MN_B, _MN_C = _group_tables("mynumber")
+_MHLW6_A, _MHLW6_B = _group_tables("mhlw6")
+
+
 def mynumber_digits_valid(number: str) -> bool:
     """mynumber_valid for a value already known to be 12 ASCII digits."""
-    a, b, c = _group_tables("mynumber")
-    r = (a[number[:4]] + b[number[4:8]] + c[number[8:11]]) % 11
+    r = (_MN_A[number[:4]] + _MN_B[number[4:8]] + _MN_C[number[8:11]]) % 11
     return (0 if r <= 1 else 11 - r) == ord(number[11]) - 48
 
 
@@ -103,5 +106,4 @@ def recipient_digits_valid(number: str) -> bool:
     """recipient_number_valid for a value already known to be ASCII digits (any length)."""
     if len(number) != 7:
         return False
-    a, b = _group_tables("mhlw6")
-    return (10 - (a[number[:3]] + b[number[3:6]]) % 10) % 10 == ord(number[6]) - 48
+    return (10 - (_MHLW6_A[number[:3]] + _MHLW6_B[number[3:6]]) % 10) % 10 == ord(number[6]) - 48

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from hashlib import blake2b
 from itertools import chain
 from typing import BinaryIO
 
@@ -183,40 +184,54 @@ class CsvRows:
         """Validate from the line after ``line_no`` to the end or a file-level problem."""
         tally = self.tally
         fast_line = self.fast.line if self.fast else _never
-        fast_cells = self.fast.cells if self.fast else _never
-        clean, slow, ncols = tally.clean, self._slow, self.columns.count
+        digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row_no = tally.rows
-        for text in lines:
-            line_no += 1
-            key = fast_line(text)
-            if key is not None:
-                row_no += 1
-                clean(row_no, line_no, key)
-                continue
-            start = line_no
-            if '"' in text:
-                reader = csv.reader(chain((text,), lines), strict=True)
-                try:
-                    row = next(reader)
-                except csv.Error as exc:
-                    tally.rows = row_no
-                    self.syntax_reason = str(exc)
-                    return syntax_issue(start, str(exc))
-                line_no += reader.line_num - 1
-            else:
-                row = text.rstrip("\r\n").split(",")
-                if row == [""]:
+        fast_rows = 0
+        try:
+            for text in lines:
+                line_no += 1
+                key = fast_line(text)
+                if key is not None:  # the common case, inlined (Tally.clean does the same)
+                    row_no += 1
+                    fast_rows += 1
+                    digests += blake2b(key.encode(), digest_size=8).digest()
+                    key_rows.append(row_no)
+                    key_lines.append(line_no)
                     continue
-            row_no += 1
-            if len(row) == ncols and (key := fast_cells(row)) is not None:
-                clean(row_no, start, key)
-                continue
-            problem = slow(row, row_no, start)
-            if problem is not None:
-                tally.rows = row_no - 1
-                return problem
-        tally.rows = row_no
-        return None
+                row_no, line_no, problem = self._other(text, lines, line_no, row_no)
+                if problem is not None:
+                    return problem
+            tally.rows = row_no
+            return None
+        finally:
+            tally.count_clean(fast_rows)
+
+    def _other(self, text: str, lines: Iterator[str], line_no: int, row_no: int):
+        """A line the fast path did not prove clean: parse it (and the lines its record spans)."""
+        start = line_no
+        if '"' in text:
+            reader = csv.reader(chain((text,), lines), strict=True)
+            try:
+                row = next(reader)
+            except csv.Error as exc:
+                self.tally.rows = row_no
+                self.syntax_reason = str(exc)
+                return row_no, line_no, syntax_issue(start, str(exc))
+            line_no += reader.line_num - 1
+        else:
+            row = text.rstrip("\r\n").split(",")
+            if row == [""]:
+                return row_no, line_no, None
+        row_no += 1
+        key = self.fast.cells(row) if self.fast and len(row) == self.columns.count else None
+        if key is not None:
+            self.tally.clean(row_no, start, key)
+            return row_no, line_no, None
+        problem = self._slow(row, row_no, start)
+        if problem is not None:
+            self.tally.rows = row_no - 1
+            return row_no - 1, line_no, problem
+        return row_no, line_no, None
 
     def _slow(self, row: list[str], row_no: int, line: int) -> Issue | None:
         problem = _text_problem(row, line, self.undecodable, self.encoding)

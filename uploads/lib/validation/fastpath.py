@@ -121,34 +121,42 @@ class FastRow:
             t[1].path: i for i, t in enumerate(columns) if t is not None and t[0] == "field"
         }
         self.int_ranges: list[tuple[int, int]] = []
+        cell_parts, plain_parts, quoted_parts, quoted_groups = [], [], [], []
+        for i, target in enumerate(columns):
+            cell_parts.append(self._pattern(target, i, ""))
         needed = self._needed(index)
         self.position = {col: pos for pos, col in enumerate(needed)}
-        cell_parts, line_parts, groups = [], [], []
         for i, target in enumerate(columns):
             unquoted = self._pattern(target, i, _UNQUOTED_NEVER)
             quoted = self._pattern(target, i, _QUOTED_NEVER)
-            cell_parts.append(self._pattern(target, i, ""))
+            either = f'"{quoted}"|{unquoted}'
             if i in self.position:
-                quote = len(groups) * 2 + 1
-                groups.append(quote + 1)
-                line_parts.append(f'(")?((?({quote}){quoted}|{unquoted}))(?({quote})")')
+                # Captured without its quotes: ("?) and the backreference keep them balanced.
+                plain_parts.append(f"({unquoted})")
+                quoted_parts.append(f'("?)({unquoted})\\{len(quoted_groups) * 2 + 1}')
+                quoted_groups.append(len(quoted_groups) * 2 + 2)
             else:
-                line_parts.append(f'(?:"{quoted}"|{unquoted})')
+                plain_parts.append(unquoted)
+                quoted_parts.append(f"(?:{either})")
         self._cell_match = re.compile(SEP.join(cell_parts), re.DOTALL).fullmatch
-        self._line_match = re.compile(",".join(line_parts) + _LINE_END).fullmatch
-        self._groups = tuple(groups)
+        self._plain_match = re.compile(",".join(plain_parts) + _LINE_END).fullmatch
+        self._quoted_match = re.compile(",".join(quoted_parts) + _LINE_END).fullmatch
+        self._groups = tuple(range(1, len(needed) + 1))
+        self._quoted_groups = tuple(quoted_groups)
         self._pick = itemgetter(*needed)
         self._setup_checks(checker)
+        self._post = self._make_post()
 
     def _needed(self, index: dict[str, int]) -> list[int]:
-        """Columns the Python checks read: key, check digits, dates, 公費負担者番号 and rules."""
+        """Columns the Python checks read: key, check digits, date limits, 公費負担者番号, rules."""
         lay = self.layout
-        paths = [*lay.key, lay.insurer.field]
-        paths += [f.path for f in lay.fields if f.check_digit or f.kind == "date"]
+        order = lay.rule("date_order") or {}
+        paths = [*lay.key, lay.insurer.field, order.get("from"), order.get("to")]
+        paths += [f.path for f in lay.fields if f.check_digit or f.min_date or f.not_future]
         paths += [r["field"] for r in lay.rules if "field" in r]
-        paths += [f.path for f in lay.fields if f.kind == "integer"]
-        cols = sorted({index[p] for p in paths if p in index})
-        return cols if len(cols) > 1 else [*cols, *cols, 0][:2]
+        cols = {index[p] for p in paths if p in index}
+        cols |= {i for i, _ in self.int_ranges}
+        return sorted(cols) if len(cols) > 1 else [*cols, *cols, 0][:2]
 
     def _pattern(self, target: tuple | None, i: int, never: str) -> str:
         if target is None:
@@ -224,7 +232,12 @@ class FastRow:
         return result
 
     def line(self, text: str) -> str | None:
-        match = self._line_match(text)
+        if '"' in text:
+            match = self._quoted_match(text)
+            if match is None:
+                return None
+            return self._post(match.group(*self._quoted_groups))
+        match = self._plain_match(text)
         if match is None:
             return None
         return self._post(match.group(*self._groups))
@@ -234,28 +247,50 @@ class FastRow:
             return None
         return self._post(self._pick(row))
 
-    def _post(self, v: tuple) -> str | None:
-        for i, valid in self.check_digits:
-            if v[i] and not valid(v[i]):
-                return None
-        for i, lo, hi in self.dates:
-            if v[i] and not lo <= v[i] <= hi:
-                return None
-        if self.date_order:
-            start, end = v[self.date_order[0]], v[self.date_order[1]]
-            if start and end and start > end:
-                return None
-        for i, hi in self.int_ranges:
-            if v[i] and int(v[i]) > hi:
-                return None
-        if self.insurer is not None and v[self.insurer]:
-            houbetsu = self._houbetsu(v[self.insurer])
-            if houbetsu is None:
-                return None
-            for codes, i, passes in self.houbetsu_rules:
-                if houbetsu in codes and not passes(v[i]):
+    def _make_post(self) -> Callable[[tuple], str | None]:
+        """The checks after a match, as one closure over local names (this runs for every row)."""
+        check_digits, dates, int_ranges = (
+            tuple(self.check_digits),
+            tuple(self.dates),
+            tuple(self.int_ranges),
+        )
+        order, insurer = self.date_order, self.insurer
+        by_houbetsu: dict[str, tuple] = {}
+        for codes, i, passes in self.houbetsu_rules:
+            for code in codes:
+                by_houbetsu[code] = (*by_houbetsu.get(code, ()), (i, passes))
+        rules_get = by_houbetsu.get
+        cache_get, houbetsu_of = self.insurer_cache.get, self._houbetsu
+        key_pick = self._key_pick
+        key_join = KEY_SEP.join if "" not in self._key_template.split(KEY_SEP) else None
+        key_format = self._key_template.format
+
+        def post(v: tuple) -> str | None:
+            for i, valid in check_digits:
+                if v[i] and not valid(v[i]):
                     return None
-        return self._key_template.format(*self._key_pick(v))
+            for i, lo, hi in dates:
+                if v[i] and not lo <= v[i] <= hi:
+                    return None
+            if order is not None:
+                start, end = v[order[0]], v[order[1]]
+                if start and end and start > end:
+                    return None
+            for i, hi in int_ranges:
+                if v[i] and int(v[i]) > hi:
+                    return None
+            if insurer is not None and v[insurer]:
+                houbetsu = cache_get(v[insurer], "")
+                if houbetsu == "":
+                    houbetsu = houbetsu_of(v[insurer])
+                if houbetsu is None:
+                    return None
+                for i, passes in rules_get(houbetsu, ()):
+                    if not passes(v[i]):
+                        return None
+            return key_join(key_pick(v)) if key_join else key_format(*key_pick(v))
+
+        return post
 
 
 def _recipient_ok(value: str) -> bool:
