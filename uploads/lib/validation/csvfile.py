@@ -216,7 +216,9 @@ class CsvRows:
             except csv.Error as exc:
                 self.tally.rows = row_no
                 self.syntax_reason = str(exc)
-                return row_no, line_no, syntax_issue(start, str(exc))
+                # A truncated multibyte character is the cause, not the quote it follows.
+                problem = _text_problem([text], start, self.undecodable, self.encoding)
+                return row_no, line_no, problem or syntax_issue(start, str(exc))
             line_no += reader.line_num - 1
         else:
             row = text.rstrip("\r\n").split(",")
@@ -267,7 +269,8 @@ def read_header(
         try:
             cells = next(reader)
         except csv.Error as exc:
-            return None, line_no, line_no, syntax_issue(line_no, str(exc))
+            problem = _text_problem([text], line_no, UNDECODABLE[encoding], encoding)
+            return None, line_no, line_no, problem or syntax_issue(line_no, str(exc))
         problem = _text_problem(cells, line_no, UNDECODABLE[encoding], encoding)
         return cells, line_no, line_no + reader.line_num - 1, problem
     return None, line_no, line_no, None

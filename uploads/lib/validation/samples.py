@@ -288,3 +288,21 @@ def planted_records(
             record = plant(record, code, path, value, earlier)
         earlier = record
         yield record
+
+
+def csv_bytes(
+    records: Iterable[dict[str, Any]], *, encoding: str = "utf-8", **kwargs: Any
+) -> bytes:
+    return "".join(csv_text(records, **kwargs)).encode(encoding)
+
+
+def json_bytes(records: Iterable[dict[str, Any]], *, lines: bool = False) -> bytes:
+    records = [{k: v for k, v in r.items() if k != "_extra_cell"} for r in records]
+    if lines:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+    return json.dumps(records, ensure_ascii=False, indent=1).encode()
+
+
+def records(n: int, *, seed: int = 1, mode: str = "full") -> list[dict[str, Any]]:
+    rng = random.Random(seed)  # noqa: S311 (made-up test data, not security)
+    return [valid_record(i, rng, mode=mode) for i in range(n)]
