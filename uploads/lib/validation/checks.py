@@ -37,6 +37,7 @@ _DATE_CSV = (
     re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
     re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"),
 )
+_ITEM_PATH = re.compile(r"\[(\d+)\](?:\.(\w+))?$")
 _CHECK_DIGITS = {
     "mynumber": mynumber_valid,
     "mhlw": insurer_number_valid,
@@ -172,6 +173,13 @@ class RecordChecker:
         for spec in self.layout.fields:  # a container sorts just before its first field
             if spec.path.startswith(path + "."):
                 return self._order[spec.path] - 1
+        item = _ITEM_PATH.search(path)
+        if item:  # list items after the fields, by number, the item itself before its parts
+            return (
+                10_000
+                + int(item.group(1)) * 10
+                + (1 + (item.group(2) == "value") if item.group(2) else 0)
+            )
         return 10_000
 
     def _is_delete(self, raw: RawRecord) -> bool:
