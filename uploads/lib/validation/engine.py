@@ -222,7 +222,7 @@ class _Run:
         """Validate the body on two cores when it pays; False when it has to be done again."""
         split = None
         if parallel.wanted(self.path, self.size, self.options.workers, tally):
-            split = parallel.find_split(self.path, self.size, text.buffer.raw.pos + (1 << 20))
+            split = parallel.find_split(self.path, self.size, text.buffer.raw.pos + 1)
         if split is None:
             return rows.run(lines, line)
         return parallel.Parallel(self, checker, tally, rows, split, cells).execute(
