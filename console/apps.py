@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsoleConfig(AppConfig):
+    name = "console"
+    verbose_name = _("Console")
+
+    def ready(self) -> None:
+        from console import checks, roles  # noqa: F401  (checks register on import)
+
+        roles.connect()

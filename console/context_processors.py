@@ -1,0 +1,35 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from console.access import Role, role_of
+
+# (label, url name, roles that see it); pages of later apps join this list as they land.
+NAVIGATION = [
+    (_("Dashboard"), "console:dashboard", {Role.OPERATOR, Role.HELPDESK, Role.VENDOR}),
+]
+ADMIN_NAVIGATION = [
+    (_("Administration"), "admin:index", {Role.OPERATOR}),
+    (_("Job queues"), "django_rq:home", {Role.OPERATOR}),
+]
+
+
+def navigation(request):
+    role = role_of(getattr(request, "user", None)) if hasattr(request, "user") else None
+    if role is None:
+        return {"nav_items": [], "nav_admin_items": [], "user_role": None}
+    path = request.path
+
+    def items(entries):
+        out = []
+        for label, name, roles in entries:
+            if role in roles:
+                url = reverse(name)
+                active = path == url or (url != "/" and path.startswith(url))
+                out.append({"label": label, "url": url, "active": active})
+        return out
+
+    return {
+        "nav_items": items(NAVIGATION),
+        "nav_admin_items": items(ADMIN_NAVIGATION),
+        "user_role": role.value,
+    }

@@ -1,0 +1,15 @@
+"""rqcron configuration: `python manage.py rqcron console.cron` (run exactly one per Redis)."""
+
+from django.utils.module_loading import import_string
+from rq import cron
+
+from console.schedule import PERIODIC
+
+for task in PERIODIC:
+    cron.register(
+        import_string(task.func),
+        queue_name=task.queue,
+        interval=task.seconds,
+        job_timeout=task.timeout,
+        name=task.name,
+    )

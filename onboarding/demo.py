@@ -1,0 +1,197 @@
+"""Demo data for `seed_demo` (console.md §6): the contract's minimum plus a believable spread."""
+
+from onboarding.models import (
+    DataFormat,
+    DataMode,
+    Integration,
+    IntegrationContact,
+    Municipality,
+    ReviewPolicy,
+    ReworkMethod,
+    Route,
+    TestAccess,
+    User,
+    Vendor,
+)
+
+MUNICIPALITIES = [
+    ("011002", "北海道", "札幌市", "ホッカイドウ", "サッポロシ"),
+    ("041009", "宮城県", "仙台市", "ミヤギケン", "センダイシ"),
+    ("111007", "埼玉県", "さいたま市", "サイタマケン", "サイタマシ"),
+    ("121002", "千葉県", "千葉市", "チバケン", "チバシ"),
+    ("130001", "東京都", "", "トウキョウト", ""),
+    ("131016", "東京都", "千代田区", "トウキョウト", "チヨダク"),
+    ("131041", "東京都", "新宿区", "トウキョウト", "シンジュクク"),
+    ("141003", "神奈川県", "横浜市", "カナガワケン", "ヨコハマシ"),
+    ("231002", "愛知県", "名古屋市", "アイチケン", "ナゴヤシ"),
+    ("261009", "京都府", "京都市", "キョウトフ", "キョウトシ"),
+    ("271004", "大阪府", "大阪市", "オオサカフ", "オオサカシ"),
+    ("281000", "兵庫県", "神戸市", "ヒョウゴケン", "コウベシ"),
+    ("341002", "広島県", "広島市", "ヒロシマケン", "ヒロシマシ"),
+    ("401307", "福岡県", "福岡市", "フクオカケン", "フクオカシ"),
+    ("472018", "沖縄県", "那覇市", "オキナワケン", "ナハシ"),
+]
+
+VENDORS = [
+    ("vendor-a", "株式会社エー情報システム", "情報 一郎", "support@vendor-a.demo.invalid"),
+    ("vendor-b", "ビー自治体ソリューションズ株式会社", "開発 花子", "help@vendor-b.demo.invalid"),
+    ("vendor-c", "シー総合研究所", "連携 次郎", "pmh@vendor-c.demo.invalid"),
+]
+
+# code, vendor, business system, method, route, mode, test access, format, programs
+INTEGRATIONS = [
+    (
+        "131016",
+        "vendor-a",
+        "子ども医療費助成システム",
+        "api",
+        "lgwan",
+        "full",
+        "internet",
+        "csv",
+        ["88136015"],
+    ),
+    (
+        "011002",
+        "vendor-b",
+        "重度心身障害者医療費助成システム",
+        "manual",
+        "usb",
+        "full",
+        "offline",
+        "csv",
+        ["83010017"],
+    ),
+    (
+        "131041",
+        "vendor-a",
+        "ひとり親家庭等医療費助成システム",
+        "api",
+        "lgwan",
+        "diff",
+        "lgwan",
+        "json",
+        [],
+    ),
+    ("141003", "vendor-c", "小児医療費助成システム", "batch", "lgwan", "diff", "lgwan", "csv", []),
+    (
+        "231002",
+        "vendor-c",
+        "子ども医療費助成システム",
+        "batch",
+        "vpn",
+        "full",
+        "internet",
+        "csv",
+        [],
+    ),
+    (
+        "271004",
+        "vendor-b",
+        "こども医療費助成システム",
+        "manual_edit",
+        "lgwan",
+        "full",
+        "offline",
+        "csv",
+        [],
+    ),
+    ("261009", "vendor-a", "福祉医療費助成システム", "", "", "", "", "", []),
+    (
+        "401307",
+        "vendor-b",
+        "子ども医療費助成システム",
+        "api",
+        "vpn",
+        "diff",
+        "internet",
+        "json",
+        [],
+    ),
+    (
+        "472018",
+        "vendor-c",
+        "こども医療費助成システム",
+        "manual",
+        "usb",
+        "full",
+        "offline",
+        "csv",
+        [],
+    ),
+    ("130001", "vendor-a", "難病医療費助成システム", "api", "lgwan", "diff", "lgwan", "json", []),
+    ("041009", "vendor-b", "子ども医療費助成システム", "", "", "", "", "", []),
+    (
+        "341002",
+        "vendor-c",
+        "重度障害者医療費助成システム",
+        "manual",
+        "lgwan",
+        "full",
+        "offline",
+        "csv",
+        [],
+    ),
+]
+
+USERS = [
+    ("operator", "operator", None, True),
+    ("helpdesk", "helpdesk", None, False),
+    ("vendor_a", "vendor", "vendor-a", False),
+    ("vendor_b", "vendor", "vendor-b", False),
+]
+
+
+def seed(*, password: str, groups: dict) -> dict:
+    for code, pref, city, pref_kana, city_kana in MUNICIPALITIES:
+        Municipality.objects.update_or_create(
+            code=code,
+            defaults={
+                "prefecture": pref,
+                "city": city,
+                "prefecture_kana": pref_kana,
+                "city_kana": city_kana,
+            },
+        )
+    vendors = {}
+    for slug, name, person, email in VENDORS:
+        vendors[slug], _ = Vendor.objects.update_or_create(
+            slug=slug, defaults={"name": name, "contact_name": person, "contact_email": email}
+        )
+    for code, vendor, system, method, route, mode, access, fmt, programs in INTEGRATIONS:
+        integration, created = Integration.objects.get_or_create(
+            dropbox_name=code,
+            defaults={
+                "municipality": Municipality.objects.get(code=code),
+                "vendor": vendors[vendor],
+                "business_system": system,
+                "rework_method": method,
+                "route": route,
+                "data_mode": mode,
+                "test_access": access,
+                "data_format": fmt,
+                "programs": programs,
+                "review_policy": ReviewPolicy.NEVER
+                if code in ("131016", "011002")
+                else ReviewPolicy.AUTO,
+                "source_ranges": ["127.0.0.0/8"] if route in ("lgwan", "vpn") else [],
+            },
+        )
+        IntegrationContact.objects.get_or_create(
+            integration=integration, email=f"{code}@demo.invalid"
+        )
+    for username, group, vendor, staff in USERS:
+        user, _ = User.objects.get_or_create(username=username)
+        user.vendor = vendors.get(vendor) if vendor else None
+        user.is_staff = staff
+        user.set_password(password)
+        user.save()
+        user.groups.set([groups[group]])
+    return {
+        "municipalities": Municipality.objects.count(),
+        "integrations": Integration.objects.count(),
+        "users": [u[0] for u in USERS],
+    }
+
+
+__all__ = ["seed", "DataFormat", "DataMode", "ReworkMethod", "Route", "TestAccess"]

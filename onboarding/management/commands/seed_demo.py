@@ -1,0 +1,28 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from console.roles import ensure_groups
+from onboarding import demo
+
+
+class Command(BaseCommand):
+    help = "Creates the demo municipalities, vendors, integrations and users (idempotent)."
+
+    def handle(self, *args, **options):
+        password = settings.PMH_DEMO_PASSWORD
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        ensure_groups()
+        with transaction.atomic():
+            summary = demo.seed(password=password, groups={g.name: g for g in Group.objects.all()})
+        self.stdout.write(
+            f"demo data: {summary['municipalities']} municipalities, "
+            f"{summary['integrations']} integrations, users {', '.join(summary['users'])}"
+        )
+        if generated:
+            self.stdout.write(f"demo password (generated): {password}")

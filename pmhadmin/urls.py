@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+
+from console import views as console_views
+from console.access import operator_required
+
+
+def _rq_patterns() -> list:
+    patterns = get_api_urlpatterns()
+    for pattern in patterns:
+        pattern.callback = operator_required(pattern.callback)
+    return patterns + get_admin_urlpatterns(view_wrapper=operator_required)
+
+
+urlpatterns = [
+    path("healthz", console_views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    # RQ's queue pages, for operators only (its stats JSON too, whatever its token says).
+    path("django-rq/", include((_rq_patterns(), "django_rq"))),
+    path("", include("console.urls")),
+]
