@@ -138,9 +138,11 @@ def flatten(record: dict[str, Any], layout: Layout) -> dict[str, str]:
         if isinstance(holder, bool):
             holder = "1" if holder else "0"
         cells[spec.path] = "" if holder is None else str(holder)
-    for n, item in enumerate(record.get(layout.list.path) or [], start=1):
+    items = record.get(layout.list.path)
+    for n, item in enumerate(items if isinstance(items, list) else [], start=1):
         for part in ("label", "value"):
-            cells[layout.list.item_field(n, part)] = item.get(part) or ""
+            value = item.get(part) if isinstance(item, dict) else None
+            cells[layout.list.item_field(n, part)] = "" if value is None else str(value)
     return cells
 
 
@@ -206,7 +208,9 @@ def _set(record: dict[str, Any], path: str, value: Any) -> None:
     *parents, leaf = path.split(".")
     holder = record
     for part in parents:
-        holder = holder.setdefault(part, {})
+        if not isinstance(holder.get(part), dict):
+            holder[part] = {}
+        holder = holder[part]
     if value is _DELETE:
         holder.pop(leaf, None)
     else:
