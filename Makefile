@@ -42,9 +42,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Refresh and compile the Japanese catalogue (needs GNU gettext; the .mo is committed).
+# Refresh and compile the Japanese catalogue from locale/ja-src/*.json (needs GNU gettext;
+# the generated .po and .mo are committed).
 messages: install
-	DEBUG=1 $(BIN)/python manage.py makemessages -l ja --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	DEBUG=1 $(BIN)/python manage.py makemessages -l ja --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'benchmarks/*'
+	$(BIN)/python scripts/merge_translations.py
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l ja --ignore '.venv/*'
 
 clean:
