@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from hashlib import blake2b
 from itertools import chain
 from typing import BinaryIO
@@ -46,12 +46,17 @@ class RangeReader(io.RawIOBase):
         self.fh = fh
         self.pos = start
         self.end = end
+        # Asked once for a new end when ``end`` is reached (the parallel run's cut); None: stop.
+        self.extend: Callable[[], int | None] | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         size = len(buffer)
+        if self.end is not None and self.pos >= self.end and self.extend is not None:
+            extend, self.extend = self.extend, None
+            self.end = extend()
         if self.end is not None:
             size = min(size, self.end - self.pos)
         if size <= 0:

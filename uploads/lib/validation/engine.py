@@ -220,14 +220,9 @@ class _Run:
 
     def _csv_parallel(self, checker, tally, rows, text, lines, line, cells) -> Issue | None | bool:
         """Validate the body on two cores when it pays; False when it has to be done again."""
-        split = None
-        if parallel.wanted(self.path, self.size, self.options.workers, tally):
-            split = parallel.find_split(self.path, self.size, text.buffer.raw.pos + 1)
-        if split is None:
+        if not parallel.wanted(self.path, self.size, self.options.workers, tally):
             return rows.run(lines, line)
-        return parallel.Parallel(self, checker, tally, rows, split, cells).execute(
-            text, lines, line
-        )
+        return parallel.Parallel(self, checker, tally, rows, cells).execute(text, lines, line)
 
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"

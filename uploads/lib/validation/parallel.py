@@ -76,6 +76,7 @@ def replay(path: Path, row_offset: int = 0) -> Iterator[Issue]:
 
 
 def wanted(path: Any, size: int, workers: int | None, tally: Tally) -> bool:
+    """Two cores pay for a big file given by path, when no record goes to a callback or store."""
     if workers == 1 or tally.needs_values or not isinstance(path, str | os.PathLike):
         return False
     if (os.cpu_count() or 1) < 2:
@@ -141,9 +142,14 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _worker(conn, path: str, split: Split, encoding: str, header: list[str], settings: Settings,
-            spill_path: Path) -> None:  # fmt: skip
+def _worker(conn, path: str, not_before: int, encoding: str, header: list[str],
+            settings: Settings, spill_path: Path) -> None:  # fmt: skip
+    """Find the cut (and tell the main process at once), then validate from it to the end."""
     try:
+        split = find_split(path, os.path.getsize(path), not_before)
+        conn.send(("split", split))
+        if split is None:
+            return
         layout = settings.layout
         spill = Spill(spill_path)
         tally = Tally(layout, settings.mode, spill)
@@ -160,42 +166,55 @@ def _worker(conn, path: str, split: Split, encoding: str, header: list[str], set
             "chunk": KeyChunk(bytes(tally.digests), tally.key_rows, tally.error_rows),
             "lines": tally.key_lines, "problem": problem,
         }))  # fmt: skip
-    except BaseException as exc:  # reported to the main process, which falls back
+    except BaseException as exc:  # reported to the main process
         conn.send(("failed", repr(exc)))
     finally:
         conn.close()
 
 
 class Parallel:
-    """One split run: the main part here, the rest in a worker process."""
+    """One split run: the first part here, the rest in a worker process.
 
-    def __init__(self, run, checker: RecordChecker, tally: Tally, rows: CsvRows, split: Split,
+    The worker looks for the cut while this process already validates: this process reads
+    freely up to the middle of the file (the cut is never before it) and only then waits for
+    the worker to say where the cut is.
+    """
+
+    def __init__(self, run, checker: RecordChecker, tally: Tally, rows: CsvRows,
                  header: list[str]):  # fmt: skip
         self.run, self.checker, self.tally, self.rows = run, checker, tally, rows
-        self.split = split
         self.header = header
+        self.split: Split | None = None
 
     def execute(self, text, lines, line_no: int) -> Issue | None | bool:
-        """The file problem (or None) once merged; False when the split was wrong."""
+        """The file problem (or None) once merged; False when the cut was wrong."""
         raw = text.buffer.raw
-        if raw.pos > self.split.offset:
-            return False
-        raw.end = self.split.offset
+        not_before = raw.pos + 1
+        raw.end = max(self.run.size // 2, not_before)
         encoding = "utf-8" if self.run.encoding == "utf-8-sig" else self.run.encoding
         with tempfile.TemporaryDirectory(prefix="pmh-validate-") as tmp:
             ctx = _context()
             receive, send = ctx.Pipe(duplex=False)
-            args = (send, os.fspath(self.run.path), self.split, encoding, self.header,
+            args = (send, os.fspath(self.run.path), not_before, encoding, self.header,
                     self.checker.s, Path(tmp, "worker.pickle"))  # fmt: skip
             worker = ctx.Process(target=_worker, args=args, daemon=True)
             worker.start()
             send.close()
+            raw.extend = lambda: self._receive_split(receive)
             try:
                 return self._main_part(lines, line_no, Path(tmp), receive)
             finally:
+                raw.extend = None
                 if worker.is_alive():
                     worker.terminate()
                 worker.join()
+
+    def _receive_split(self, receive) -> int | None:
+        status, result = receive.recv()
+        if status != "split":
+            raise RuntimeError(f"validation worker failed: {result}")
+        self.split = result
+        return result.offset if result is not None else None
 
     def _main_part(self, lines, line_no: int, tmp: Path, receive) -> Issue | None | bool:
         tally, collector = self.tally, self.run.collector
@@ -204,12 +223,16 @@ class Parallel:
         problem = self.rows.run(lines, line_no)
         spill.close()
         tally.sink = collector
-        if problem is not None and "end of data" in self.rows.syntax_reason:
+        if (
+            self.split is not None
+            and problem is not None
+            and "end of data" in self.rows.syntax_reason
+        ):
             return False  # ran out of data inside quotes: the cut may be inside a record
         for issue in replay(tmp / "main.pickle"):
             collector.add(issue)
-        if problem is not None:
-            return problem
+        if problem is not None or self.split is None:
+            return problem  # a file-level stop in the first part, or no cut: all done here
         status, result = receive.recv()
         if status != "ok":
             raise RuntimeError(f"validation worker failed: {result}")
