@@ -48,6 +48,7 @@ class RangeReader(io.RawIOBase):
         self.end = end
         # Asked once for a new end when ``end`` is reached (the parallel run's cut); None: stop.
         self.extend: Callable[[], int | None] | None = None
+        self.progress: Callable[[int], None] | None = None
 
     def readable(self) -> bool:
         return True
@@ -65,6 +66,8 @@ class RangeReader(io.RawIOBase):
         data = self.fh.read(size)
         buffer[: len(data)] = data
         self.pos += len(data)
+        if self.progress is not None:
+            self.progress(self.pos)
         return len(data)
 
 

@@ -27,6 +27,7 @@ from .store import RecordStore
 from .tally import AcceptedRecord, KeyChunk, Tally, error_row_set, find_duplicates
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+PROGRESS_STEP = 1 << 20  # report progress about every MiB read
 JST = dt.timezone(dt.timedelta(hours=9))  # Japan has no daylight saving time
 Source = str | os.PathLike | BinaryIO
 
@@ -189,8 +190,24 @@ class _Run:
 
     # -- formats ------------------------------------------------------------------------------
 
+    def _open_text(self, encoding: str):
+        text = open_text(self.fh, 0, None, encoding)
+        if self.on_progress is not None:
+            text.buffer.raw.progress = self._throttled_progress()
+        return text
+
+    def _throttled_progress(self) -> Callable[[int], None]:
+        size, report, last = self.size, self.on_progress, [0]
+
+        def progress(done: int) -> None:
+            if done - last[0] >= PROGRESS_STEP:
+                last[0] = done
+                report(min(done, size), size)
+
+        return progress
+
     def _csv(self, checker: RecordChecker, tally: Tally) -> None:
-        text = open_text(self.fh, 0, None, self.encoding)
+        text = self._open_text(self.encoding)
         lines = iter(text)
         cells, first_line, line, problem = read_header(lines, self.encoding)
         if problem is None and cells is None:
@@ -207,7 +224,7 @@ class _Run:
         if problem is False:
             tally.reset()
             self.extra_chunks.clear()
-            text = open_text(self.fh, 0, None, self.encoding)
+            text = self._open_text(self.encoding)
             lines = iter(text)
             read_header(lines, self.encoding)
             problem = rows.run(lines, line)
@@ -227,7 +244,7 @@ class _Run:
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
         self.encoding = encoding
-        text = open_text(self.fh, 0, None, encoding)
+        text = self._open_text(encoding)
         records = iter_array(text) if self.format == "json" else iter_lines(text)
         fast = None if tally.needs_values else FastRow(checker, json_columns(self.layout))
         cells = JsonCells(self.layout)
@@ -246,15 +263,9 @@ class _Run:
                     tally.clean(row, line, key)
                     continue
                 tally.checked(row, line, checker.check(raw_from_json(obj, self.layout), row, line))
-                if row & 0x3FFF == 0:
-                    self._progress(text)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)
-
-    def _progress(self, text) -> None:
-        if self.on_progress is not None:
-            self.on_progress(min(text.buffer.raw.pos, self.size), self.size)
 
     def _stop(self, issue: Issue) -> None:
         if issue.code == "F_ENCODING":
