@@ -3,9 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 from console.access import Role, role_of
 
+ALL = {Role.OPERATOR, Role.HELPDESK, Role.VENDOR}
+
 # (label, url name, roles that see it); pages of later apps join this list as they land.
 NAVIGATION = [
-    (_("Dashboard"), "console:dashboard", {Role.OPERATOR, Role.HELPDESK, Role.VENDOR}),
+    (_("Dashboard"), "console:dashboard", ALL),
+    (_("Municipalities"), "onboarding:municipality_list", ALL),
+    (_("Onboarding board"), "onboarding:board", ALL),
+    (_("Prefectures"), "onboarding:prefectures", ALL),
+    (_("Vendors"), "onboarding:vendor_list", {Role.OPERATOR, Role.HELPDESK}),
 ]
 ADMIN_NAVIGATION = [
     (_("Administration"), "admin:index", {Role.OPERATOR}),

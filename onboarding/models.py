@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +49,9 @@ class Vendor(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:vendor_detail", args=[self.slug])
+
 
 class User(AbstractUser):
     vendor = models.ForeignKey(
@@ -86,6 +90,9 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:municipality_detail", args=[self.code])
 
     @property
     def name(self) -> str:
@@ -224,6 +231,9 @@ class Integration(models.Model):
     def __str__(self) -> str:
         return f"{self.municipality.name} / {self.business_system}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:integration_detail", args=[self.pk])
+
     @property
     def needs_review(self) -> bool:
         if self.review_policy == ReviewPolicy.AUTO:
@@ -283,3 +293,18 @@ class IntegrationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration_id} {self.kind} {self.old_value}→{self.new_value}"
+
+    def get_old_stage_display(self) -> str:
+        return Stage(self.old_value).label if self.old_value in Stage.values else self.old_value
+
+    def get_new_stage_display(self) -> str:
+        return Stage(self.new_value).label if self.new_value in Stage.values else self.new_value
+
+    @property
+    def field_label(self) -> str:
+        if self.field == "contacts":
+            return str(_("contact addresses"))
+        try:
+            return str(Integration._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:
+            return self.field

@@ -26,5 +26,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # RQ's queue pages, for operators only (its stats JSON too, whatever its token says).
     path("django-rq/", include((_rq_patterns(), "django_rq"))),
+    path("", include("onboarding.urls")),
     path("", include("console.urls")),
 ]

@@ -1,0 +1,202 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from onboarding import rules
+from onboarding.models import (
+    STAGE_ORDER,
+    Integration,
+    Municipality,
+    Stage,
+    Vendor,
+    validate_insurer_number,
+)
+from onboarding.services import parse_source_ranges
+
+
+def _lines(text: str) -> list[str]:
+    return [item.strip() for item in text.replace(",", "\n").splitlines() if item.strip()]
+
+
+class ContactsField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def clean(self, value):
+        emails = _lines(super().clean(value) or "")
+        errors = []
+        for email in emails:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors.append(_("“%(value)s” is not an e-mail address.") % {"value": email})
+        if errors:
+            raise ValidationError(errors)
+        return emails
+
+
+class RangesField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def clean(self, value):
+        ranges, errors = parse_source_ranges(super().clean(value) or "")
+        if errors:
+            raise ValidationError(errors)
+        return ranges
+
+
+class ProgramsField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def clean(self, value):
+        numbers = _lines(super().clean(value) or "")
+        errors = []
+        for number in numbers:
+            try:
+                validate_insurer_number(number)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(numbers))
+
+
+class ChoicesMixin:
+    """Shows the consistency rules of §1 on the field that breaks one."""
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {f: cleaned.get(f) or "" for f in rules.CHOICE_FIELDS}
+        for field, messages in rules.choice_problems(values).items():
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned
+
+
+class IntegrationForm(ChoicesMixin, forms.ModelForm):
+    municipality_code = forms.CharField(
+        label=_("Local government code"),
+        max_length=6,
+        help_text=_("6 digits with the check digit, e.g. 131016."),
+    )
+    programs = ProgramsField(
+        label=_("Public expense payer numbers"),
+        required=False,
+        help_text=_("One 8-digit 公費負担者番号 per line."),
+    )
+    contacts = ContactsField(
+        label=_("Contact e-mail addresses"),
+        required=False,
+        help_text=_("One per line. Mail intake accepts files only from these addresses."),
+    )
+    source_ranges = RangesField(
+        label=_("Source address ranges"),
+        required=False,
+        help_text=_("One per line, e.g. 192.0.2.0/24. Used by the inbound reachability check."),
+    )
+
+    class Meta:
+        model = Integration
+        fields = [
+            "vendor",
+            "business_system",
+            "rework_method",
+            "route",
+            "data_mode",
+            "test_access",
+            "data_format",
+            "dropbox_name",
+            "mynumber_check_warning",
+            "review_policy",
+            "go_live_date",
+        ]
+        widgets = {
+            "rework_method": forms.RadioSelect,
+            "route": forms.RadioSelect,
+            "data_mode": forms.RadioSelect,
+            "test_access": forms.RadioSelect,
+            "data_format": forms.RadioSelect,
+            "go_live_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dropbox_name"].required = False
+        self.fields["dropbox_name"].help_text = _(
+            "Leave empty for the default: the municipality code, or <code>-<n>."
+        )
+        for name in rules.CHOICE_FIELDS:
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+            self.fields[name].required = False
+        instance = self.instance
+        if instance.pk:
+            self.fields["municipality_code"].initial = instance.municipality.code
+            self.fields["municipality_code"].disabled = True
+            self.fields["programs"].initial = "\n".join(instance.programs)
+            self.fields["contacts"].initial = "\n".join(
+                instance.contacts.values_list("email", flat=True)
+            )
+            self.fields["source_ranges"].initial = "\n".join(instance.source_ranges)
+
+    def clean_municipality_code(self):
+        code = self.cleaned_data["municipality_code"].strip()
+        try:
+            return Municipality.objects.get(code=code)
+        except Municipality.DoesNotExist:
+            raise ValidationError(
+                _("No municipality with code %(code)s is registered.") % {"code": code}
+            ) from None
+
+    def service_values(self) -> dict:
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        for name in rules.CHOICE_FIELDS:
+            values[name] = values[name] or ""
+        values["programs"] = self.cleaned_data["programs"]
+        values["source_ranges"] = self.cleaned_data["source_ranges"]
+        if not values["dropbox_name"]:
+            values.pop("dropbox_name")
+        return values
+
+    def _post_clean(self):
+        # The model is saved by the service; the default dropbox name is chosen there.
+        pass
+
+
+class VendorContactsForm(forms.Form):
+    """What a vendor may edit on its own integrations (console.md §5)."""
+
+    contacts = ContactsField(label=_("Contact e-mail addresses"), required=False)
+    source_ranges = RangesField(label=_("Source address ranges"), required=False)
+
+
+class StageMoveForm(forms.Form):
+    to = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    def __init__(self, *args, integration: Integration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.integration = integration
+
+    def clean(self):
+        cleaned = super().clean()
+        to = cleaned.get("to")
+        if to and STAGE_ORDER.index(to) < STAGE_ORDER.index(self.integration.stage):
+            if not (cleaned.get("reason") or "").strip():
+                self.add_error("reason", _("Moving back needs a reason."))
+        return cleaned
+
+
+class VendorForm(forms.ModelForm):
+    class Meta:
+        model = Vendor
+        fields = ["name", "slug", "contact_name", "contact_email", "phone", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class MunicipalityImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Code list (CSV)"),
+        help_text=_("Columns code,prefecture,city,prefecture_kana,city_kana; UTF-8 or CP932."),
+    )

@@ -1,0 +1,77 @@
+"""Data behind the onboarding board and the prefecture overview."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from onboarding.models import STAGE_ORDER, Integration, Municipality, Stage
+
+PREFECTURES = [
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
+    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
+    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
+    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
+    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
+    "鹿児島県", "沖縄県",
+]  # fmt: skip
+NOT_STARTED = "none"
+
+
+def board_columns(integrations: QuerySet[Integration]) -> list[dict]:
+    """One column per stage, the integration waiting longest first."""
+    by_stage = defaultdict(list)
+    for integration in integrations.order_by("stage_changed_at"):
+        by_stage[integration.stage].append(integration)
+    return [
+        {"value": value, "label": label, "items": by_stage.get(value, [])}
+        for value, label in Stage.choices
+    ]
+
+
+@dataclass
+class PrefectureRow:
+    code: str
+    name: str
+    total: int
+    segments: list[dict]
+
+
+def prefecture_rows(
+    municipalities: QuerySet[Municipality], integrations: QuerySet[Integration]
+) -> list[PrefectureRow]:
+    """Per prefecture, how many municipalities are at each stage (their most advanced
+    integration counts), plus those with no integration yet."""
+    best: dict[str, int] = {}
+    for code, stage in integrations.values_list("municipality__code", "stage"):
+        best[code] = max(best.get(code, -1), STAGE_ORDER.index(stage))
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for code, prefecture in municipalities.values_list("code", "prefecture"):
+        stage = STAGE_ORDER[best[code]] if code in best else NOT_STARTED
+        counts[prefecture][stage] += 1
+    rows = []
+    for index, name in enumerate(PREFECTURES, start=1):
+        counter = counts.get(name, Counter())
+        total = sum(counter.values())
+        segments = [
+            {"stage": stage, "count": counter[stage]}
+            for stage in [NOT_STARTED, *STAGE_ORDER]
+            if counter[stage]
+        ]
+        rows.append(PrefectureRow(f"{index:02d}", name, total, segments))
+    return rows
+
+
+def layout_bars(rows: list[PrefectureRow], width: int = 560) -> tuple[list[dict], int]:
+    """x positions and widths of each stacked bar (scaled to the largest prefecture)."""
+    largest = max((r.total for r in rows), default=0) or 1
+    bars = []
+    for i, row in enumerate(rows):
+        x = 0.0
+        parts = []
+        for seg in row.segments:
+            w = seg["count"] / largest * width
+            parts.append({**seg, "x": round(x, 1), "w": round(max(w, 1.5), 1)})
+            x += w
+        bars.append({"row": row, "y": i * 22, "parts": parts, "end": round(x, 1)})
+    return bars, largest

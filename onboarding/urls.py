@@ -1,0 +1,24 @@
+from django.urls import path
+
+from onboarding import views
+
+app_name = "onboarding"
+urlpatterns = [
+    path("municipalities/", views.municipality_list, name="municipality_list"),
+    path("municipalities/export.csv", views.municipality_export, name="municipality_export"),
+    path("municipalities/import/", views.municipality_import, name="municipality_import"),
+    path("municipalities/<str:code>/", views.municipality_detail, name="municipality_detail"),
+    path("integrations/new/", views.integration_create, name="integration_create"),
+    path("integrations/<int:pk>/", views.integration_detail, name="integration_detail"),
+    path("integrations/<int:pk>/edit/", views.integration_edit, name="integration_edit"),
+    path(
+        "integrations/<int:pk>/contacts/", views.integration_contacts, name="integration_contacts"
+    ),
+    path("integrations/<int:pk>/move/", views.integration_move, name="integration_move"),
+    path("board/", views.board, name="board"),
+    path("prefectures/", views.prefectures, name="prefectures"),
+    path("vendors/", views.vendor_list, name="vendor_list"),
+    path("vendors/new/", views.vendor_create, name="vendor_create"),
+    path("vendors/<slug:slug>/", views.vendor_detail, name="vendor_detail"),
+    path("vendors/<slug:slug>/edit/", views.vendor_edit, name="vendor_edit"),
+]

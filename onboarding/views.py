@@ -1,0 +1,382 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
+from console.exports import csv_response
+from onboarding import overview, rules, services
+from onboarding.access import (
+    get_integration_for_user,
+    get_municipality_for_user,
+    get_vendor_for_user,
+    integrations_for,
+    municipalities_for,
+    vendors_for,
+)
+from onboarding.filters import MunicipalityFilter
+from onboarding.forms import (
+    IntegrationForm,
+    MunicipalityImportForm,
+    StageMoveForm,
+    VendorContactsForm,
+    VendorForm,
+)
+from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
+from onboarding.tables import MunicipalityTable, VendorTable
+
+PAGE_SIZE = 50
+
+
+def _municipality_queryset(user):
+    visible = integrations_for(user)
+    scope = Q(integrations__in=visible.values("pk"))
+    return (
+        municipalities_for(user)
+        .annotate(integration_count=Count("integrations", filter=scope, distinct=True))
+        .prefetch_related(
+            Prefetch(
+                "integrations",
+                queryset=visible.order_by("dropbox_name"),
+                to_attr="visible_integrations",
+            )
+        )
+    )
+
+
+@any_role
+def municipality_list(request):
+    vendors = vendors_for(request.user)
+    filterset = MunicipalityFilter(
+        request.GET, queryset=_municipality_queryset(request.user), vendors=vendors
+    )
+    table = MunicipalityTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(
+        request,
+        "onboarding/municipality_list.html",
+        {"filter": filterset, "table": table, "can_edit": is_operator(request.user)},
+    )
+
+
+@any_role
+def municipality_export(request):
+    municipalities = MunicipalityFilter(
+        request.GET, queryset=municipalities_for(request.user), vendors=vendors_for(request.user)
+    ).qs
+    integrations = (
+        integrations_for(request.user)
+        .filter(municipality__in=municipalities.values("pk"))
+        .order_by("municipality__code", "dropbox_name")
+    )
+    header = [
+        _("Code"), _("Prefecture"), _("Municipality"), _("Business system"), _("Vendor"),
+        _("Rework method"), _("Route"), _("Data mode"), _("Test access"), _("Format"),
+        _("Stage"), _("In stage since"), _("Go-live date"),
+    ]  # fmt: skip
+    rows = (
+        [
+            i.municipality.code,
+            i.municipality.prefecture,
+            i.municipality.name,
+            i.business_system,
+            i.vendor or "",
+            i.get_rework_method_display(),
+            i.get_route_display(),
+            i.get_data_mode_display(),
+            i.get_test_access_display(),
+            i.get_data_format_display(),
+            i.get_stage_display(),
+            timezone.localtime(i.stage_changed_at).strftime("%Y-%m-%d %H:%M"),
+            i.go_live_date or "",
+        ]  # fmt: skip
+        for i in integrations.iterator(chunk_size=500)
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(f"municipalities-{stamp}.csv", header, rows)
+
+
+@operator_required
+def municipality_import(request):
+    form = MunicipalityImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.municipalities_import(data=form.cleaned_data["file"].read())
+        except UnicodeDecodeError:
+            form.add_error("file", _("The file is neither UTF-8 nor CP932 text."))
+    return render(request, "onboarding/municipality_import.html", {"form": form, "result": result})
+
+
+@any_role
+def municipality_detail(request, code):
+    municipality = get_municipality_for_user(request.user, code)
+    integrations = integrations_for(request.user).filter(municipality=municipality)
+    return render(
+        request,
+        "onboarding/municipality_detail.html",
+        {
+            "municipality": municipality,
+            "integrations": integrations,
+            "can_edit": is_operator(request.user),
+        },
+    )
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@operator_required
+def integration_create(request):
+    initial = {"municipality_code": request.GET.get("municipality", "")}
+    form = IntegrationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            integration = services.integration_create(
+                by=request.user,
+                municipality=form.cleaned_data["municipality_code"],
+                contacts=form.cleaned_data["contacts"],
+                **form.service_values(),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The integration was registered."))
+            return redirect(integration)
+    return render(request, "onboarding/integration_form.html", _form_context(form, None))
+
+
+def _trade_rows() -> dict[str, list[dict]]:
+    rows = {}
+    for field, marks in rules.TRADE_OFFS.items():
+        labels = dict(Integration._meta.get_field(field).choices)
+        rows[field] = [{"label": labels[value], "marks": m} for value, m in marks.items()]
+    return rows
+
+
+def _form_context(form, integration) -> dict:
+    return {
+        "form": form,
+        "integration": integration,
+        "trade_rows": _trade_rows(),
+        "recommended": rules.RECOMMENDED,
+    }
+
+
+def _operator_integration(request, pk) -> Integration:
+    """Scope first (404 for another vendor's object, as for one that does not exist), then
+    the role (403)."""
+    integration = get_integration_for_user(request.user, pk)
+    if not is_operator(request.user):
+        raise PermissionDenied
+    return integration
+
+
+@any_role
+def integration_edit(request, pk):
+    integration = _operator_integration(request, pk)
+    form = IntegrationForm(request.POST or None, instance=integration)
+    stage_before = integration.stage
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.integration_update(
+                integration=integration,
+                by=request.user,
+                values=form.service_values(),
+                contacts=form.cleaned_data["contacts"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            integration.refresh_from_db()
+            if changed and integration.stage != stage_before:
+                messages.warning(
+                    request,
+                    _("The route or test access changed: the integration is back at “decided”."),
+                )
+            messages.success(request, _("The integration was saved."))
+            return redirect(integration)
+    return render(request, "onboarding/integration_form.html", _form_context(form, integration))
+
+
+@any_role
+def integration_contacts(request, pk):
+    integration = get_integration_for_user(request.user, pk)
+    if not (is_operator(request.user) or is_vendor(request.user)):
+        raise PermissionDenied
+    initial = {
+        "contacts": "\n".join(integration.contacts.values_list("email", flat=True)),
+        "source_ranges": "\n".join(integration.source_ranges),
+    }
+    form = VendorContactsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.integration_update_contacts(
+            integration=integration,
+            by=request.user,
+            contacts=form.cleaned_data["contacts"],
+            source_ranges=form.cleaned_data["source_ranges"],
+        )
+        messages.success(request, _("Contacts and address ranges were saved."))
+        return redirect(integration)
+    return render(
+        request, "onboarding/integration_contacts.html", {"form": form, "integration": integration}
+    )
+
+
+@any_role
+def integration_detail(request, pk):
+    integration = get_integration_for_user(request.user, pk)
+    now = timezone.now()
+    forward = services.forward_stage(integration)
+    gate = services.gate(integration=integration, to=forward, now=now) if forward else None
+    values = rules.integration_values(integration)
+    context = {
+        "integration": integration,
+        "events": integration.events.select_related("by")[:100],
+        "contacts": integration.contacts.all(),
+        "stages": _stage_steps(integration),
+        "forward": forward and Stage(forward),
+        "gate": gate,
+        "suggested": forward if gate and gate.ok and forward != Stage.LIVE else None,
+        "back_stages": [Stage(s) for s in STAGE_ORDER[: STAGE_ORDER.index(integration.stage)]],
+        "problems": rules.choice_problems(values),
+        "missing": rules.missing_choices(values),
+        "can_edit": is_operator(request.user),
+        "can_edit_contacts": is_operator(request.user) or is_vendor(request.user),
+        "move_form": StageMoveForm(integration=integration),
+    }
+    return render(request, "onboarding/integration_detail.html", context)
+
+
+def _stage_steps(integration: Integration) -> list[dict]:
+    current = STAGE_ORDER.index(integration.stage)
+    steps = []
+    for index, (value, label) in enumerate(Stage.choices):
+        skipped = value == Stage.NETWORK_OK and integration.skips_network_check
+        state = "done" if index < current else "current" if index == current else "todo"
+        steps.append({"value": value, "label": label, "state": state, "skipped": skipped})
+    return steps
+
+
+@require_POST
+@any_role
+def integration_move(request, pk):
+    integration = _operator_integration(request, pk)
+    form = StageMoveForm(request.POST, integration=integration)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(integration)
+    try:
+        services.integration_move(
+            integration=integration,
+            to=form.cleaned_data["to"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except services.StageRefused as refused:
+        messages.error(
+            request,
+            _("The move to “%(stage)s” was refused: %(reasons)s")
+            % {
+                "stage": Stage(form.cleaned_data["to"]).label,
+                "reasons": " / ".join(refused.reasons),
+            },
+        )
+    else:
+        messages.success(
+            request, _("Moved to “%(stage)s”.") % {"stage": Stage(form.cleaned_data["to"]).label}
+        )
+    return redirect(integration)
+
+
+@any_role
+def board(request):
+    integrations = integrations_for(request.user)
+    vendor = request.GET.get("vendor")
+    if vendor:
+        integrations = integrations.filter(vendor__slug=vendor)
+    return render(
+        request,
+        "onboarding/board.html",
+        {
+            "columns": overview.board_columns(integrations),
+            "vendors": vendors_for(request.user),
+            "vendor": vendor,
+            "now": timezone.now(),
+        },
+    )
+
+
+@any_role
+def prefectures(request):
+    rows = overview.prefecture_rows(
+        municipalities_for(request.user), integrations_for(request.user)
+    )
+    bars, largest = overview.layout_bars(rows)
+    legend = [{"stage": overview.NOT_STARTED, "label": _("No integration")}] + [
+        {"stage": v, "label": label} for v, label in Stage.choices
+    ]
+    return render(
+        request,
+        "onboarding/prefectures.html",
+        {"bars": bars, "largest": largest, "legend": legend, "height": len(bars) * 22 + 30},
+    )
+
+
+@staff_required
+def vendor_list(request):
+    vendors = Vendor.objects.annotate(integration_count=Count("integrations"))
+    table = VendorTable(vendors)
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(
+        request,
+        "onboarding/vendor_list.html",
+        {"table": table, "can_edit": is_operator(request.user)},
+    )
+
+
+@any_role
+def vendor_detail(request, slug):
+    vendor = get_vendor_for_user(request.user, slug)
+    return render(
+        request,
+        "onboarding/vendor_detail.html",
+        {
+            "vendor": vendor,
+            "integrations": integrations_for(request.user).filter(vendor=vendor),
+            "users": vendor.users.order_by("username"),
+            "can_edit": is_operator(request.user),
+        },
+    )
+
+
+@operator_required
+def vendor_create(request):
+    form = VendorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        vendor = form.save()
+        messages.success(request, _("The vendor was registered."))
+        return redirect(vendor)
+    return render(request, "onboarding/vendor_form.html", {"form": form, "vendor": None})
+
+
+@operator_required
+def vendor_edit(request, slug):
+    vendor = get_object_or_404(Vendor, slug=slug)
+    form = VendorForm(request.POST or None, instance=vendor)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The vendor was saved."))
+        return redirect(vendor)
+    return render(request, "onboarding/vendor_form.html", {"form": form, "vendor": vendor})
