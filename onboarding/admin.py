@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from onboarding.models import (
+    ApiToken,
     Integration,
     IntegrationContact,
     IntegrationEvent,
@@ -56,3 +57,13 @@ class IntegrationEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("vendor", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("vendor",)
+    readonly_fields = ("prefix", "token_hash", "created_at", "created_by", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # issued on the vendor's page or by `manage.py api_token`, shown once

@@ -200,3 +200,11 @@ class MunicipalityImportForm(forms.Form):
         label=_("Code list (CSV)"),
         help_text=_("Columns code,prefecture,city,prefecture_kana,city_kana; UTF-8 or CP932."),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Where the token is used, e.g. “batch uploader, Chiyoda”."),
+    )

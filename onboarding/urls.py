@@ -21,4 +21,10 @@ urlpatterns = [
     path("vendors/new/", views.vendor_create, name="vendor_create"),
     path("vendors/<slug:slug>/", views.vendor_detail, name="vendor_detail"),
     path("vendors/<slug:slug>/edit/", views.vendor_edit, name="vendor_edit"),
+    path("vendors/<slug:slug>/tokens/", views.vendor_token_create, name="vendor_token_create"),
+    path(
+        "vendors/<slug:slug>/tokens/<int:token_id>/revoke/",
+        views.vendor_token_revoke,
+        name="vendor_token_revoke",
+    ),
 ]

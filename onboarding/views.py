@@ -20,6 +20,7 @@ from onboarding.access import (
 )
 from onboarding.filters import MunicipalityFilter
 from onboarding.forms import (
+    ApiTokenForm,
     IntegrationForm,
     MunicipalityImportForm,
     StageMoveForm,
@@ -28,6 +29,7 @@ from onboarding.forms import (
 )
 from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
 from onboarding.tables import MunicipalityTable, VendorTable
+from onboarding.tokens import api_token_issue, api_token_revoke
 
 PAGE_SIZE = 50
 
@@ -356,9 +358,43 @@ def vendor_detail(request, slug):
             "vendor": vendor,
             "integrations": integrations_for(request.user).filter(vendor=vendor),
             "users": vendor.users.order_by("username"),
+            "tokens": vendor.api_tokens.select_related("created_by"),
+            "token_form": ApiTokenForm(),
             "can_edit": is_operator(request.user),
         },
     )
+
+
+def _operator_vendor(request, slug) -> Vendor:
+    vendor = get_vendor_for_user(request.user, slug)
+    if not is_operator(request.user):
+        raise PermissionDenied
+    return vendor
+
+
+@require_POST
+@any_role
+def vendor_token_create(request, slug):
+    vendor = _operator_vendor(request, slug)
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the token a name."))
+        return redirect(vendor)
+    token, raw = api_token_issue(vendor=vendor, name=form.cleaned_data["name"], by=request.user)
+    # Shown once, in this answer only: nothing keeps the raw token.
+    return render(
+        request, "onboarding/token_created.html", {"vendor": vendor, "token": token, "raw": raw}
+    )
+
+
+@require_POST
+@any_role
+def vendor_token_revoke(request, slug, token_id):
+    vendor = _operator_vendor(request, slug)
+    token = get_object_or_404(vendor.api_tokens, pk=token_id)
+    api_token_revoke(token=token)
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect(vendor)
 
 
 @operator_required
