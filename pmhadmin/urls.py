@@ -27,5 +27,6 @@ urlpatterns = [
     # RQ's queue pages, for operators only (its stats JSON too, whatever its token says).
     path("django-rq/", include((_rq_patterns(), "django_rq"))),
     path("", include("onboarding.urls")),
+    path("", include("connectivity.urls")),
     path("", include("console.urls")),
 ]

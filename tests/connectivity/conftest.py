@@ -62,3 +62,30 @@ def tls_servers(pki):
     yield servers
     for server in servers.values():
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_delay(settings):
+    settings.PMH_PROBE_RETRY_DELAY = 0
+    settings.PMH_PROBE_CONCURRENCY = 8
+
+
+@pytest.fixture
+def make_target(cast):
+    """make_target(url, **fields) → a stored target of integration A (route lgwan, http)."""
+    from connectivity import services
+
+    def make(url: str, **fields):
+        values = {
+            "integration": cast.integration_a,
+            "name": fields.pop("name", f"target {url}"),
+            "url": url,
+            "kind": "http",
+            "route": "lgwan",
+            "timeout_seconds": 2.0,
+            "retries": 0,
+        }
+        values.update(fields)
+        return services.target_create(**values)
+
+    return make

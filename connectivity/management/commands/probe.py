@@ -109,20 +109,30 @@ class Command(BaseCommand):
         )
 
     def _run_stored(self, target_id: int | None) -> None:
-        self.check()
-        # Stored targets belong to connectivity.services; until it provides these two entry
-        # points, --due and --target are a usage error rather than a crash.
-        try:
-            from connectivity.services import run_due, run_target
-        except ImportError as exc:
-            raise CommandError(
-                f"--due and --target are not available yet ({exc}); use --url",
-                returncode=USAGE_ERROR,
-            ) from None
+        self.check(tags=["models", "database"])
+        from connectivity.models import Probe
+        from connectivity.services import run_due, run_target
+
         if target_id is None:
-            run_due()
-        else:
-            run_target(target_id)
+            sweep = run_due()
+            if sweep is None:
+                self.stdout.write("実行予定の送信先はありませんでした。")
+                return
+            line = f"{sweep.targets} 件の送信先を確認し、{sweep.failures} 件が失敗しました。"
+            if sweep.guard_tripped:
+                line += (
+                    f"ネットワーク保護が作動したため失敗は集計していません: {sweep.guard_reason}"
+                )
+            self.stdout.write(line)
+            return
+        try:
+            result = run_target(target_id)
+        except Probe.DoesNotExist:
+            raise CommandError(f"no target with id {target_id}", returncode=USAGE_ERROR) from None
+        verdict = "合格" if result.ok else f"失敗（{ERROR_TEXT.get(result.error_class, '')}）"
+        self.stdout.write(f"送信先 {target_id}「{result.probe.name}」: {verdict}。{result.message}")
+        if not result.ok:
+            sys.exit(1)
 
 
 def _read_ca_file(path: str) -> str:

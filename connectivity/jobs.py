@@ -1,0 +1,22 @@
+"""Background jobs of the reachability checks: they take ids and call a service."""
+
+from connectivity import services
+
+
+def probe_due_sweep() -> int:
+    """Periodic: run the due targets (console/schedule.py)."""
+    sweep = services.run_due()
+    return sweep.targets if sweep else 0
+
+
+def probe_run(probe_id: int) -> None:
+    services.run_target(probe_id)
+
+
+def incident_notify(incident_id: int, event: str) -> None:
+    services.incident_notify(incident_id=incident_id, event=event)
+
+
+def results_maintain() -> dict[str, int]:
+    """Periodic: hourly roll-ups and retention of raw runs."""
+    return services.results_maintain()
