@@ -1,5 +1,6 @@
 import logging
 import signal
+import threading
 import time
 
 from django.conf import settings
@@ -19,10 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run every task once and stop.")
 
     def handle(self, *args, once: bool = False, **options):
-        self._stop = False
+        self._stop = threading.Event()
         signal.signal(signal.SIGTERM, self._request_stop)
+        signal.signal(signal.SIGINT, self._request_stop)
         last_run: dict[str, float] = {}
-        while not self._stop:
+        while not self._stop.is_set():
             now = time.monotonic()
             for task in PERIODIC:
                 if once or now - last_run.get(task.name, -1e9) >= task.seconds:
@@ -30,10 +32,10 @@ class Command(BaseCommand):
                     self._run(task)
             if once:
                 return
-            time.sleep(settings.PMH_PERIODIC_TICK_SECONDS)
+            self._stop.wait(settings.PMH_PERIODIC_TICK_SECONDS)
 
     def _request_stop(self, signum, frame):
-        self._stop = True
+        self._stop.set()
 
     def _run(self, task) -> None:
         close_old_connections()
