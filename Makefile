@@ -24,10 +24,11 @@ test: install
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	@$(MAKE) --no-print-directory deploy-check
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" --ignore=tests/e2e $(PYTEST_ARGS)
 
+# Browser tests with Debian's Chromium; screenshots of the main pages land in var/e2e/.
 e2e: install
-	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+	$(BIN)/pytest tests/e2e -m e2e -p no:cacheprovider --output var/e2e/failures --screenshot only-on-failure $(PYTEST_ARGS)
 
 # `check --deploy` with production values must report nothing.
 deploy-check: install
