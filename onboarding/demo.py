@@ -147,10 +147,10 @@ USERS = [
 
 # How far each demo integration is brought, each step through its real gate.
 TARGET_STAGES = {
-    "131016": Stage.DECIDED,
+    "131016": Stage.TESTING,
     "011002": Stage.TESTING,
-    "131041": Stage.DECIDED,
-    "141003": Stage.DECIDED,
+    "131041": Stage.NETWORK_OK,
+    "141003": Stage.NETWORK_OK,
     "231002": Stage.DECIDED,
     "271004": Stage.TESTING,
     "401307": Stage.DECIDED,
@@ -160,9 +160,45 @@ TARGET_STAGES = {
 }
 
 
+DEMO_TARGET_URL = "http://127.0.0.1:8000/healthz"
+
+
+def _record_network_evidence(integration: Integration, *, by) -> None:
+    """The evidence the network_ok gate asks for: an outbound target of the route with a
+    successful run, and a passed inbound check. The demo target is the console itself
+    (`make run` serves it on port 8000), so the scheduled probes keep passing."""
+    from connectivity.lib.probe import ProbeRun
+    from connectivity.services import (
+        inbound_check_issue,
+        inbound_check_record,
+        probe_record_result,
+        target_create,
+    )
+
+    if integration.probes.exists():
+        return
+    probe = target_create(
+        integration=integration,
+        name="PMH API（デモ: このコンソール）",
+        url=DEMO_TARGET_URL,
+        kind="http",
+        route=integration.route,
+        expect_status=200,
+    )
+    run = ProbeRun(
+        url=DEMO_TARGET_URL, kind="http", ok=True, connect_ms=0.4, first_byte_ms=3.2,
+        total_ms=4.1, address="127.0.0.1", http_status=200,
+    )  # fmt: skip
+    probe_record_result(probe=probe, run=run)
+    _, token = inbound_check_issue(integration=integration, by=by)
+    inbound_check_record(token=token, source_address="127.0.0.1", tls_version="TLSv1.3")
+
+
 def _advance(integration: Integration, target: str, *, by) -> None:
-    """Move forward one gate at a time until the target stage or a gate that does not hold
-    (demo evidence for the later gates is recorded by the apps that own it)."""
+    """Move forward one gate at a time until the target stage or a gate that does not hold."""
+    needs_network = not integration.skips_network_check
+    if needs_network and STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.NETWORK_OK):
+        _record_network_evidence(integration, by=by)
     while STAGE_ORDER.index(integration.stage) < STAGE_ORDER.index(target):
         nxt = services.forward_stage(integration)
         if nxt is None or not services.gate(integration=integration, to=nxt).ok:
