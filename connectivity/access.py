@@ -4,7 +4,7 @@ Vendors see the targets of their own integrations; targets of PMH itself (no int
 for operators and the help desk. Anything else is a 404.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from connectivity.models import MaintenanceWindow, Probe
@@ -35,5 +35,6 @@ def maintenance_windows_for(user) -> QuerySet[MaintenanceWindow]:
     if role in (Role.OPERATOR, Role.HELPDESK):
         return qs
     if role is Role.VENDOR:
-        return qs.filter(integration__in=integrations_for(user).values("pk"))
+        own = Q(integration__in=integrations_for(user).values("pk"))
+        return qs.filter(own | Q(integration__isnull=True, probe__isnull=True))
     return qs.none()

@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,7 @@ class TargetFilter(django_filters.FilterSet):
     problem = django_filters.BooleanFilter(
         label=_("Only problems"),
         method="only_problems",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=forms.CheckboxInput,
     )
 
     class Meta:

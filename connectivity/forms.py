@@ -164,7 +164,3 @@ class MaintenanceWindowForm(forms.ModelForm):
                 _("Choose when the window applies: a period, daily times, holidays or New Year.")
             )
         return data
-
-
-class InboundIssueForm(forms.Form):
-    """Nothing to fill in: the button's POST is the whole request."""

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from connectivity.explain import ERROR_LABELS, explain
 from connectivity.lib import windows
 from onboarding.models import Integration
 
@@ -100,11 +101,14 @@ class Probe(models.Model):
     next_due_at = models.DateTimeField(_("next run"), default=timezone.now, editable=False)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True, editable=False)
     last_ok_at = models.DateTimeField(_("last success"), null=True, blank=True, editable=False)
+    # No database constraint and DO_NOTHING: pruning millions of old runs must stay one plain
+    # DELETE; results_prune() clears the pointer itself before it deletes a run.
     last_result = models.ForeignKey(
         "ProbeResult",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
         editable=False,
     )
@@ -171,6 +175,14 @@ class ProbeResult(models.Model):
     @property
     def counted(self) -> bool:
         return not self.suppressed
+
+    @property
+    def error_label(self) -> str:
+        return str(ERROR_LABELS.get(self.error_class, self.error_class))
+
+    @property
+    def explanation(self):
+        return explain(self.error_class, self.http_status)
 
 
 class ProbeRollup(models.Model):

@@ -535,9 +535,8 @@ def results_prune(*, now: datetime.datetime | None = None) -> int:
     return deleted
 
 
-def _delete_in_batches(queryset, batch: int = 50_000) -> int:
-    # Probe.last_result points at the newest run, never at one this old; batches keep each
-    # DELETE short so sweeps writing new runs are not held up.
+def _delete_in_batches(queryset, batch: int = 20_000) -> int:
+    # Batches keep each DELETE short so that sweeps writing new runs are not held up.
     total = 0
     while True:
         ids = list(queryset.values_list("pk", flat=True)[:batch])

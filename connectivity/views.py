@@ -15,7 +15,7 @@ from connectivity import selectors, services
 from connectivity.access import get_probe_for_user, maintenance_windows_for, probes_for
 from connectivity.explain import ERROR_LABELS, PHASE_LABELS, explain
 from connectivity.filters import TargetFilter
-from connectivity.forms import TARGET_FIELDS, InboundIssueForm, MaintenanceWindowForm, TargetForm
+from connectivity.forms import TARGET_FIELDS, MaintenanceWindowForm, TargetForm
 from connectivity.inbound import caller_of
 from connectivity.models import InboundCheck, ProbeRoute, ProbeSweep, Status
 from connectivity.tables import IncidentTable, ResultTable, TargetTable
@@ -183,7 +183,6 @@ def target_run(request, pk: int):
 @operator_required
 def inbound_issue(request, pk: int):
     integration = get_integration_for_user(request.user, pk)
-    InboundIssueForm(request.POST).is_valid()
     check, token = services.inbound_check_issue(integration=integration, by=request.user)
     url = request.build_absolute_uri(f"/inbound/{token}")
     # The token exists only in this answer (only its hash is stored): no redirect.

@@ -16,6 +16,8 @@ class Periodic:
 PERIODIC: list[Periodic] = [
     Periodic("clear_sessions", "console.tasks.clear_expired_sessions", 3600),
     Periodic("clear_login_attempts", "console.tasks.clear_old_login_attempts", 3600),
-    Periodic("probe_due", "connectivity.jobs.probe_due_sweep", 60, "probes", 290),
+    Periodic("submissions_reconcile", "uploads.jobs.reconcile_sweep", 60, "default", 120),
+    Periodic("submission_retention", "uploads.jobs.retention_sweep", 3600, "default", 1800),
+    Periodic("probe_due", "connectivity.jobs.probe_due_sweep", 60, "probes", 900),
     Periodic("probe_retention", "connectivity.jobs.results_maintain", 3600, "probes", 1800),
 ]

@@ -177,3 +177,11 @@ def test_maintenance_page(cast, client_for):
 def test_navigation_has_the_reachability_entry(cast, client_for):
     html = client_for(cast.alice).get("/reachability/").content.decode()
     assert 'href="/reachability/"' in html
+
+
+def test_vendor_sees_global_and_own_maintenance_windows_only(cast, client_for):
+    MaintenanceWindow.objects.create(name="祝日", on_public_holidays=True)
+    MaintenanceWindow.objects.create(name="A作業", integration=cast.integration_a, on_new_year=True)
+    MaintenanceWindow.objects.create(name="B作業", integration=cast.integration_b, on_new_year=True)
+    response = client_for(cast.alice).get("/reachability/maintenance/")
+    assert {w.name for w in response.context["windows"]} == {"祝日", "A作業"}
