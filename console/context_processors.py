@@ -12,6 +12,7 @@ NAVIGATION = [
     (_("Onboarding board"), "onboarding:board", ALL),
     (_("Prefectures"), "onboarding:prefectures", ALL),
     (_("Vendors"), "onboarding:vendor_list", {Role.OPERATOR, Role.HELPDESK}),
+    (_("Review queue"), "uploads:review_queue", {Role.OPERATOR, Role.HELPDESK}),
     (_("Reachability"), "connectivity:overview", ALL),
 ]
 ADMIN_NAVIGATION = [

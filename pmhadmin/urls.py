@@ -28,5 +28,6 @@ urlpatterns = [
     path("django-rq/", include((_rq_patterns(), "django_rq"))),
     path("", include("onboarding.urls")),
     path("", include("connectivity.urls")),
+    path("", include("uploads.urls")),
     path("", include("console.urls")),
 ]

@@ -1,0 +1,118 @@
+// Uploads: drag and drop onto the integration page, upload progress, then validation progress
+// polled from the submission's status endpoint. Without JavaScript the form posts normally.
+"use strict";
+
+(() => {
+  const POLL_MS = 1000;
+
+  function poll(url, onUpdate) {
+    const tick = () => {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+        .then((data) => {
+          onUpdate(data);
+          if (!data.finished) window.setTimeout(tick, POLL_MS);
+        })
+        .catch(() => window.setTimeout(tick, POLL_MS * 5));
+    };
+    tick();
+  }
+
+  function item(list, name) {
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.className = "upload-name";
+    label.textContent = name;
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    const state = document.createElement("span");
+    state.className = "upload-state muted";
+    li.append(label, " ", bar, " ", state);
+    list.append(li);
+    return { li, label, bar, state };
+  }
+
+  function follow(entry, submission) {
+    const link = document.createElement("a");
+    link.href = submission.url;
+    link.textContent = submission.name;
+    entry.label.replaceChildren(link);
+    poll(submission.status_url, (data) => {
+      entry.bar.value = data.progress;
+      entry.state.textContent = data.verdict_label || data.status_label;
+      if (data.finished) entry.li.classList.add(data.verdict === "rejected" ? "rejected" : "done");
+    });
+  }
+
+  function send(form, files) {
+    const list = form.querySelector("[data-upload-list]");
+    const body = new FormData(form);
+    body.delete("files");
+    const names = [];
+    for (const file of files) {
+      body.append("files", file, file.name);
+      names.push(file.name);
+    }
+    const sending = item(list, names.join(", "));
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) sending.bar.value = (event.loaded * 100) / event.total;
+    });
+    request.addEventListener("load", () => {
+      sending.li.remove();
+      let data = { submissions: [], errors: [String(request.status)] };
+      try {
+        data = JSON.parse(request.responseText);
+      } catch (e) {
+        /* keep the fallback */
+      }
+      for (const submission of data.submissions) follow(item(list, submission.name), submission);
+      for (const error of data.errors) {
+        const entry = item(list, error);
+        entry.bar.remove();
+        entry.li.classList.add("rejected");
+      }
+    });
+    request.addEventListener("error", () => {
+      sending.state.textContent = "✕";
+      sending.li.classList.add("rejected");
+    });
+    request.send(body);
+  }
+
+  function enhance(form) {
+    const zone = form.querySelector("[data-dropzone]");
+    const input = form.querySelector("input[type=file]");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (input.files.length) send(form, input.files);
+      input.value = "";
+    });
+    for (const name of ["dragenter", "dragover"]) {
+      zone.addEventListener(name, (event) => {
+        event.preventDefault();
+        zone.classList.add("over");
+      });
+    }
+    for (const name of ["dragleave", "drop"]) {
+      zone.addEventListener(name, () => zone.classList.remove("over"));
+    }
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      if (event.dataTransfer.files.length) send(form, event.dataTransfer.files);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    for (const form of document.querySelectorAll("[data-upload-form]")) enhance(form);
+    for (const bar of document.querySelectorAll("progress[data-status-url]")) {
+      poll(bar.dataset.statusUrl, (data) => {
+        bar.value = data.progress;
+        if (data.finished && bar.hasAttribute("data-reload")) window.location.reload();
+      });
+    }
+  });
+})();

@@ -1,0 +1,35 @@
+"""Shared helpers of the submission tests: files built from the engine's sample records."""
+
+import io
+
+from uploads import services
+from uploads.lib.validation import samples
+
+
+def csv_file(records) -> bytes:
+    return samples.csv_bytes(records)
+
+
+def full_records(n: int, *, seed: int = 1) -> list[dict]:
+    return samples.records(n, seed=seed)
+
+
+def diff_records(n: int, *, seed: int = 1) -> list[dict]:
+    return samples.records(n, seed=seed, mode="diff")
+
+
+def delete_row(record: dict) -> dict:
+    keep = ("orgSpecificCertificateTypeId", "myNumber", "certificationSubKey", "historyKey")
+    return {**{k: record.get(k) for k in keep}, "isDeleted": True}
+
+
+def receive(integration, data: bytes, *, name="data.csv", mode=None, channel="web", user=None):
+    return services.submission_receive(
+        integration=integration,
+        channel=channel,
+        original_name=name,
+        stream=io.BytesIO(data),
+        sender=user.get_username() if user else "test",
+        mode=mode,
+        received_by=user,
+    )

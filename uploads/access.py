@@ -1,0 +1,44 @@
+"""What each user may see and do with submissions (console.md §5).
+
+Vendor scoping of submissions is decided here only: another vendor's submission is a 404 on
+every page and download. Before a reviewed result is released a vendor sees only its status.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from console.access import Role, role_of
+from uploads.models import Status, Submission
+
+
+def submissions_for(user) -> QuerySet[Submission]:
+    role = role_of(user)
+    qs = Submission.objects.select_related("integration__municipality")
+    if role in (Role.OPERATOR, Role.HELPDESK):
+        return qs
+    if role is Role.VENDOR:
+        return qs.filter(integration__vendor_id=user.vendor_id)
+    return qs.none()
+
+
+def get_submission_for_user(user, pk: int) -> Submission:
+    try:
+        return submissions_for(user).get(pk=pk)
+    except Submission.DoesNotExist:
+        raise Http404 from None
+
+
+def can_see_result(user, submission: Submission) -> bool:
+    """Verdict, counts, report and result files: staff always, vendors once released."""
+    if role_of(user) in (Role.OPERATOR, Role.HELPDESK):
+        return True
+    return submission.status != Status.REVIEW
+
+
+def can_upload(user) -> bool:
+    """Operators (media handed over, offline tests) and vendors (their own integrations)."""
+    return role_of(user) in (Role.OPERATOR, Role.VENDOR)
+
+
+def can_review(user) -> bool:
+    return role_of(user) in (Role.OPERATOR, Role.HELPDESK)

@@ -1,0 +1,20 @@
+"""Background jobs of submissions: they take ids and call a service."""
+
+from uploads import services
+
+
+def process_submission(submission_id: int) -> None:
+    services.submission_process(submission_id=submission_id)
+
+
+def deliver_submission(submission_id: int) -> None:
+    services.submission_deliver(submission_id=submission_id)
+
+
+def reconcile_sweep() -> dict:
+    done = services.submissions_reconcile()
+    return {name: len(ids) for name, ids in vars(done).items()}
+
+
+def retention_sweep() -> int:
+    return services.files_purge()

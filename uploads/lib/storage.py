@@ -1,0 +1,76 @@
+"""Received files on disk: streamed in while hashing, kept unchanged, verified when read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+class TooLarge(Exception):
+    """The stream went past the size limit; nothing was kept."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit
+
+
+class Corrupted(Exception):
+    """A stored file is missing or its bytes no longer match the recorded SHA-256."""
+
+
+def receive_stream(stream: BinaryIO, directory: Path, *, max_bytes: int) -> tuple[Path, int, str]:
+    """Copy ``stream`` into a temporary file under ``directory``: (path, size, sha256 hex).
+
+    Never holds more than one chunk in memory; stops and removes the file once the stream is
+    longer than ``max_bytes``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, name = tempfile.mkstemp(prefix=".incoming-", dir=directory)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(max_bytes)
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, size, digest.hexdigest()
+
+
+def keep(incoming: Path, final: Path) -> None:
+    """Move a received file to its final name (read-only); same bytes already there: drop it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        incoming.unlink()
+        return
+    os.chmod(incoming, 0o440)
+    os.replace(incoming, final)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(path: Path, sha256: str) -> None:
+    if not path.is_file():
+        raise Corrupted(f"{path.name}: missing")
+    actual = file_sha256(path)
+    if actual != sha256:
+        raise Corrupted(f"{path.name}: SHA-256 {actual} does not match {sha256}")

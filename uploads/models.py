@@ -1,0 +1,281 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onboarding.models import Integration, Stage
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web upload")
+    API = "api", _("Web API")
+    FOLDER = "folder", _("Shared folder")
+    MAIL = "mail", _("E-mail")
+    MEDIA = "media", _("USB media")
+
+
+class Mode(models.TextChoices):
+    FULL = "full", _("Full data set")
+    DIFF = "diff", _("Differential")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    QUEUED = "queued", _("Queued")
+    VALIDATING = "validating", _("Validating")
+    REVIEW = "review", _("Waiting for review")
+    RETURNED = "returned", _("Returned")
+    FAILED = "failed", _("Failed")
+
+
+class Verdict(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+ACTIVE_STATUSES = (Status.RECEIVED, Status.QUEUED, Status.VALIDATING)
+
+
+class Submission(models.Model):
+    """One received file of one integration (console.md §3)."""
+
+    integration = models.ForeignKey(
+        Integration,
+        verbose_name=_("integration"),
+        on_delete=models.PROTECT,
+        related_name="submissions",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.BigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    sender = models.CharField(_("sender"), max_length=254, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    stage_at_receipt = models.CharField(_("stage at receipt"), max_length=20)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    verdict = models.CharField(
+        _("verdict"), max_length=10, choices=Verdict.choices, null=True, blank=True
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    storage_name = models.CharField(max_length=200, blank=True)
+    file_purged_at = models.DateTimeField(_("file purged"), null=True, blank=True)
+
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    validating_at = models.DateTimeField(_("validation started"), null=True, blank=True)
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+    review_at = models.DateTimeField(_("waiting for review since"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+
+    rows = models.IntegerField(_("records"), null=True, blank=True)
+    valid_rows = models.IntegerField(_("valid records"), null=True, blank=True)
+    errors = models.IntegerField(_("errors"), null=True, blank=True)
+    warnings = models.IntegerField(_("warnings"), null=True, blank=True)
+    report = models.JSONField(_("report"), null=True, blank=True)
+    progress_bytes = models.BigIntegerField(_("bytes validated"), default=0)
+
+    # Processing is claimed with a lease; the reconciler takes back what a dead worker left.
+    job_id = models.CharField(max_length=100, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+
+    review_comment = models.TextField(_("comment for the municipality"), blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("released by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["integration", "-received_at"], name="submission_int_received"),
+            models.Index(fields=["status", "received_at"], name="submission_status"),
+            models.Index(fields=["verdict", "received_at"], name="submission_verdict"),
+            models.Index(fields=["channel", "received_at"], name="submission_channel"),
+            models.Index(fields=["integration", "sha256"], name="submission_int_sha"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("uploads:submission_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in ACTIVE_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.size:
+            return 0
+        return min(99, int(self.progress_bytes * 100 / self.size))
+
+    @property
+    def stage_at_receipt_label(self) -> str:
+        if self.stage_at_receipt in Stage.values:
+            return Stage(self.stage_at_receipt).label
+        return self.stage_at_receipt
+
+    @property
+    def diff(self) -> dict | None:
+        return (self.report or {}).get("diff")
+
+
+class SubmissionIssue(models.Model):
+    """Every issue of a submission (the report lists only the first ones), masked as stored."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="issues")
+    # Rows from an attempt that lost its lease are removed when the winning attempt commits.
+    attempt = models.PositiveSmallIntegerField(default=1)
+    seq = models.IntegerField(_("number"))
+    row = models.IntegerField(_("record"), null=True, blank=True)
+    line = models.IntegerField(_("line"), null=True, blank=True)
+    field = models.CharField(_("field"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=30)
+    severity = models.CharField(_("severity"), max_length=10)
+    message = models.TextField(_("message"))
+    value = models.TextField(_("value"), null=True, blank=True)
+    extra = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("submission issue")
+        verbose_name_plural = _("submission issues")
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["submission", "attempt", "seq"], name="issue_order"),
+            models.Index(fields=["submission", "code"], name="issue_code"),
+            models.Index(fields=["submission", "severity"], name="issue_severity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} row {self.row}"
+
+    def to_dict(self) -> dict:
+        data = {
+            "row": self.row,
+            "line": self.line,
+            "field": self.field or None,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+        }
+        if self.extra:
+            data.update(self.extra)
+        return data
+
+
+class StoredRecord(models.Model):
+    """The test store: the records PMH would hold for an integration (record-layout §6)."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="stored_records"
+    )
+    key = models.TextField(_("key"))  # the key fields joined with U+001F
+    key_digest = models.BigIntegerField()  # uploads.lib.keyindex.key_digest(key)
+    fingerprint = models.CharField(_("fingerprint"), max_length=32)
+    values = models.JSONField(_("values"))
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stored record")
+        verbose_name_plural = _("stored records")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "key"], name="stored_record_key")
+        ]
+        indexes = [models.Index(fields=["integration", "key_digest"], name="stored_record_digest")]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}: {self.fingerprint}"
+
+
+class FileDeletion(models.Model):
+    """What the retention job (or an operator) purged: the bytes go, this record stays."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="file_deletions"
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.BigIntegerField(_("size"))
+    original_name = models.CharField(_("file name"), max_length=255)
+    reason = models.CharField(_("reason"), max_length=100)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(_("deleted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("file deletion")
+        verbose_name_plural = _("file deletions")
+        ordering = ["-deleted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} {self.deleted_at:%Y-%m-%d}"
+
+
+class AccessRecord(models.Model):
+    """Who read what sensitive thing, and when (original files)."""
+
+    class Action(models.TextChoices):
+        DOWNLOAD_ORIGINAL = "download_original", _("Original file downloaded")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    submission = models.ForeignKey(
+        Submission, null=True, on_delete=models.SET_NULL, related_name="access_records"
+    )
+    object_repr = models.CharField(_("object"), max_length=300)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.object_repr}"

@@ -1,0 +1,43 @@
+"""The result files of a submission (console.md §3.1), for downloads and for the deliverers.
+
+`F.result.json` is the report of record-layout §8 (with the reviewer's comment);
+`F.result.csv` lists every issue, one a line, UTF-8 with BOM, cells Excel reads as text.
+"""
+
+import csv
+import json
+from collections.abc import Iterator
+
+from uploads.lib.validation.report import RESULT_CSV_COLUMNS, csv_safe
+from uploads.models import Submission
+
+
+def result_names(submission: Submission) -> tuple[str, str]:
+    name = submission.original_name
+    return f"{name}.result.json", f"{name}.result.csv"
+
+
+def result_json(submission: Submission) -> bytes:
+    report = dict(submission.report or {})
+    report["comment"] = submission.review_comment or report.get("comment")
+    return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+class _Line:
+    def write(self, text: str) -> str:
+        return text
+
+
+def result_csv(submission: Submission) -> Iterator[bytes]:
+    """The CSV in chunks, straight from the stored issues (all of them, in file order)."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield b"\xef\xbb\xbf" + writer.writerow(RESULT_CSV_COLUMNS).encode("utf-8")
+    buffer: list[str] = []
+    issues = submission.issues.filter(attempt=submission.attempts).order_by("seq")
+    for issue in issues.iterator(chunk_size=2000):
+        data = issue.to_dict()
+        buffer.append(writer.writerow([csv_safe(data[c]) for c in RESULT_CSV_COLUMNS]))
+        if len(buffer) >= 1000:
+            yield "".join(buffer).encode("utf-8", "replace")
+            buffer.clear()
+    yield "".join(buffer).encode("utf-8", "replace")

@@ -1,0 +1,46 @@
+"""The submissions panel of the integration page, with its own context.
+
+`templates/onboarding/integration_detail.html` includes `uploads/_integration_panel.html`,
+which calls this tag: the onboarding view needs to know nothing about submissions.
+"""
+
+from django import template
+
+from uploads.access import can_see_result, can_upload
+from uploads.forms import UploadForm
+
+register = template.Library()
+RECENT = 10
+
+
+@register.inclusion_tag("uploads/_panel.html", takes_context=True)
+def submissions_panel(context, integration):
+    user = context["request"].user
+    recent = list(
+        integration.submissions.only(
+            "pk",
+            "integration_id",
+            "original_name",
+            "channel",
+            "mode",
+            "status",
+            "verdict",
+            "received_at",
+            "size",
+            "progress_bytes",
+            "errors",
+            "warnings",
+            "rows",
+            "duplicate_of_id",
+        )[:RECENT]
+    )
+    for submission in recent:
+        submission.visible = can_see_result(user, submission)
+    return {
+        "integration": integration,
+        "recent": recent,
+        "can_upload": can_upload(user),
+        "form": UploadForm(),
+        "csrf_token": context.get("csrf_token"),
+        "request": context["request"],
+    }
