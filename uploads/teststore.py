@@ -16,6 +16,7 @@ from uploads.lib.keyindex import KeyIndex, key_digest, key_text
 from uploads.lib.validation import AcceptedRecord
 
 STAGE = "pmh_stage"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 BATCH = 20_000
 TABLE = "uploads_storedrecord"
 
@@ -60,7 +61,8 @@ class Staging:
                 text,
                 key_digest(text),
                 record.fingerprint,
-                json.dumps(record.values, ensure_ascii=False, separators=(",", ":")),
+                # Absent values are left out: a third of the fields are usually empty.
+                _dumps({k: v for k, v in record.values.items() if v is not None}),
                 record.is_delete,
             )
         )

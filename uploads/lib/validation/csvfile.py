@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from . import messages as msg
 from .checks import RecordChecker
-from .fastpath import FastRow
+from .fastpath import FastRow, FastValues
 from .layout import Layout
 from .masking import mask_text
 from .records import CsvColumns
@@ -186,11 +186,15 @@ class CsvRows:
         self.encoding = encoding
         self.undecodable = UNDECODABLE[encoding]
         self.fast = FastRow(checker, targets) if fast else None
+        if self.fast is not None and tally.needs_values:
+            tally.fast_values = FastValues(checker.layout, targets).values
         self.syntax_reason = ""
 
     def run(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """Validate from the line after ``line_no`` to the end or a file-level problem."""
         tally = self.tally
+        if tally.fast_values is not None:
+            return self._run_values(lines, line_no)
         fast_line = self.fast.line if self.fast else _never
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row_no = tally.rows
@@ -214,6 +218,28 @@ class CsvRows:
         finally:
             tally.count_clean(fast_rows)
 
+    def _run_values(self, lines: Iterator[str], line_no: int) -> Issue | None:
+        """The row loop when every clean record's values are wanted (store, on_record)."""
+        tally = self.tally
+        fast_line, fast_record = self.fast.line, tally.fast_record
+        row_no = tally.rows
+        for text in lines:
+            line_no += 1
+            key = fast_line(text)
+            if key is not None:
+                row_no += 1
+                if '"' in text:  # quoted cells may hold commas (never quotes or line breaks)
+                    cells = next(csv.reader((text,)))
+                else:
+                    cells = text.rstrip("\r\n").split(",")
+                fast_record(row_no, line_no, key, cells)
+                continue
+            row_no, line_no, problem = self._other(text, lines, line_no, row_no)
+            if problem is not None:
+                return problem
+        tally.rows = row_no
+        return None
+
     def _other(self, text: str, lines: Iterator[str], line_no: int, row_no: int):
         """A line the fast path did not prove clean: parse it (and the lines its record spans)."""
         start = line_no
@@ -235,7 +261,10 @@ class CsvRows:
         row_no += 1
         key = self.fast.cells(row) if self.fast and len(row) == self.columns.count else None
         if key is not None:
-            self.tally.clean(row_no, start, key)
+            if self.tally.fast_values is not None:
+                self.tally.fast_record(row_no, start, key, row)
+            else:
+                self.tally.clean(row_no, start, key)
             return row_no, line_no, None
         problem = self._slow(row, row_no, start)
         if problem is not None:

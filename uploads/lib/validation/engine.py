@@ -17,7 +17,7 @@ from . import messages as msg
 from . import parallel
 from .checks import RecordChecker, Settings
 from .csvfile import CsvRows, header_targets, open_text, read_header
-from .fastpath import FastRow, JsonCells, json_columns
+from .fastpath import FastRow, FastValues, JsonCells, json_columns
 from .jsonfile import FileProblem, iter_array, iter_lines
 from .layout import load_layout
 from .records import raw_from_json
@@ -219,7 +219,7 @@ class _Run:
             self.collector.add(issue)
         if self.collector.errors:
             return None
-        rows = CsvRows(checker, targets, tally, encoding=self.encoding, fast=not tally.needs_values)
+        rows = CsvRows(checker, targets, tally, encoding=self.encoding)
         problem = self._csv_parallel(checker, tally, rows, text, lines, line, cells)
         if problem is False:
             tally.reset()
@@ -246,7 +246,9 @@ class _Run:
         self.encoding = encoding
         text = self._open_text(encoding)
         records = iter_array(text) if self.format == "json" else iter_lines(text)
-        fast = None if tally.needs_values else FastRow(checker, json_columns(self.layout))
+        fast = FastRow(checker, json_columns(self.layout))
+        if tally.needs_values:
+            tally.fast_values = FastValues(self.layout, json_columns(self.layout)).values
         cells = JsonCells(self.layout)
         try:
             for line, obj in records:
@@ -259,6 +261,9 @@ class _Run:
                     continue
                 laid_out = cells.cells(obj) if fast is not None else None
                 key = fast.cells(laid_out) if laid_out is not None else None
+                if key is not None and tally.fast_values is not None:
+                    tally.fast_record(row, line, key, laid_out)
+                    continue
                 if key is not None:
                     tally.clean(row, line, key)
                     continue
