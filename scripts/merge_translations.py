@@ -22,10 +22,14 @@ def main() -> int:
     missing = []
     for entry in po:
         if entry.msgid in translations:
-            entry.msgstr = translations[entry.msgid]
+            if entry.msgid_plural:
+                # Japanese has one plural form (nplurals=1): msgstr[0] serves every count.
+                entry.msgstr_plural = {0: translations[entry.msgid]}
+            else:
+                entry.msgstr = translations[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-        elif not entry.msgstr or "fuzzy" in entry.flags:
+        elif not (entry.msgstr or any(entry.msgstr_plural.values())) or "fuzzy" in entry.flags:
             missing.append(entry.msgid)
     po.metadata.update(
         {
