@@ -10,6 +10,7 @@ MAIN_PAGES = [
     ("municipalities", "/municipalities/"),
     ("onboarding-board", "/board/"),
     ("prefecture-overview", "/prefectures/"),
+    ("reachability", "/reachability/"),
 ]
 
 
@@ -42,6 +43,13 @@ def test_main_pages_render_cleanly_with_screenshots(login, browser_events, shoot
     page.goto(live_server.url + f"/integrations/{chiyoda.pk}/")
     expect(page.locator("h1")).to_contain_text("子ども医療費助成システム")
     shoot("integration")
+    page.goto(live_server.url + f"/reachability/integrations/{chiyoda.pk}/")
+    expect(page.locator("h1")).to_contain_text("疎通確認")
+    shoot("reachability-matrix")
+    probe = chiyoda.probes.get()
+    page.goto(live_server.url + f"/reachability/targets/{probe.pk}/")
+    expect(page.locator("svg").first).to_be_visible()
+    shoot("reachability-target-charts")
     assert not _clean(browser_events)
 
 
