@@ -344,3 +344,21 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiIdempotencyKey(models.Model):
+    """An Idempotency-Key a token used, and what it answered (console.md §3.3)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    submission = models.ForeignKey("uploads.Submission", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="idempotency_unique_token_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id}:{self.key}"

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_rq",
     "axes",
     "csp",
+    "ninja",
     "console",
     "onboarding",
     "uploads",
@@ -245,6 +246,7 @@ PMH_RETENTION_DAYS = env_int("PMH_RETENTION_DAYS", 90)
 PMH_DROPBOX_STABLE_SECONDS = env_int("PMH_DROPBOX_STABLE_SECONDS", 5)
 PMH_REPORT_MAX_ISSUES = env_int("PMH_REPORT_MAX_ISSUES", 1000)
 PMH_TRUSTED_PROXIES = env_list("PMH_TRUSTED_PROXIES")
+PMH_API_RATE = os.environ.get("PMH_API_RATE", "60/m")
 PMH_PERIODIC_TICK_SECONDS = env_int("PMH_PERIODIC_TICK_SECONDS", 10)
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

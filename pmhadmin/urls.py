@@ -5,6 +5,7 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from console import views as console_views
 from console.access import operator_required
+from uploads.api import api
 
 
 def _rq_patterns() -> list:
@@ -16,6 +17,7 @@ def _rq_patterns() -> list:
 
 urlpatterns = [
     path("healthz", console_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
