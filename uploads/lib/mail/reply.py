@@ -79,7 +79,17 @@ def build_reply(
         )
         part = msg.get_payload()[-1]
         part.set_param("name", name)
+        if maintype == "text" and _is_utf8(data):
+            part.set_param("charset", "utf-8")  # mailers that display text/csv decode it right
     return msg
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _domain(address: str) -> str:
