@@ -17,6 +17,8 @@ Configuration (INI, section [pmh]):
     interval        seconds between scans in loop mode (default 60)
     result_timeout  seconds to wait for a file's result (default 600)
     retries         attempts per request on network errors, 429 and 5xx (default 6)
+    backoff_seconds first wait between attempts, doubled each time (default 2)
+    max_retry_wait  longest wait between attempts, also for Retry-After (default 300)
     log_file        default: watch_dir/pmh_uploader.log (rotated at 1 MB, 5 kept)
 
 Each sent file moves to watch_dir/sent/, a file that could not be sent to watch_dir/failed/;
@@ -90,6 +92,7 @@ class Config:
         self.result_timeout = self._number(section, "result_timeout", 600)
         self.retries = int(self._number(section, "retries", 6))
         self.backoff = self._number(section, "backoff_seconds", 2)
+        self.max_wait = self._number(section, "max_retry_wait", 300)
         ca_file = section.get("ca_file", "").strip()
         self.ca_file = os.path.join(base, ca_file) if ca_file else None
         if self.ca_file and not os.path.isfile(self.ca_file):
@@ -201,7 +204,7 @@ class Client:
                 if delay is None:
                     delay = self.config.backoff * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311
                 log.warning("%s; retrying in %.1f s (attempt %d)", exc, delay, attempt + 1)
-                time.sleep(min(delay, 300))
+                time.sleep(min(delay, self.config.max_wait))
 
     def _once(self, method, path, body, headers, timeout):
         data = body
