@@ -1,0 +1,153 @@
+"""Benchmark: a 1,000,000-row full submission end to end on PostgreSQL.
+
+receive (stream to disk, SHA-256) → validate (engine, compared with the test store) → stage the
+accepted records (COPY) → apply them to the store (set-based SQL) → report. Runs twice: into an
+empty store, then a second full file with 1% of the records changed against the 1M-row store.
+Uses a throwaway database (created and dropped here) on 127.0.0.1:5432, user postgres.
+
+    python benchmarks/intake.py                  # 1,000,000 rows
+    python benchmarks/intake.py --rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB = "pmh_bench_intake"
+SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def write_file(path: Path, rows: int, *, changed_every: int = 0) -> None:
+    """Realistic records (2,000 distinct sample rows), each made unique by its history key."""
+    from uploads.lib.validation import samples
+
+    lines = samples.csv_bytes(samples.records(2000)).decode("utf-8").splitlines()
+    header, templates = lines[0], lines[1:]
+    parts = []
+    for n, line in enumerate(templates):
+        head, tail = line.split(f"H{n:08d}")
+        parts.append((head, tail))
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(header + "\r\n")
+        for i in range(rows):
+            head, tail = parts[i % len(parts)]
+            if changed_every and i % changed_every == 0:
+                head = head.replace(",一般,", ",特別,", 1)
+            fh.write(f"{head}H{i:08d}{tail}\r\n")
+
+
+def setup_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+        conn.execute(f"CREATE DATABASE {DB}")
+
+
+def drop_database() -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+
+
+def run(integration, path: Path, name: str) -> dict:
+    from uploads import services
+    from uploads.models import Submission
+
+    start = time.perf_counter()
+    with open(path, "rb") as fh:
+        submission = services.submission_receive(
+            integration=integration,
+            channel="api",
+            original_name=name,
+            stream=fh,
+            sender="benchmark",
+        )
+    elapsed = time.perf_counter() - start
+    s = Submission.objects.get(pk=submission.pk)
+    if s.validated_at is None:
+        raise SystemExit(f"not validated: {s.status} {s.failure_reason} {s.duplicate_of_id}")
+    return {
+        "total": elapsed,
+        "receive": (s.queued_at - s.received_at).total_seconds(),
+        "validate+apply": (s.validated_at - s.validating_at).total_seconds(),
+        "status": s.status,
+        "verdict": s.verdict,
+        "rows": s.rows,
+        "diff": s.report["diff"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    setup_database()
+    tmp = Path(tempfile.mkdtemp(prefix="pmh-bench-intake-"))
+    os.environ.update(
+        DATABASE_URL=f"{SERVER}/{DB}",
+        DJANGO_SETTINGS_MODULE="pmhadmin.settings",
+        PMH_STORAGE_ROOT=str(tmp / "files"),
+        DEBUG="1",
+        PMH_MAX_UPLOAD_MB="2048",
+    )
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.PMH_JOBS_MODE = "sync"  # the job runs at commit, in this process: timed here
+    call_command("migrate", verbosity=0)
+    from onboarding.models import Integration, Municipality
+    from uploads.models import StoredRecord
+
+    town = Municipality.objects.create(code="131016", prefecture="東京都", city="千代田区")
+    integration = Integration.objects.create(
+        municipality=town, business_system="bench", dropbox_name="131016", data_mode="full"
+    )
+    first, second = tmp / "full-1.csv", tmp / "full-2.csv"
+    t = time.perf_counter()
+    write_file(first, args.rows)
+    write_file(second, args.rows, changed_every=100)
+    size = first.stat().st_size / 1e6
+    written = time.perf_counter() - t
+    print(f"files: {args.rows:,} rows, {size:,.0f} MB each (written in {written:.1f} s)")
+    if os.environ.get("PMH_BENCH_PROFILE"):
+        import cProfile
+
+        cProfile.runctx("run(integration, first, 'p')", globals(), locals(), "/tmp/intake.prof")
+        drop_database()
+        return 0
+    try:
+        for label, path in (("empty store", first), ("1% changed", second)):
+            result = run(integration, path, path.name)
+            stored = StoredRecord.objects.filter(integration=integration).count()
+            print(
+                f"{label:12} total {result['total']:6.2f} s  receive {result['receive']:5.2f} s"
+                f"  validate+store {result['validate+apply']:6.2f} s  "
+                f"{args.rows / result['total']:,.0f} rows/s  {result['verdict']}  "
+                f"diff {result['diff']}  store {stored:,}"
+            )
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak RSS: {own:.0f} MB (this process), {children:.0f} MB (largest child)")
+    finally:
+        drop_database()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
