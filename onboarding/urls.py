@@ -15,6 +15,14 @@ urlpatterns = [
         "integrations/<int:pk>/contacts/", views.integration_contacts, name="integration_contacts"
     ),
     path("integrations/<int:pk>/move/", views.integration_move, name="integration_move"),
+    path(
+        "integrations/<int:pk>/uploader/", views.integration_uploader, name="integration_uploader"
+    ),
+    path(
+        "integrations/<int:pk>/uploader/<str:name>",
+        views.integration_uploader_file,
+        name="integration_uploader_file",
+    ),
     path("board/", views.board, name="board"),
     path("prefectures/", views.prefectures, name="prefectures"),
     path("vendors/", views.vendor_list, name="vendor_list"),

@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -416,3 +419,59 @@ def vendor_edit(request, slug):
         messages.success(request, _("The vendor was saved."))
         return redirect(vendor)
     return render(request, "onboarding/vendor_form.html", {"form": form, "vendor": vendor})
+
+
+UPLOADER_PATH = settings.BASE_DIR / "uploads" / "client" / "pmh_uploader.py"
+
+
+def _uploader_integration(request, pk) -> Integration:
+    integration = get_integration_for_user(request.user, pk)
+    if not (is_operator(request.user) or is_vendor(request.user)):
+        raise PermissionDenied
+    return integration
+
+
+@any_role
+def integration_uploader(request, pk):
+    integration = get_integration_for_user(request.user, pk)
+    return render(
+        request,
+        "onboarding/integration_uploader.html",
+        {
+            "integration": integration,
+            "config": _uploader_config(request, integration),
+            "can_download": is_operator(request.user) or is_vendor(request.user),
+        },
+    )
+
+
+def _uploader_config(request, integration: Integration) -> str:
+    mode = integration.data_mode or "full"
+    return render_to_string(
+        "onboarding/pmh_uploader.ini",
+        {
+            "url": request.build_absolute_uri("/").rstrip("/"),
+            "integration": integration,
+            "mode": mode,
+        },
+    )
+
+
+@any_role
+def integration_uploader_file(request, pk, name):
+    integration = _uploader_integration(request, pk)
+    if name == "pmh_uploader.py":
+        response = FileResponse(
+            UPLOADER_PATH.open("rb"),
+            as_attachment=True,
+            filename=name,
+            content_type="text/x-python",
+        )
+    elif name == "pmh_uploader.ini":
+        # CRLF so that Notepad on an older Windows server shows it properly.
+        text = _uploader_config(request, integration).replace("\r\n", "\n").replace("\n", "\r\n")
+        response = HttpResponse(text.encode("utf-8-sig"), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        raise Http404
+    return response

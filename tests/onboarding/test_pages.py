@@ -226,3 +226,41 @@ def test_prefecture_overview_draws_every_prefecture(cast, client_for):
     body = client_for(cast.operator).get(reverse("onboarding:prefectures")).content.decode()
     assert body.count('class="pref-label"') == 47
     assert "<svg" in body and "st-fill-registered" in body
+
+
+def test_batch_uploader_page_and_downloads(cast, client_for):
+    Integration.objects.filter(pk=cast.integration_a.pk).update(
+        rework_method="batch", route="lgwan"
+    )
+    client = client_for(cast.alice)
+    page = client.get(reverse("onboarding:integration_uploader", args=[cast.integration_a.pk]))
+    body = page.content.decode()
+    assert (
+        page.status_code == 200 and "タスク スケジューラ" in body and "integration = 131016" in body
+    )
+    ini = client.get(
+        reverse(
+            "onboarding:integration_uploader_file", args=[cast.integration_a.pk, "pmh_uploader.ini"]
+        )
+    )
+    text = ini.content.decode("utf-8-sig")
+    assert (
+        "integration = 131016" in text
+        and "\r\n" in text
+        and "pmh_" not in text.replace("pmh_uploader", "")
+    )
+    script = client.get(
+        reverse(
+            "onboarding:integration_uploader_file", args=[cast.integration_a.pk, "pmh_uploader.py"]
+        )
+    )
+    assert b"def main" in b"".join(script.streaming_content)
+    other = reverse(
+        "onboarding:integration_uploader_file", args=[cast.integration_b.pk, "pmh_uploader.py"]
+    )
+    assert client.get(other).status_code == 404
+    helpdesk = client_for(cast.helpdesk)
+    url = reverse(
+        "onboarding:integration_uploader_file", args=[cast.integration_a.pk, "pmh_uploader.ini"]
+    )
+    assert helpdesk.get(url).status_code == 403
