@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "onboarding",
     "uploads",
     "connectivity",
+    "helpdesk",
 ]
 
 MIDDLEWARE = [
