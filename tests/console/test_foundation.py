@@ -118,3 +118,24 @@ def test_english_is_available(cast, client_for):
     client = client_for(cast.operator)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Dashboard" in client.get("/").content.decode()
+
+
+def test_dashboard_lists_live_integrations_late_with_their_daily_upload(cast, client_for):
+    from django.utils import timezone
+
+    from onboarding.models import Integration, Stage
+    from uploads.models import Submission
+
+    Integration.objects.filter(pk__in=[cast.integration_a.pk, cast.integration_b.pk]).update(
+        stage=Stage.LIVE
+    )
+    Submission.objects.create(
+        integration=cast.integration_b, channel="web", original_name="d.csv", size=1, sha256="0" * 64,
+        mode="full", stage_at_receipt="live", status="returned", verdict="accepted",
+        received_at=timezone.now(),
+    )  # fmt: skip
+    response = client_for(cast.operator).get("/")
+    assert response.context["late_count"] == 1
+    assert [i.pk for i in response.context["late"]] == [cast.integration_a.pk]
+    assert "今日まだ受理されたアップロードがない" in response.content.decode()
+    assert client_for(cast.bob).get("/").context["late_count"] == 0
