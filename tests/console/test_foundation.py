@@ -130,10 +130,17 @@ def test_dashboard_lists_live_integrations_late_with_their_daily_upload(cast, cl
         stage=Stage.LIVE
     )
     Submission.objects.create(
-        integration=cast.integration_b, channel="web", original_name="d.csv", size=1, sha256="0" * 64,
-        mode="full", stage_at_receipt="live", status="returned", verdict="accepted",
+        integration=cast.integration_b,
+        channel="web",
+        original_name="d.csv",
+        size=1,
+        sha256="0" * 64,
+        mode="full",
+        stage_at_receipt="live",
+        status="returned",
+        verdict="accepted",
         received_at=timezone.now(),
-    )  # fmt: skip
+    )
     response = client_for(cast.operator).get("/")
     assert response.context["late_count"] == 1
     assert [i.pk for i in response.context["late"]] == [cast.integration_a.pk]
