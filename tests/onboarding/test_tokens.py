@@ -71,3 +71,14 @@ def test_vendor_sees_own_tokens_but_cannot_issue_and_never_sees_others(cast, cli
     )
     assert client.get(reverse("onboarding:vendor_detail", args=["vendor-b"])).status_code == 404
     assert ApiToken.objects.count() == 1
+
+
+def test_vendor_page_title_is_plain_text(cast, client_for):
+    body = (
+        client_for(cast.operator)
+        .get(reverse("onboarding:vendor_detail", args=["vendor-a"]))
+        .content.decode()
+    )
+    title = body.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and "ベンダーA" in title
+    assert body.count('id="tokens"') == 1
