@@ -69,3 +69,57 @@ def _locked_item(key: str, *, kind, code, integration, channel, at) -> ErrorItem
             )
     except IntegrityError:
         return ErrorItem.objects.select_for_update().get(fingerprint=key)
+
+
+def top_error_code(submission) -> str:
+    """The report's most frequent error code; codes seen only as warnings don't count."""
+    report = submission.report or {}
+    severities: dict[str, set] = {}
+    for issue in report.get("issues", []):
+        severities.setdefault(issue.get("code"), set()).add(issue.get("severity"))
+    ranked = sorted(
+        (
+            (-n, code)
+            for code, n in (report.get("counts") or {}).items()
+            if severities.get(code, {"error"}) != {"warning"}
+        ),
+    )
+    return ranked[0][1] if ranked else "rejected"
+
+
+def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
+    """Record a rejected or failed submission in the error queue (hook of uploads)."""
+    from uploads.models import Status, Submission, Verdict
+
+    submission = Submission.objects.select_related("integration__municipality").get(
+        pk=submission_id
+    )
+    name = f"{submission.integration.municipality.name} {submission.original_name}"
+    if submission.status == Status.FAILED:
+        reason = submission.failure_reason.splitlines()[0] if submission.failure_reason else ""
+        return error_item_record(
+            kind=Kind.FAILURE,
+            code="failed",
+            title=f"{name}: {reason}"[:300],
+            integration=submission.integration,
+            channel=submission.channel,
+            submission=submission,
+            detail=submission.failure_reason,
+        )
+    if submission.verdict == Verdict.REJECTED:
+        code = top_error_code(submission)
+        return error_item_record(
+            kind=Kind.REJECTED,
+            code=code,
+            title=f"{name}: {code}",
+            integration=submission.integration,
+            channel=submission.channel,
+            submission=submission,
+            detail=_counts_line(submission),
+        )
+    return None
+
+
+def _counts_line(submission) -> str:
+    counts = (submission.report or {}).get("counts") or {}
+    return ", ".join(f"{code} {n}" for code, n in sorted(counts.items(), key=lambda p: -p[1]))

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk.services import error_item_record_submission
 from uploads import services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
@@ -198,3 +199,5 @@ def _finish(submission: Submission, token: uuid.UUID, report, staging: Staging) 
         locked.status, locked.returned_at = Status.RETURNED, now
     locked.save()
     services.result_ready(locked)
+    if locked.verdict == Verdict.REJECTED:
+        error_item_record_submission(submission_id=locked.pk)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.jobs import enqueue, jobs_mode
+from helpdesk.services import error_item_record_submission
 from onboarding.models import DataMode, Integration, Stage
 from uploads.delivery import deliverer_for
 from uploads.lib import storage
@@ -202,15 +203,16 @@ def submission_fail(*, submission_id: int, reason: str, lease_token=None) -> boo
     if lease_token is not None:
         filters &= Q(lease_token=lease_token)
     now = timezone.now()
-    return bool(
-        Submission.objects.filter(filters).update(
-            status=Status.FAILED,
-            failed_at=now,
-            failure_reason=reason[:4000],
-            lease_token=None,
-            lease_expires_at=None,
-        )
+    failed = Submission.objects.filter(filters).update(
+        status=Status.FAILED,
+        failed_at=now,
+        failure_reason=reason[:4000],
+        lease_token=None,
+        lease_expires_at=None,
     )
+    if failed:
+        error_item_record_submission(submission_id=submission_id)
+    return bool(failed)
 
 
 # -- review and delivery --------------------------------------------------------------------
@@ -361,6 +363,7 @@ def _take_back(submission: Submission, now: datetime, done: Reconciled) -> None:
                 lease_expires_at=None,
             ):
                 done.failed.append(submission.pk)
+                error_item_record_submission(submission_id=submission.pk)
             return
         if mine.update(status=Status.QUEUED, lease_token=None, lease_expires_at=None):
             submission.refresh_from_db()
