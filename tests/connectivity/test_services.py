@@ -200,7 +200,9 @@ def test_rollup_then_prune_keeps_uptime(make_target):
     from connectivity.selectors import uptime_figures
 
     probe = make_target("http://127.0.0.1:9/")
-    now = timezone.now()
+    # Roll-ups count whole hours, so the oldest hour of a window counts whole: pin the minute
+    # (runs in the first half of their hour) so the figures do not depend on the clock.
+    now = timezone.now().replace(minute=15, second=0, microsecond=0) - datetime.timedelta(hours=1)
     for hours_ago in range(1, 24 * 6):
         at = now - datetime.timedelta(hours=hours_ago, minutes=30)
         record(probe, failed() if hours_ago % 4 == 0 else passed(), at=at)
