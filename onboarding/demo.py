@@ -1,5 +1,10 @@
 """Demo data for `seed_demo` (console.md §6): the contract's minimum plus a believable spread."""
 
+import io
+from datetime import timedelta
+
+from django.utils import timezone
+
 from onboarding import services
 from onboarding.models import (
     STAGE_ORDER,
@@ -148,13 +153,13 @@ USERS = [
 # How far each demo integration is brought, each step through its real gate.
 TARGET_STAGES = {
     "131016": Stage.TESTING,
-    "011002": Stage.TESTING,
+    "011002": Stage.TEST_PASSED,
     "131041": Stage.NETWORK_OK,
     "141003": Stage.NETWORK_OK,
     "231002": Stage.DECIDED,
-    "271004": Stage.TESTING,
+    "271004": Stage.LIVE,
     "401307": Stage.DECIDED,
-    "472018": Stage.TESTING,
+    "472018": Stage.READY,
     "130001": Stage.DECIDED,
     "341002": Stage.DECIDED,
 }
@@ -194,6 +199,29 @@ def _record_network_evidence(integration: Integration, *, by) -> None:
     inbound_check_record(token=token, source_address="127.0.0.1", tls_version="TLSv1.3")
 
 
+def _record_test_evidence(integration: Integration, *, by) -> None:
+    """An accepted full test file, received while the integration is in `testing`, and its
+    go-live date when it is to go further: the evidence of the later gates."""
+    from django.test.utils import override_settings
+
+    from uploads.lib.validation import samples
+    from uploads.models import Verdict
+    from uploads.services import submission_receive
+
+    if not integration.submissions.filter(verdict=Verdict.ACCEPTED).exists():
+        data = samples.csv_bytes(samples.records(40, seed=int(integration.municipality.code)))
+        # Validated at once, in this process, so the gate below sees the verdict.
+        with override_settings(PMH_JOBS_MODE="sync"):
+            submission_receive(
+                integration=integration,
+                channel="web",
+                original_name="demo-full.csv",
+                stream=io.BytesIO(data),
+                sender="demo",
+                received_by=by,
+            )
+
+
 def _advance(integration: Integration, target: str, *, by) -> None:
     """Move forward one gate at a time until the target stage or a gate that does not hold."""
     needs_network = not integration.skips_network_check
@@ -201,9 +229,23 @@ def _advance(integration: Integration, target: str, *, by) -> None:
         _record_network_evidence(integration, by=by)
     while STAGE_ORDER.index(integration.stage) < STAGE_ORDER.index(target):
         nxt = services.forward_stage(integration)
+        if nxt == Stage.TEST_PASSED:
+            _record_test_evidence(integration, by=by)
+        if nxt in (Stage.READY, Stage.LIVE) and integration.go_live_date is None:
+            live = target == Stage.LIVE
+            integration.go_live_date = timezone.localdate() + timedelta(days=-30 if live else 30)
+            integration.save(update_fields=["go_live_date"])
         if nxt is None or not services.gate(integration=integration, to=nxt).ok:
             return
         services.integration_move(integration=integration, to=nxt, by=by, reason="デモデータ")
+
+
+def advance() -> None:
+    """Bring the demo integrations to their stages. Not inside one transaction: the test
+    files are validated as they arrive, and each gate must see the verdict."""
+    operator = User.objects.get(username="operator")
+    for integration in Integration.objects.filter(dropbox_name__in=TARGET_STAGES):
+        _advance(integration, TARGET_STAGES[integration.dropbox_name], by=operator)
 
 
 def seed(*, password: str, groups: dict) -> dict:
@@ -251,9 +293,6 @@ def seed(*, password: str, groups: dict) -> dict:
         user.set_password(password)
         user.save()
         user.groups.set([groups[group]])
-    operator = User.objects.get(username="operator")
-    for integration in Integration.objects.filter(dropbox_name__in=TARGET_STAGES):
-        _advance(integration, TARGET_STAGES[integration.dropbox_name], by=operator)
     return {
         "municipalities": Municipality.objects.count(),
         "integrations": Integration.objects.count(),

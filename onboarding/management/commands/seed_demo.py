@@ -20,6 +20,7 @@ class Command(BaseCommand):
         ensure_groups()
         with transaction.atomic():
             summary = demo.seed(password=password, groups={g.name: g for g in Group.objects.all()})
+        demo.advance()
         self.stdout.write(
             f"demo data: {summary['municipalities']} municipalities, "
             f"{summary['integrations']} integrations, users {', '.join(summary['users'])}"
