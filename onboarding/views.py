@@ -79,7 +79,7 @@ def municipality_export(request):
         .order_by("municipality__code", "dropbox_name")
     )
     header = [
-        _("Code"), _("Prefecture"), _("Municipality"), _("Business system"), _("Vendor"),
+        _("Municipality code"), _("Prefecture"), _("Municipality"), _("Business system"), _("Vendor"),
         _("Rework method"), _("Route"), _("Data mode"), _("Test access"), _("Format"),
         _("Stage"), _("In stage since"), _("Go-live date"),
     ]  # fmt: skip
