@@ -19,5 +19,7 @@ PERIODIC: list[Periodic] = [
     Periodic("submissions_reconcile", "uploads.jobs.reconcile_sweep", 60, "default", 120),
     Periodic("submission_retention", "uploads.jobs.retention_sweep", 3600, "default", 1800),
     Periodic("probe_due", "connectivity.jobs.probe_due_sweep", 60, "probes", 900),
+    Periodic("intake_folder", "intake.jobs.folder_sweep", 10, "intake", 600),
+    Periodic("intake_mail", "intake.jobs.mail_poll", 60, "intake", 600),
     Periodic("probe_retention", "connectivity.jobs.results_maintain", 3600, "probes", 1800),
 ]

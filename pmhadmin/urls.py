@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("onboarding.urls")),
     path("", include("connectivity.urls")),
     path("", include("uploads.urls")),
+    path("", include("intake.urls")),
     path("", include("console.urls")),
 ]
