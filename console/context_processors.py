@@ -13,6 +13,8 @@ NAVIGATION = [
     (_("Prefectures"), "onboarding:prefectures", ALL),
     (_("Vendors"), "onboarding:vendor_list", {Role.OPERATOR, Role.HELPDESK}),
     (_("Review queue"), "uploads:review_queue", {Role.OPERATOR, Role.HELPDESK}),
+    (_("Submission history"), "helpdesk:history", ALL),
+    (_("Error queue"), "helpdesk:queue", {Role.OPERATOR, Role.HELPDESK}),
     (_("Reachability"), "connectivity:overview", ALL),
 ]
 ADMIN_NAVIGATION = [

@@ -112,3 +112,28 @@ class ErrorComment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+class ReplyTemplate(models.Model):
+    """A Japanese reply to the sender, with {placeholders} filled in from the error item."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

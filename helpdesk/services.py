@@ -1,11 +1,17 @@
-"""Recording problems in the error queue. Every channel calls `error_item_record`."""
+"""Recording problems in the error queue (every channel calls `error_item_record`), and the
+help desk's work on them: state, assignee, comments, retry and replies."""
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from helpdesk.models import ErrorItem, ErrorOccurrence, Kind, State
+from helpdesk.models import ErrorComment, ErrorItem, ErrorOccurrence, Kind, ReplyTemplate, State
 
 
 def fingerprint(*, kind: str, integration_id: int | None, code: str, channel: str = "") -> str:
@@ -123,3 +129,155 @@ def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
 def _counts_line(submission) -> str:
     counts = (submission.report or {}).get("counts") or {}
     return ", ".join(f"{code} {n}" for code, n in sorted(counts.items(), key=lambda p: -p[1]))
+
+
+# -- triage ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def error_item_comment(*, item: ErrorItem, by, text: str) -> ErrorComment:
+    return ErrorComment.objects.create(item=item, by=by, text=text.strip())
+
+
+@transaction.atomic
+def error_item_set_state(*, item: ErrorItem, state: str, by) -> ErrorItem:
+    locked = ErrorItem.objects.select_for_update().get(pk=item.pk)
+    if locked.state == state:
+        return locked
+    locked.state = state
+    locked.resolved_at = timezone.now() if state == State.RESOLVED else None
+    locked.save(update_fields=["state", "resolved_at"])
+    error_item_comment(
+        item=locked,
+        by=by,
+        text=_("State changed to %(state)s.") % {"state": State(state).label},
+    )
+    return locked
+
+
+@transaction.atomic
+def error_items_assign(*, items: Iterable[ErrorItem], assignee, by) -> int:
+    """Give several items to one person (or to nobody); returns how many changed."""
+    changed = 0
+    name = assignee.get_username() if assignee else _("nobody")
+    for item in ErrorItem.objects.select_for_update().filter(pk__in=[i.pk for i in items]):
+        if item.assignee_id == getattr(assignee, "pk", None):
+            continue
+        item.assignee = assignee
+        item.save(update_fields=["assignee"])
+        error_item_comment(item=item, by=by, text=_("Assigned to %(name)s.") % {"name": name})
+        changed += 1
+    return changed
+
+
+class NotRetryable(Exception):
+    pass
+
+
+def error_item_retry(*, item: ErrorItem, by):
+    """Requeue the item's latest submission when it failed; notes the retry on the item."""
+    from uploads.models import Status
+    from uploads.services import submission_retry
+
+    submission = item.last_submission
+    if submission is None or submission.status != Status.FAILED or submission.file_purged_at:
+        raise NotRetryable
+    with transaction.atomic():
+        submission = submission_retry(submission=submission, by=by)
+        error_item_comment(
+            item=item,
+            by=by,
+            text=_("Submission #%(id)d was queued again.") % {"id": submission.pk},
+        )
+    return submission
+
+
+# -- replies --------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def reply_placeholders(item: ErrorItem) -> dict[str, str]:
+    integration, submission = item.integration, item.last_submission
+    values = {
+        "municipality": "",
+        "integration": "",
+        "vendor": "",
+        "file_name": "",
+        "submission_id": "",
+        "received_at": "",
+        "issue_summary": item.title,
+        "code": item.code,
+    }
+    if integration is not None:
+        values["municipality"] = integration.municipality.name
+        values["integration"] = integration.business_system
+        values["vendor"] = integration.vendor.name if integration.vendor_id else ""
+    if submission is not None:
+        values["file_name"] = submission.original_name
+        values["submission_id"] = str(submission.pk)
+        received = timezone.localtime(submission.received_at)
+        values["received_at"] = received.strftime("%Y-%m-%d %H:%M")
+        values["issue_summary"] = issue_summary(submission) or item.title
+    return values
+
+
+def issue_summary(submission, *, limit: int = 10) -> str:
+    """Counts per code with the first message of each, from the report (values stay masked)."""
+    report = submission.report or {}
+    if submission.failure_reason:
+        return submission.failure_reason.splitlines()[0]
+    messages = {}
+    for issue in report.get("issues", []):
+        messages.setdefault(issue.get("code"), issue.get("message", ""))
+    counts = sorted((report.get("counts") or {}).items(), key=lambda p: (-p[1], p[0]))
+    return "\n".join(
+        f"・{code}（{n}件）{messages.get(code, '')}".rstrip() for code, n in counts[:limit]
+    )
+
+
+def reply_render(*, template: ReplyTemplate, item: ErrorItem) -> tuple[str, str]:
+    values = reply_placeholders(item)
+
+    def fill(text: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+    return fill(template.subject), fill(template.body)
+
+
+def reply_recipients(item: ErrorItem) -> list[str]:
+    if item.integration is None:
+        return []
+    return sorted(item.integration.contacts.values_list("email", flat=True))
+
+
+class NoRecipients(Exception):
+    pass
+
+
+def error_item_reply(*, item: ErrorItem, by, subject: str, body: str) -> ErrorComment:
+    """Mail the integration's contact addresses and keep the reply as a comment.
+
+    Sent before the comment is written: a reply that could not be sent is not recorded.
+    """
+    recipients = reply_recipients(item)
+    if not recipients:
+        raise NoRecipients
+    EmailMessage(
+        subject=subject.replace("\n", " ").strip(),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+    ).send()
+    text = _("Reply sent to %(to)s: %(subject)s") % {
+        "to": ", ".join(recipients),
+        "subject": subject,
+    }
+    return error_item_comment(item=item, by=by, text=f"{text}\n\n{body}")
+
+
+@transaction.atomic
+def reply_template_save(*, template: ReplyTemplate, by) -> ReplyTemplate:
+    template.updated_by = by
+    template.save()
+    return template

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("onboarding.urls")),
     path("", include("connectivity.urls")),
     path("", include("uploads.urls")),
+    path("", include("helpdesk.urls")),
     path("", include("intake.urls")),
     path("", include("console.urls")),
 ]

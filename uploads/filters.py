@@ -11,10 +11,11 @@ class IssueFilter(django_filters.FilterSet):
         empty_label=_("All"),
         choices=[("error", _("error")), ("warning", _("warning"))],
     )
+    field = django_filters.CharFilter(label=_("Field"))
 
     class Meta:
         model = SubmissionIssue
-        fields = ["code", "severity"]
+        fields = ["code", "severity", "field"]
 
     def __init__(self, *args, codes=(), **kwargs):
         super().__init__(*args, **kwargs)

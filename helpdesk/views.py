@@ -1,0 +1,237 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from console.access import any_role, is_staff_role, operator_required, staff_required
+from console.exports import csv_response
+from helpdesk import services
+from helpdesk.access import (
+    error_items_for,
+    get_error_item_for_user,
+    get_reply_template_for_operator,
+)
+from helpdesk.charts import daily_chart, daily_counts
+from helpdesk.filters import ErrorItemFilter, SubmissionFilter
+from helpdesk.forms import BulkAssignForm, CommentForm, ReplyForm, ReplyTemplateForm, StateForm
+from helpdesk.history import EXPORT_HEADER, export_rows
+from helpdesk.models import ReplyTemplate
+from helpdesk.tables import ErrorItemTable, OccurrenceTable, SubmissionHistoryTable
+from onboarding.access import get_integration_for_user, vendors_for
+from uploads.access import submissions_for
+from uploads.models import Status
+
+PER_PAGE = 50
+TIMELINE_SHOWN = 50
+
+
+# -- upload history -------------------------------------------------------------------------
+
+
+def _history_filter(request, queryset=None) -> SubmissionFilter:
+    return SubmissionFilter(
+        request.GET,
+        queryset=queryset if queryset is not None else submissions_for(request.user),
+        vendors=vendors_for(request.user),
+    )
+
+
+@require_GET
+@any_role
+def history(request):
+    history_filter = _history_filter(
+        request, submissions_for(request.user).select_related("integration__vendor")
+    )
+    table = SubmissionHistoryTable(history_filter.qs, show_results=is_staff_role(request.user))
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(request, "helpdesk/history.html", {"filter": history_filter, "table": table})
+
+
+@require_GET
+@any_role
+def history_export(request):
+    history_filter = _history_filter(request)
+    rows = export_rows(history_filter.qs, show_results=is_staff_role(request.user))
+    name = f"submissions-{timezone.localdate():%Y%m%d}.csv"
+    return csv_response(name, EXPORT_HEADER, rows)
+
+
+@require_GET
+@any_role
+def integration_timeline(request, pk):
+    integration = get_integration_for_user(request.user, pk)
+    submissions = submissions_for(request.user).filter(integration=integration)
+    recent = list(submissions[:TIMELINE_SHOWN])
+    today = timezone.localdate()
+    context = {
+        "integration": integration,
+        "submissions": recent,
+        "show_results": is_staff_role(request.user),
+        "chart": daily_chart(
+            daily_counts(
+                submissions, today=today, days=30, hide_review=not is_staff_role(request.user)
+            )
+        ),
+    }
+    return render(request, "helpdesk/integration_timeline.html", context)
+
+
+# -- error queue ----------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def queue(request):
+    item_filter = ErrorItemFilter(
+        request.GET, queryset=error_items_for(request.user), user=request.user
+    )
+    table = ErrorItemTable(item_filter.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = {"filter": item_filter, "table": table, "assign_form": BulkAssignForm()}
+    return render(request, "helpdesk/queue.html", context)
+
+
+@require_POST
+@staff_required
+def assign(request):
+    form = BulkAssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose at least one item."))
+    else:
+        changed = services.error_items_assign(
+            items=form.cleaned_data["items"],
+            assignee=form.cleaned_data["assignee"],
+            by=request.user,
+        )
+        messages.success(request, _("%(count)d item(s) assigned.") % {"count": changed})
+    return _back(request, "helpdesk:queue")
+
+
+def _back(request, default: str, **kwargs):
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default, **kwargs)
+
+
+@require_GET
+@staff_required
+def item(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    occurrences = error_item.occurrence_set.select_related("submission")
+    table = OccurrenceTable(occurrences)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = {
+        "item": error_item,
+        "table": table,
+        "comments": error_item.comments.select_related("by"),
+        "state_form": StateForm(initial={"state": error_item.state}),
+        "assign_form": BulkAssignForm(initial={"assignee": error_item.assignee_id}),
+        "comment_form": CommentForm(),
+        "reply_form": _reply_form(request, error_item),
+        "recipients": services.reply_recipients(error_item),
+        "can_retry": _can_retry(error_item),
+    }
+    return render(request, "helpdesk/item.html", context)
+
+
+def _can_retry(error_item) -> bool:
+    submission = error_item.last_submission
+    return bool(submission and submission.status == Status.FAILED and not submission.file_purged_at)
+
+
+def _reply_form(request, error_item) -> ReplyForm:
+    template = ReplyTemplate.objects.filter(pk=request.GET.get("template") or None).first()
+    if template is None:
+        template = ReplyTemplate.objects.first()
+    if template is None:
+        return ReplyForm()
+    subject, body = services.reply_render(template=template, item=error_item)
+    return ReplyForm(initial={"template": template.pk, "subject": subject, "body": body})
+
+
+@require_POST
+@staff_required
+def item_state(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    form = StateForm(request.POST)
+    if form.is_valid():
+        services.error_item_set_state(
+            item=error_item, state=form.cleaned_data["state"], by=request.user
+        )
+        messages.success(request, _("The state was changed."))
+    return redirect("helpdesk:item", pk=pk)
+
+
+@require_POST
+@staff_required
+def item_comment(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.error_item_comment(
+            item=error_item, by=request.user, text=form.cleaned_data["text"]
+        )
+        messages.success(request, _("The comment was added."))
+    else:
+        messages.error(request, _("Write a comment first."))
+    return redirect("helpdesk:item", pk=pk)
+
+
+@require_POST
+@staff_required
+def item_retry(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    try:
+        submission = services.error_item_retry(item=error_item, by=request.user)
+    except services.NotRetryable:
+        messages.error(request, _("The latest submission of this item cannot be retried."))
+    else:
+        messages.success(request, _("Submission #%(id)d was queued again.") % {"id": submission.pk})
+    return redirect("helpdesk:item", pk=pk)
+
+
+@require_POST
+@staff_required
+def item_reply(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A reply needs a subject and a body."))
+        return redirect("helpdesk:item", pk=pk)
+    try:
+        services.error_item_reply(
+            item=error_item,
+            by=request.user,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+        )
+    except services.NoRecipients:
+        messages.error(request, _("This integration has no contact address to reply to."))
+    else:
+        messages.success(request, _("The reply was sent and kept as a comment."))
+    return redirect("helpdesk:item", pk=pk)
+
+
+# -- reply templates ------------------------------------------------------------------------
+
+
+@require_GET
+@operator_required
+def template_list(request):
+    templates = ReplyTemplate.objects.select_related("updated_by")
+    return render(request, "helpdesk/template_list.html", {"templates": templates})
+
+
+@require_http_methods(["GET", "POST"])
+@operator_required
+def template_edit(request, pk=None):
+    template = get_reply_template_for_operator(request.user, pk) if pk else ReplyTemplate()
+    form = ReplyTemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        services.reply_template_save(template=form.save(commit=False), by=request.user)
+        messages.success(request, _("The reply template was saved."))
+        return redirect("helpdesk:template_list")
+    return render(request, "helpdesk/template_form.html", {"form": form, "template": template})
