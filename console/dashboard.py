@@ -1,13 +1,25 @@
 """The figures of the dashboard, each scoped through the access helpers."""
 
-from django.db.models import Count
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from console.access import is_operator, is_staff_role
+from helpdesk.charts import daily_chart, daily_counts
+from helpdesk.models import ErrorItem, State
 from onboarding.access import integrations_for, municipalities_for
 from onboarding.models import Stage
-from uploads.selectors import late_integrations
+from uploads.access import submissions_for
+from uploads.models import Channel, Status, SubmissionIssue, Verdict
+from uploads.selectors import day_bounds, late_integrations
 
 LATE_SHOWN = 20
+CODES_SHOWN = 8
+OLDEST_SHOWN = 5
+CHART_DAYS = 14
+WEEK = 7
 
 
 def context_for(user) -> dict:
@@ -32,4 +44,107 @@ def context_for(user) -> dict:
         "integration_count": sum(by_stage.values()),
         "live_count": by_stage.get(Stage.LIVE, 0),
         "stages": stages,
+        **submission_figures(user),
+        "oldest_errors": oldest_open_errors(user),
+        "open_error_count": open_error_count(user),
+        "queue_health": queue_health() if is_operator(user) else None,
     }
+
+
+def submission_figures(user) -> dict:
+    """Today and the last seven days (Asia/Tokyo) by status and channel, with the chart."""
+    today = timezone.localdate()
+    staff = is_staff_role(user)
+    submissions = submissions_for(user)
+    week = submissions.filter(received_at__gte=day_bounds(today - timedelta(days=WEEK - 1))[0])
+    today_q = Q(received_at__gte=day_bounds(today)[0])
+    by_status = _split(week, "status", Status.choices, today_q)
+    return {
+        "by_status": by_status,
+        "today_total": sum(r["today"] for r in by_status),
+        "week_total": sum(r["week"] for r in by_status),
+        "by_channel": _split(week, "channel", Channel.choices, today_q),
+        "acceptance": _acceptance(week if staff else week.exclude(status=Status.REVIEW)),
+        "top_codes": _top_codes(week if staff else week.exclude(status=Status.REVIEW)),
+        "chart": daily_chart(
+            daily_counts(submissions, today=today, days=CHART_DAYS, hide_review=not staff)
+        ),
+        "chart_days": CHART_DAYS,
+    }
+
+
+def _split(week: QuerySet, field: str, choices, today_q: Q) -> list[dict]:
+    rows = {
+        r[field]: r
+        for r in week.order_by()
+        .values(field)
+        .annotate(week=Count("id"), today=Count("id", filter=today_q))
+    }
+    return [
+        {
+            "value": value,
+            "label": label,
+            "today": rows.get(value, {}).get("today", 0),
+            "week": rows.get(value, {}).get("week", 0),
+        }
+        for value, label in choices
+    ]
+
+
+def _acceptance(week: QuerySet) -> dict:
+    counts = week.aggregate(
+        accepted=Count("id", filter=Q(verdict=Verdict.ACCEPTED)),
+        rejected=Count("id", filter=Q(verdict=Verdict.REJECTED)),
+    )
+    decided = counts["accepted"] + counts["rejected"]
+    rate = round(100 * counts["accepted"] / decided, 1) if decided else None
+    return {**counts, "decided": decided, "rate": rate}
+
+
+def _top_codes(week: QuerySet) -> list[dict]:
+    return list(
+        SubmissionIssue.objects.filter(submission__in=week.order_by().values("pk"))
+        .values("code")
+        .annotate(n=Count("id"), submissions=Count("submission", distinct=True))
+        .order_by("-n", "code")[:CODES_SHOWN]
+    )
+
+
+def open_error_count(user) -> int:
+    if not is_staff_role(user):
+        return 0
+    return ErrorItem.objects.exclude(state=State.RESOLVED).count()
+
+
+def oldest_open_errors(user) -> list[ErrorItem]:
+    if not is_staff_role(user):
+        return []
+    return list(
+        ErrorItem.objects.exclude(state=State.RESOLVED)
+        .select_related("integration__municipality", "assignee")
+        .order_by("first_seen")[:OLDEST_SHOWN]
+    )
+
+
+def queue_health() -> dict:
+    """RQ queue lengths, workers and failed jobs; "inline" when jobs run in the web process."""
+    if settings.PMH_JOBS_INLINE:
+        return {"mode": "inline", "queues": []}
+    try:
+        import django_rq
+        from rq import Worker
+
+        queues = []
+        for name in settings.RQ_QUEUE_NAMES:
+            queue = django_rq.get_queue(name)
+            queues.append(
+                {
+                    "name": name,
+                    "queued": queue.count,
+                    "workers": Worker.count(queue=queue),
+                    "failed": queue.failed_job_registry.count,
+                }
+            )
+        return {"mode": "rq", "queues": queues}
+    except Exception as exc:  # Redis down: the dashboard still renders, and says so.
+        return {"mode": "error", "queues": [], "error": str(exc)[:200]}

@@ -137,3 +137,16 @@ def test_only_operators_edit_reply_templates(cast, client_for):
     assert response.status_code == 302
     saved = ReplyTemplate.objects.get(name="受付不可")
     assert saved.updated_by == cast.operator
+
+
+def test_item_page_is_bounded_whatever_the_occurrences(
+    cast, client_for, django_assert_max_num_queries
+):
+    for _ in range(80):
+        item = _items(cast, 1)[0]
+    client = client_for(cast.helpdesk)
+    url = reverse("helpdesk:item", args=[item.pk])
+    for per_page in (10, 80):
+        with django_assert_max_num_queries(14):
+            page = client.get(url, {"per_page": per_page})
+        assert page.status_code == 200
