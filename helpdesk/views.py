@@ -44,9 +44,11 @@ def history(request):
     history_filter = _history_filter(
         request, submissions_for(request.user).select_related("integration__vendor")
     )
-    table = SubmissionHistoryTable(history_filter.qs, show_results=is_staff_role(request.user))
+    staff = is_staff_role(request.user)
+    table = SubmissionHistoryTable(history_filter.qs, show_results=staff)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "helpdesk/history.html", {"filter": history_filter, "table": table})
+    context = {"filter": history_filter, "table": table, "show_results": staff}
+    return render(request, "helpdesk/history.html", context)
 
 
 @require_GET
