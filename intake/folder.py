@@ -58,7 +58,11 @@ def folder_sweep(*, now: float | None = None) -> FolderSweep:
             except (dropbox.DropboxError, OSError):
                 log.exception("No shared folder for %s", integration.dropbox_name)
                 continue
-            _sweep_one(integration, layout, done, time.time() if now is None else now)
+            try:
+                _sweep_one(integration, layout, done, time.time() if now is None else now)
+            except Exception:
+                # One folder's trouble (a full disk, a broken file system) must not stop the rest.
+                log.exception("Sweep of the shared folder %s failed", integration.dropbox_name)
     return done
 
 

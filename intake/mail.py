@@ -76,7 +76,12 @@ def mail_poll(*, url: str | None = None, ssl_context=None, limit: int | None = N
         return done
     with open_mailbox(url, ssl_context=ssl_context) as box:
         for uid, raw in box.list_new(limit=limit):
-            folder = _handle(raw, done)
+            try:
+                folder = _handle(raw, done)
+            except Exception:
+                # Left in the inbox for the next poll; the others still go through.
+                log.exception("Mail %s could not be taken", uid)
+                continue
             box.move(uid, folder)
     return done
 
