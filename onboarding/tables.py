@@ -7,7 +7,9 @@ from onboarding.models import Municipality, Vendor
 
 
 class MunicipalityTable(tables.Table):
-    code = tables.Column(verbose_name=_("Municipality code"), linkify=lambda record: record.get_absolute_url())
+    code = tables.Column(
+        verbose_name=_("Municipality code"), linkify=lambda record: record.get_absolute_url()
+    )
     prefecture = tables.Column(verbose_name=_("Prefecture"))
     city = tables.Column(verbose_name=_("Municipality"), order_by=("city_kana", "city"))
     integration_count = tables.Column(

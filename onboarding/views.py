@@ -79,8 +79,8 @@ def municipality_export(request):
         .order_by("municipality__code", "dropbox_name")
     )
     header = [
-        _("Municipality code"), _("Prefecture"), _("Municipality"), _("Business system"), _("Vendor"),
-        _("Rework method"), _("Route"), _("Data mode"), _("Test access"), _("Format"),
+        _("Municipality code"), _("Prefecture"), _("Municipality"), _("Business system"),
+        _("Vendor"), _("Rework method"), _("Route"), _("Data mode"), _("Test access"), _("Format"),
         _("Stage"), _("In stage since"), _("Go-live date"),
     ]  # fmt: skip
     rows = (
