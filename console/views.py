@@ -1,4 +1,5 @@
 import django_rq
+from rq import Worker
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -33,7 +34,7 @@ def healthz(request):
             conn = django_rq.get_connection("default")
             conn.ping()
             body["queue"] = "ok"
-            body["workers"] = len(django_rq.get_worker_class().all(connection=conn))
+            body["workers"] = Worker.count(connection=conn)
         except Exception:
             body["queue"] = "error"
             status = 503

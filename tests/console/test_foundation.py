@@ -146,3 +146,22 @@ def test_dashboard_lists_live_integrations_late_with_their_daily_upload(cast, cl
     assert [i.pk for i in response.context["late"]] == [cast.integration_a.pk]
     assert "今日まだ受理されたアップロードがない" in response.content.decode()
     assert client_for(cast.bob).get("/").context["late_count"] == 0
+
+
+def test_healthz_counts_workers_on_the_real_redis(client, settings):
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs with REDIS_URL set")
+        pytest.skip("no REDIS_URL: the real-Redis path is checked under CI")
+    settings.PMH_JOBS_INLINE = False
+    settings.RQ_QUEUES = {name: {"URL": url, "DEFAULT_TIMEOUT": 5} for name in settings.RQ_QUEUES}
+    redis.Redis.from_url(url).ping()
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["queue"] == "ok" and isinstance(body["workers"], int)
