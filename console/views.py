@@ -1,5 +1,4 @@
 import django_rq
-from rq import Worker
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -7,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rq import Worker
 
 from console import dashboard
 from console.access import any_role
