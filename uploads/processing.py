@@ -27,7 +27,7 @@ from uploads import services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
 from uploads.models import Status, Submission, SubmissionIssue, Verdict
-from uploads.teststore import Staging, load_index
+from uploads.teststore import Staging, StoreChanged, load_index
 
 log = logging.getLogger(__name__)
 ISSUE_BATCH = 5000
@@ -133,10 +133,30 @@ def process(submission_id: int) -> None:
             lease_token=token,
         )
         return
-    staging = Staging()
+    staging = Staging(integration_id=submission.integration_id, submission_id=submission.pk)
     try:
-        report = _validate(submission, token, path, staging)
-        _finish(submission, token, report, staging)
+        try:
+            report = _validate(submission, token, path, staging)
+            _finish(submission, token, report, staging)
+        except StoreChanged:
+            # Another submission changed this store while this one was validated: records
+            # staged as unchanged may not be any more. Once more, staging every value.
+            log.info(
+                "Submission %s: the test store changed meanwhile, validating again", submission_id
+            )
+            staging.drop()
+            staging = Staging(
+                integration_id=submission.integration_id,
+                submission_id=submission.pk,
+                unchanged_values=True,
+            )
+            with transaction.atomic():
+                renew(submission.pk, token)
+                SubmissionIssue.objects.filter(
+                    submission_id=submission.pk, attempt=submission.attempts
+                ).delete()
+            report = _validate(submission, token, path, staging)
+            _finish(submission, token, report, staging)
     except LeaseLost:
         log.warning("Submission %s: lease lost, attempt %s stops", submission_id, token)
     except Exception as exc:
@@ -153,6 +173,8 @@ def process(submission_id: int) -> None:
 def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     integration = submission.integration
     writer = IssueWriter(submission.pk, submission.attempts, token)
+    index = load_index(integration.pk)
+    staging.snapshot_size = len(index)
     report = validate_file(
         path,
         mode=submission.mode,
@@ -160,11 +182,11 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
         programs=tuple(integration.programs or ()),
         mynumber_check="warning" if integration.mynumber_check_warning else "error",
         today=timezone.localdate(submission.received_at),
-        store=load_index(integration.pk),
+        store=index,
         max_issues=settings.PMH_REPORT_MAX_ISSUES,
         max_bytes=settings.PMH_MAX_UPLOAD_MB * services.MIB,
         on_issue=writer.add,
-        on_record=staging.add,
+        stage=staging.spec,
         on_progress=Progress(submission.pk, token),
     )
     writer.flush()

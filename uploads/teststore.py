@@ -1,24 +1,38 @@
 """The integration's test store in the database: prefetch, staging while validating, apply.
 
-Accepted records stream into a temporary table of the job's own database session while the
-file is validated (COPY on PostgreSQL, batched INSERTs elsewhere); once the report is known and
-the file has no error, one set-based statement per kind of change applies them (record-layout
-§6). A temporary table vanishes with the session, so a killed worker leaves nothing behind.
+While the file is validated, the engine writes the accepted records to files in a private
+directory of this attempt (``uploads.lib.validation.stage``), from each process that validates a
+part of the file. Once the report is known and the file has no error, the final transaction of
+the attempt applies them (record-layout §6): into an empty store with one ``COPY`` straight into
+the table; otherwise the files are copied into a temporary table of that transaction and one
+set-based statement per kind of change applies them. Applies to the same integration's store
+are serialised by a transaction-scoped advisory lock. Nothing reaches the store before that
+final transaction commits, so a killed worker leaves nothing half-applied; its leftover files
+are removed by a later attempt (``STALE_SECONDS``).
 """
 
 from __future__ import annotations
 
-import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
 
 from django.db import connection
 
-from uploads.lib.keyindex import KeyIndex, key_digest, key_text
-from uploads.lib.validation import AcceptedRecord
+from uploads.lib.keyindex import KeyIndex
+from uploads.lib.validation.stage import StageSpec, read_blocks, read_rows
 
 STAGE = "pmh_stage"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 BATCH = 20_000
 TABLE = "uploads_storedrecord"
+LOCK_CLASS = 0x504D4853  # "PMHS": advisory locks on an integration's test store
+STALE_SECONDS = 24 * 3600
+_COLUMNS = 'integration_id, key, key_digest, fingerprint, "values", submission_id'
+
+
+def stage_root() -> Path:
+    return Path(tempfile.gettempdir(), "pmh-stage")
 
 
 def load_index(integration_id: int) -> KeyIndex:
@@ -42,64 +56,118 @@ def _postgres() -> bool:
 
 
 class Staging:
-    """Accepted records of one attempt, buffered and written to the temporary table."""
+    """The staged records of one attempt: a private directory while validating, then applied."""
 
-    def __init__(self):
-        self.buffer: list[tuple] = []
-        self.count = 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGE} (key text NOT NULL, key_digest bigint NOT NULL,"
-                " fingerprint varchar(32) NOT NULL, vals text NOT NULL, is_delete boolean NOT NULL)"
-            )
-
-    def add(self, record: AcceptedRecord) -> None:
-        text = key_text(record.key)
-        self.buffer.append(
-            (
-                text,
-                key_digest(text),
-                record.fingerprint,
-                # Absent values are left out: a third of the fields are usually empty.
-                _dumps({k: v for k, v in record.values.items() if v is not None}),
-                record.is_delete,
-            )
-        )
-        if len(self.buffer) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        with connection.cursor() as cursor:
-            if _postgres():
-                with cursor.cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
-                    for row in self.buffer:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(
-                    f"INSERT INTO {STAGE} VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
-                    self.buffer,
-                )
-        self.count += len(self.buffer)
-        self.buffer = []
+    def __init__(self, *, integration_id: int, submission_id: int, unchanged_values=False):
+        """``unchanged_values=False``: records found unchanged in the store index given to the
+        engine (``snapshot``) are staged without their values; ``apply`` raises StoreChanged
+        if the store no longer holds them so, and the attempt must then stage all values."""
+        root = stage_root()
+        root.mkdir(mode=0o700, exist_ok=True)
+        _remove_stale(root)
+        directory = tempfile.mkdtemp(prefix=f"{submission_id}-", dir=root)
+        self.spec = StageSpec(directory, integration_id, submission_id, unchanged_values)
+        self.snapshot_size: int | None = None  # how many records the engine's index held
 
     def drop(self) -> None:
-        self.buffer = []
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        shutil.rmtree(self.spec.directory, ignore_errors=True)
 
     def apply(self, *, integration_id: int, submission_id: int, mode: str) -> None:
         """Apply the staged records (call inside the transaction that ends the attempt)."""
-        self.flush()
-        vals = "s.vals::jsonb" if _postgres() else "s.vals"
+        spec = self.spec
+        if (spec.integration_id, spec.submission_id) != (integration_id, submission_id):
+            raise ValueError("staged records of another submission")
         ids = {"i": integration_id, "s": submission_id}
         with connection.cursor() as cursor:
+            if _postgres():
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, _lock_id(ids)])
+                cursor.execute(_ANY_STORED, [ids["i"]])
+                if cursor.fetchone() is None and (spec.unchanged_values or not self.snapshot_size):
+                    # An empty store: every record is new, whatever the mode (deletes are no-ops).
+                    self._copy(cursor, spec.records_path, f"{TABLE} ({_COLUMNS})")
+                    return
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_COLUMNS})")
+                self._copy(cursor, spec.records_path, f"{STAGE} ({_STAGE_COPY})")
+                self._copy(cursor, spec.deletes_path, f"{STAGE} (key, is_delete)")
+                cursor.execute(f"ANALYZE {STAGE}")
+                vals = "s.vals::jsonb"
+            else:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_COLUMNS})")
+                self._insert(cursor)
+                vals = "s.vals"
+            if not spec.unchanged_values:
+                cursor.execute(_STALE, ids)
+                if cursor.fetchone() is not None:
+                    cursor.execute(f"DROP TABLE {STAGE}")
+                    raise StoreChanged
             for sql in _APPLY[mode]:
                 cursor.execute(sql.replace("VALS", vals), ids)
+            cursor.execute(f"DROP TABLE {STAGE}")
+
+    def _copy(self, cursor, path_of, target: str) -> None:
+        with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for part in self.spec.parts():
+                if path_of(part).exists():
+                    for block in read_blocks(path_of(part)):
+                        copy.write(block)
+
+    def _insert(self, cursor) -> None:
+        sql = f"INSERT INTO {STAGE} ({_STAGE_COPY}, is_delete) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+        spec, batch = self.spec, []
+        for part in spec.parts():
+            for path, is_delete in (
+                (spec.records_path(part), False),
+                (spec.deletes_path(part), True),
+            ):
+                if not path.exists():
+                    continue
+                for row in read_rows(path):
+                    batch.append(
+                        (None, row[0], None, None, None, None, True) if is_delete else (*row, False)
+                    )
+                    if len(batch) >= BATCH:
+                        cursor.executemany(sql, batch)
+                        batch = []
+        if batch:
+            cursor.executemany(sql, batch)
 
 
+class StoreChanged(Exception):
+    """The store changed since the engine read it: records staged as unchanged may not be."""
+
+
+def _lock_id(ids: dict) -> int:
+    return ids["i"] % 2_147_483_647
+
+
+def _remove_stale(root: Path) -> None:
+    """Directories left by attempts that were killed (their files are no longer written)."""
+    limit = time.time() - STALE_SECONDS
+    for directory in root.iterdir():
+        try:
+            newest = max((p.stat().st_mtime for p in directory.iterdir()), default=0.0)
+            if max(newest, directory.stat().st_mtime) < limit:
+                shutil.rmtree(directory, ignore_errors=True)
+        except OSError:
+            continue
+
+
+_STAGE_COLUMNS = (
+    "integration_id bigint, key text NOT NULL, key_digest bigint, fingerprint varchar(32),"
+    " vals text, submission_id bigint, is_delete boolean NOT NULL DEFAULT false"
+)
+_ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE integration_id = %s LIMIT 1"  # noqa: S608
+_STAGE_COPY = "integration_id, key, key_digest, fingerprint, vals, submission_id"
+
+
+# A record staged without values must still be stored with the same fingerprint.
+_STALE = (
+    "SELECT 1 FROM pmh_stage s WHERE s.vals IS NULL AND NOT s.is_delete AND NOT EXISTS "
+    "(SELECT 1 FROM uploads_storedrecord r WHERE r.integration_id = %(i)s AND r.key = s.key "
+    "AND r.fingerprint = s.fingerprint) LIMIT 1"
+)
 _CHANGED = " AND uploads_storedrecord.fingerprint <> s.fingerprint"
 _UPDATE = (
     'UPDATE uploads_storedrecord SET fingerprint = s.fingerprint, "values" = VALS, '
@@ -117,8 +185,9 @@ _APPLY = {
     "full": (
         "DELETE FROM uploads_storedrecord WHERE integration_id = %(i)s AND NOT EXISTS "
         "(SELECT 1 FROM pmh_stage s WHERE s.key = uploads_storedrecord.key)",
-        _UPDATE.replace("WHICH", "TRUE" + _CHANGED),
-        _INSERT.replace("WHICH", "TRUE"),
+        # Records staged without values are stored unchanged (checked with _STALE first).
+        _UPDATE.replace("WHICH", "s.vals IS NOT NULL" + _CHANGED),
+        _INSERT.replace("WHICH", "s.vals IS NOT NULL"),
     ),
     "diff": (
         "DELETE FROM uploads_storedrecord WHERE integration_id = %(i)s AND key IN "

@@ -174,7 +174,9 @@ def test_an_attempt_that_lost_its_lease_cannot_commit(cast, jobs):
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.attempts == 2
     assert StoredRecord.objects.count() == 3
-    staging = processing.Staging()
+    staging = processing.Staging(
+        integration_id=submission.integration_id, submission_id=submission.pk
+    )
     with pytest.raises(processing.LeaseLost):
         processing._finish(submission, stale, _FakeReport(), staging)
     staging.drop()

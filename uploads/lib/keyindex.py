@@ -32,6 +32,8 @@ def key_digest(text: str) -> int:
 class KeyIndex:
     """Implements the engine's ``RecordStore`` over (digest, fingerprint) pairs."""
 
+    parallel_safe = True  # plain data: a validation worker process may get a copy
+
     def __init__(self, pairs: Iterable[tuple[int, str]] = (), *, presorted: bool = False):
         if not presorted:
             pairs = sorted(pairs)
@@ -47,6 +49,15 @@ class KeyIndex:
         digests = self._digests
         i = bisect_left(digests, digest)
         if i < len(digests) and digests[i] == digest:
+            return self._fingerprints[i * 16 : i * 16 + 16].hex()
+        return None
+
+    def by_digest(self, digest: bytes) -> str | None:
+        """The fingerprint stored for a key given by its 8-byte BLAKE2b (the engine's digest)."""
+        value = int.from_bytes(digest, "big", signed=True)
+        digests = self._digests
+        i = bisect_left(digests, value)
+        if i < len(digests) and digests[i] == value:
             return self._fingerprints[i * 16 : i * 16 + 16].hex()
         return None
 

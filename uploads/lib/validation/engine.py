@@ -23,6 +23,7 @@ from .layout import load_layout
 from .records import raw_from_json
 from .report import ERROR, Issue, IssueCollector, Report, file_issue
 from .sniff import empty_issue, sniff
+from .stage import StageSpec
 from .store import RecordStore
 from .tally import AcceptedRecord, KeyChunk, Tally, error_row_set, find_duplicates
 
@@ -87,12 +88,15 @@ def validate_file(
     on_progress: Callable[[int, int], None] | None = None,
     layout: str = "pmh-medical-subsidy/1",
     workers: int | None = None,
+    stage: StageSpec | None = None,
 ) -> Report:
     """Validate one file (a path or a binary file object) and return its §8 report.
 
     ``on_issue`` receives every issue (masked), in file order except ``K_DUPLICATE``, which is
     known only at the end and delivered last. ``on_record`` receives each record without error,
     normalised and unmasked, in file order; apply them only when the report is accepted.
+    ``stage`` asks for the same records written to files instead (``stage.py``), which lets a
+    large CSV be validated on two cores even when records are kept or compared with a store.
     ``on_progress(done_bytes, total_bytes)`` is called now and then. Raises ValueError for bad
     options; every problem of the file itself ends up in the report.
     """
@@ -112,6 +116,7 @@ def validate_file(
         fh = _open(source, stack, options.max_bytes)
         run = _Run(options, fh, store, on_issue, on_record, on_progress)
         run.path = source if isinstance(source, str | os.PathLike) else None
+        run.stage = stage
         return run.execute()
 
 
@@ -156,6 +161,7 @@ class _Run:
         self.lines: list = []
         self.extra_chunks: list = []
         self.path: str | os.PathLike | None = None
+        self.stage: StageSpec | None = None
 
     def execute(self) -> Report:
         if self.size > self.options.max_bytes:
@@ -175,17 +181,23 @@ class _Run:
             return self._report(None)
         settings = self.options.settings(is_csv=self.format == "csv")
         checker = RecordChecker(settings)
+        writer = self.stage.writer(0) if self.stage is not None else None
         tally = Tally(
             self.layout,
             self.options.mode,
             self.collector,
             store=self.store,
             on_record=self.on_record,
+            stage=writer,
         )
-        if self.format == "csv":
-            self._csv(checker, tally)
-        else:
-            self._json(checker, tally)
+        try:
+            if self.format == "csv":
+                self._csv(checker, tally)
+            else:
+                self._json(checker, tally)
+        finally:
+            if writer is not None:
+                writer.close()
         return self._report(tally)
 
     # -- formats ------------------------------------------------------------------------------
@@ -239,7 +251,9 @@ class _Run:
         """Validate the body on two cores when it pays; False when it has to be done again."""
         if not parallel.wanted(self.path, self.size, self.options.workers, tally):
             return rows.run(lines, line)
-        return parallel.Parallel(self, checker, tally, rows, cells).execute(text, lines, line)
+        return parallel.Parallel(self, checker, tally, rows, cells, self.stage).execute(
+            text, lines, line
+        )
 
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"

@@ -24,6 +24,7 @@ from typing import Any
 from .checks import RecordChecker, Settings
 from .csvfile import CsvRows, header_targets, open_text
 from .report import Issue
+from .stage import StageSpec
 from .tally import KeyChunk, Tally
 
 MIN_PARALLEL_BYTES = 16 << 20
@@ -76,8 +77,11 @@ def replay(path: Path, row_offset: int = 0) -> Iterator[Issue]:
 
 
 def wanted(path: Any, size: int, workers: int | None, tally: Tally) -> bool:
-    """Two cores pay for a big file given by path, when no record goes to a callback or store."""
-    if workers == 1 or tally.needs_values or not isinstance(path, str | os.PathLike):
+    """Two cores pay for a big file given by path, when no record goes to a callback (records
+    staged to files are fine) and the store, if any, can be copied to the worker."""
+    if workers == 1 or tally.on_record is not None or not isinstance(path, str | os.PathLike):
+        return False
+    if tally.store is not None and not getattr(tally.store, "parallel_safe", False):
         return False
     if (os.cpu_count() or 1) < 2:
         return False
@@ -143,7 +147,8 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _worker(conn, path: str, not_before: int, encoding: str, header: list[str],
-            settings: Settings, spill_path: Path) -> None:  # fmt: skip
+            settings: Settings, spill_path: Path, store,
+            stage: StageSpec | None) -> None:  # fmt: skip
     """Find the cut (and tell the main process at once), then validate from it to the end."""
     try:
         split = find_split(path, os.path.getsize(path), not_before)
@@ -152,7 +157,8 @@ def _worker(conn, path: str, not_before: int, encoding: str, header: list[str],
             return
         layout = settings.layout
         spill = Spill(spill_path)
-        tally = Tally(layout, settings.mode, spill)
+        writer = stage.writer(1) if stage is not None else None
+        tally = Tally(layout, settings.mode, spill, store=store, stage=writer)
         targets, _ = header_targets(header, layout, settings.mode)
         checker = RecordChecker(settings)
         with open(path, "rb") as fh:
@@ -161,6 +167,8 @@ def _worker(conn, path: str, not_before: int, encoding: str, header: list[str],
                 iter(text), split.lines_before
             )
         spill.close()
+        if writer is not None:
+            writer.close()
         conn.send(("ok", {
             "rows": tally.rows, "invalid": tally.invalid, "diff": tally.diff,
             "chunk": KeyChunk(bytes(tally.digests), tally.key_rows, tally.error_rows),
@@ -181,10 +189,11 @@ class Parallel:
     """
 
     def __init__(self, run, checker: RecordChecker, tally: Tally, rows: CsvRows,
-                 header: list[str]):  # fmt: skip
+                 header: list[str], stage: StageSpec | None = None):  # fmt: skip
         self.run, self.checker, self.tally, self.rows = run, checker, tally, rows
-        self.header = header
+        self.header, self.stage = header, stage
         self.split: Split | None = None
+        self.merged = False
 
     def execute(self, text, lines, line_no: int) -> Issue | None | bool:
         """The file problem (or None) once merged; False when the cut was wrong."""
@@ -196,18 +205,25 @@ class Parallel:
             ctx = _context()
             receive, send = ctx.Pipe(duplex=False)
             args = (send, os.fspath(self.run.path), not_before, encoding, self.header,
-                    self.checker.s, Path(tmp, "worker.pickle"))  # fmt: skip
+                    self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
+                    self.stage)  # fmt: skip
             worker = ctx.Process(target=_worker, args=args, daemon=True)
             worker.start()
             send.close()
             raw.extend = lambda: self._receive_split(receive)
+            merged = False
             try:
-                return self._main_part(lines, line_no, Path(tmp), receive)
+                result = self._main_part(lines, line_no, Path(tmp), receive)
+                merged = self.merged
+                return result
             finally:
                 raw.extend = None
                 if worker.is_alive():
                     worker.terminate()
                 worker.join()
+                if self.stage is not None and not merged:  # the worker's records do not count
+                    for path in (self.stage.records_path(1), self.stage.deletes_path(1)):
+                        path.unlink(missing_ok=True)
 
     def _receive_split(self, receive) -> int | None:
         status, result = receive.recv()
@@ -249,4 +265,5 @@ class Parallel:
         chunk = result["chunk"]
         chunk.row_offset = offset
         self.run.extra_chunks.append((chunk, result["lines"]))
+        self.merged = True
         return result["problem"]

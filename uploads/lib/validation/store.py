@@ -26,6 +26,8 @@ class RecordStore(Protocol):
 class InMemoryStore:
     """A dict-backed store for the CLI (``--against``), tests and benchmarks."""
 
+    parallel_safe = True  # plain data: a validation worker process may get a copy
+
     def __init__(self, items: Iterable[tuple[Key, str]] = ()):
         self._data: dict[Key, str] = dict(items)
 

@@ -92,18 +92,24 @@ class Tally:
         *,
         store=None,
         on_record: Callable[[AcceptedRecord], None] | None = None,
+        stage=None,
     ):
         self.layout = layout
         self.mode = mode
         self.sink = sink
         self.store = store if store is not None and len(store) else None
+        # A store that looks records up by key digest (``by_digest``) saves hashing them twice.
+        self.by_digest = getattr(self.store, "by_digest", None)
         self.on_record = on_record
+        self.stage = stage  # a stage.StageWriter: accepted records go to its files
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.reset()
 
     def reset(self) -> None:
         """Forget every row (a parallel run that falls back starts again)."""
         mode = self.mode
+        if self.stage is not None and self.stage.count:
+            self.stage.reset()
         self.rows = 0
         self.invalid = 0
         self.digests = bytearray()
@@ -119,7 +125,7 @@ class Tally:
 
     @property
     def needs_values(self) -> bool:
-        return self.store is not None or self.on_record is not None
+        return self.store is not None or self.on_record is not None or self.stage is not None
 
     def clean(self, row: int, line: int, key_text: str) -> None:
         """A row the fast path proved valid (never a delete)."""
@@ -131,19 +137,29 @@ class Tally:
     def fast_record(self, row: int, line: int, key_text: str, cells) -> None:
         """A row the fast path proved valid, when records or the store comparison are wanted:
         its values come from its cells (``fast_values``) without the detailed check."""
-        self.digests += key_digest(key_text)
+        digest = key_digest(key_text)
+        self.digests += digest
         self.key_rows.append(row)
         self.key_lines.append(line)
         values = self.fast_values(cells)
         fp = fingerprint(values, self.layout)
-        key = tuple(key_text.split(KEY_SEP))
-        before = self.store.fingerprint(key) if self.store is not None else None
+        key = None
+        if self.store is None:
+            before = None
+        elif self.by_digest is not None:
+            before = self.by_digest(digest)
+        else:
+            key = tuple(key_text.split(KEY_SEP))
+            before = self.store.fingerprint(key)
         if self.mode == "full":
             name = "added" if before is None else "unchanged" if before == fp else "changed"
         else:
             name = "inserted" if before is None else "updated"
         self.diff[name] += 1
+        if self.stage is not None:
+            self.stage.record(key_text, digest, fp, values, name == "unchanged")
         if self.on_record is not None:
+            key = key or tuple(key_text.split(KEY_SEP))
             self.on_record(AcceptedRecord(row, line, key, fp, values, False))
 
     def count_clean(self, count: int) -> None:
@@ -185,9 +201,15 @@ class Tally:
         else:
             name = "inserted" if before is None else "updated"
         self.diff[name] += 1
-        self._emit(row, line, outcome, fp)
+        self._emit(row, line, outcome, fp, name == "unchanged")
 
-    def _emit(self, row: int, line: int, outcome: Outcome, fp: str) -> None:
+    def _emit(self, row: int, line: int, outcome: Outcome, fp: str, same=False) -> None:
+        if self.stage is not None:
+            text = KEY_SEP.join(outcome.key)
+            if outcome.is_delete:
+                self.stage.delete(text)
+            else:
+                self.stage.record(text, key_digest(text), fp, outcome.values, same)
         if self.on_record is not None:
             self.on_record(
                 AcceptedRecord(row, line, outcome.key, fp, outcome.values, outcome.is_delete)

@@ -1,0 +1,137 @@
+"""Accepted records written straight to files, ready for PostgreSQL's ``COPY … FROM STDIN``.
+
+A caller that keeps the records (the console's test store) passes a :class:`StageSpec` instead of
+an ``on_record`` callback: each process that validates a part of the file (the main process and,
+for a large CSV, the worker process) writes its own files, so records never have to travel back
+between processes. Lines are in COPY's text format, tab-separated:
+
+- ``records-<part>.copy``: integration id, key (fields joined with U+001F), key digest (signed
+  64-bit BLAKE2b of the key, ``uploads.lib.keyindex.key_digest``), fingerprint, the values as
+  compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id; one
+  line per record that is not a delete;
+- ``deletes-<part>.copy``: the key of each delete record (diff files), then ``t``.
+
+The files of part 0 hold the first rows of the file, part 1 the rest; within a part, file order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+BUFFER = 1 << 20
+
+
+def escape(text: str) -> str:
+    """A value in COPY's text format."""
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
+
+
+def unescape(field: str) -> str | None:
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+    return _UNESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), field)
+
+
+def values_json(values: dict[str, Any]) -> str:
+    """The stored form of a record's values: compact JSON, absent values left out."""
+    return _dumps({k: v for k, v in values.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """Where (a private directory) and for which integration and submission to stage records."""
+
+    directory: str
+    integration_id: int = 0
+    submission_id: int = 0
+    # False: a record the store holds unchanged (same fingerprint, full mode) is staged with
+    # ``\N`` for its values, which the store already has; the caller must then make sure the
+    # store did not change since it was read before relying on that.
+    unchanged_values: bool = True
+
+    def records_path(self, part: int) -> Path:
+        return Path(self.directory, f"records-{part}.copy")
+
+    def deletes_path(self, part: int) -> Path:
+        return Path(self.directory, f"deletes-{part}.copy")
+
+    def parts(self) -> list[int]:
+        found = {int(p.stem.split("-")[1]) for p in Path(self.directory).glob("*-*.copy")}
+        return sorted(found)
+
+    def writer(self, part: int) -> StageWriter:
+        return StageWriter(self, part)
+
+
+class StageWriter:
+    """The record files of one part, written in large blocks."""
+
+    def __init__(self, spec: StageSpec, part: int):
+        self.spec, self.part = spec, part
+        self.prefix = f"{spec.integration_id}\t"
+        self.suffix = f"\t{spec.submission_id}\n"
+        self.count = 0
+        self.skip_unchanged = not spec.unchanged_values
+        self._open()
+
+    def _open(self) -> None:
+        self.records = open(self.spec.records_path(self.part), "w", encoding="utf-8",  # noqa: SIM115
+                            newline="", buffering=BUFFER)  # fmt: skip
+        self.deletes = open(self.spec.deletes_path(self.part), "w", encoding="utf-8",  # noqa: SIM115
+                            newline="", buffering=1 << 16)  # fmt: skip
+
+    def record(self, key_text: str, digest: bytes, fingerprint: str, values: dict,
+               unchanged: bool = False) -> None:  # fmt: skip
+        if unchanged and self.skip_unchanged:
+            vals = "\\N"
+        else:
+            vals = _dumps({k: v for k, v in values.items() if v is not None})
+            if "\\" in vals:
+                vals = vals.replace("\\", "\\\\")  # JSON escapes every control character
+        if _SPECIAL.search(key_text):
+            key_text = key_text.translate(_ESCAPES)
+        self.records.write(
+            f"{self.prefix}{key_text}\t{int.from_bytes(digest, 'big', signed=True)}"
+            f"\t{fingerprint}\t{vals}{self.suffix}"
+        )
+        self.count += 1
+
+    def delete(self, key_text: str) -> None:
+        self.deletes.write(escape(key_text) + "\tt\n")
+        self.count += 1
+
+    def reset(self) -> None:
+        """Forget everything written (a parallel run that falls back starts again)."""
+        self.close()
+        self.count = 0
+        self._open()
+
+    def close(self) -> None:
+        self.records.close()
+        self.deletes.close()
+
+
+def read_blocks(path: str | os.PathLike, size: int = BUFFER) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while block := fh.read(size):
+            yield block
+
+
+def read_rows(path: str | os.PathLike) -> Iterator[list[str | None]]:
+    """The rows of a staged file, unescaped (for databases without COPY)."""
+    with open(path, encoding="utf-8", newline="\n") as fh:
+        for line in fh:
+            yield [unescape(field) for field in line.rstrip("\n").split("\t")]
