@@ -13,8 +13,9 @@ DROP = """([bytes, name]) => {
   const data = new DataTransfer();
   data.items.add(new File([new Uint8Array(bytes)], name, {type: "text/csv"}));
   const zone = document.querySelector("[data-dropzone]");
-  zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: data, bubbles: true, cancelable: true}));
-  zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+  const init = {dataTransfer: data, bubbles: true, cancelable: true};
+  zone.dispatchEvent(new DragEvent("dragover", init));
+  zone.dispatchEvent(new DragEvent("drop", init));
 }"""
 
 
