@@ -202,8 +202,15 @@ class StoredRecord(models.Model):
 
     # No database-level foreign keys: their per-row trigger checks would double the cost of
     # applying a million records; the ORM still cascades deletes of an integration.
+    # No separate indexes on the two keys either: the unique (integration, key) index serves
+    # lookups by integration, and nothing looks records up by submission; every index costs
+    # time when a million records are copied in.
     integration = models.ForeignKey(
-        Integration, on_delete=models.CASCADE, related_name="stored_records", db_constraint=False
+        Integration,
+        on_delete=models.CASCADE,
+        related_name="stored_records",
+        db_constraint=False,
+        db_index=False,
     )
     key = models.TextField(_("key"))  # the key fields joined with U+001F
     key_digest = models.BigIntegerField()  # uploads.lib.keyindex.key_digest(key)
@@ -216,6 +223,7 @@ class StoredRecord(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
