@@ -118,6 +118,8 @@ class Submission(models.Model):
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["integration", "-received_at"], name="submission_int_received"),
+            # The history's default order: newest first, read by an index scan, not a sort.
+            models.Index(fields=["-received_at", "-id"], name="submission_received"),
             models.Index(fields=["status", "received_at"], name="submission_status"),
             models.Index(fields=["verdict", "received_at"], name="submission_verdict"),
             models.Index(fields=["channel", "received_at"], name="submission_channel"),
