@@ -154,6 +154,24 @@ class Submission(models.Model):
     def diff(self) -> dict | None:
         return (self.report or {}).get("diff")
 
+    @property
+    def diff_labelled(self) -> list[tuple[str, int]]:
+        """The report's diff counts with their names in the user's language."""
+        return [
+            (str(DIFF_LABELS.get(name, name)), count) for name, count in (self.diff or {}).items()
+        ]
+
+
+DIFF_LABELS = {
+    "added": _("Added records"),
+    "changed": _("Changed records"),
+    "unchanged": _("Unchanged records"),
+    "removed": _("Removed records"),
+    "inserted": _("Inserted records"),
+    "updated": _("Updated records"),
+    "deleted": _("Deleted records"),
+}
+
 
 class SubmissionIssue(models.Model):
     """Every issue of a submission (the report lists only the first ones), masked as stored."""
