@@ -21,7 +21,7 @@ class Mode(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", _("Just received")
     QUEUED = "queued", _("Queued")
     VALIDATING = "validating", _("Validating")
     REVIEW = "review", _("Waiting for review")
