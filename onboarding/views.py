@@ -30,9 +30,10 @@ from onboarding.forms import (
     VendorContactsForm,
     VendorForm,
 )
-from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
+from onboarding.models import STAGE_ORDER, Integration, IntegrationEvent, Stage, Vendor
 from onboarding.tables import MunicipalityTable, VendorTable
 from onboarding.tokens import api_token_issue, api_token_revoke
+from uploads.access import submissions_for
 
 PAGE_SIZE = 50
 
@@ -120,7 +121,23 @@ def municipality_import(request):
 @any_role
 def municipality_detail(request, code):
     municipality = get_municipality_for_user(request.user, code)
-    integrations = integrations_for(request.user).filter(municipality=municipality)
+    integrations = list(
+        integrations_for(request.user)
+        .filter(municipality=municipality)
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=IntegrationEvent.objects.filter(kind=IntegrationEvent.Kind.STAGE),
+                to_attr="stage_events",
+            )
+        )
+    )
+    recent = submissions_for(request.user).filter(integration__in=integrations)
+    by_integration: dict[int, list] = {}
+    for submission in recent.order_by("-received_at")[: 5 * max(len(integrations), 1)]:
+        by_integration.setdefault(submission.integration_id, []).append(submission)
+    for integration in integrations:
+        integration.recent_submissions = by_integration.get(integration.pk, [])[:5]
     return render(
         request,
         "onboarding/municipality_detail.html",
