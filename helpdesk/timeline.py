@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from uploads.models import Submission
 
 _STEPS = (
-    ("received_at", _("Received")),
+    ("received_at", _("Just received")),
     ("queued_at", _("Queued")),
     ("validating_at", _("Validation started")),
     ("validated_at", _("Validated")),

@@ -11,7 +11,9 @@ class MunicipalityTable(tables.Table):
         verbose_name=_("Municipality code"), linkify=lambda record: record.get_absolute_url()
     )
     prefecture = tables.Column(verbose_name=_("Prefecture"))
-    city = tables.Column(verbose_name=_("Municipality"), order_by=("city_kana", "city"))
+    city = tables.Column(
+        verbose_name=_("Municipality"), order_by=("city_kana", "city"), empty_values=()
+    )
     integration_count = tables.Column(
         verbose_name=_("Integrations"), attrs={"td": {"class": "num"}}
     )

@@ -303,3 +303,10 @@ def test_municipality_page_shows_stage_timeline_recent_submissions_and_reachabil
         body = client.get(url).content.decode()
     assert "chiyoda-full.csv" in body and "方式決定" in body
     assert reverse("connectivity:integration", args=[cast.integration_a.pk]) in body
+
+
+def test_a_prefecture_itself_is_listed_by_its_name(cast, client_for):
+    Municipality.objects.create(code="130001", prefecture="東京都", city="")
+    body = client_for(cast.operator).get(reverse("onboarding:municipality_list")).content.decode()
+    row = body.split("130001")[2].split("</tr>")[0]
+    assert "東京都" in row and "—" not in row
