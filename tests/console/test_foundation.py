@@ -165,3 +165,19 @@ def test_healthz_counts_workers_on_the_real_redis(client, settings):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["queue"] == "ok" and isinstance(body["workers"], int)
+
+
+def test_serving_without_a_secret_key_is_refused(settings):
+    from django.core.checks import run_checks
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.DEBUG = False
+    settings.SECRET_KEY = "a-real-key-from-the-environment-0123456789"
+    from pmhadmin import wsgi  # imports (and checks) once, with a real key
+
+    settings.SECRET_KEY = settings.DEV_SECRET_KEY
+    assert any(e.id == "pmh.E001" for e in run_checks(include_deployment_checks=True))
+    with pytest.raises(ImproperlyConfigured):
+        wsgi._refuse_development_key()
+    settings.SECRET_KEY = "a-real-key-from-the-environment-0123456789"
+    wsgi._refuse_development_key()
