@@ -1,29 +1,15 @@
 import django_tables2 as tables
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.models import ErrorItem, ErrorOccurrence, State
-from uploads.models import Status, Submission
-from uploads.tables import STATUS_BADGE
+from helpdesk.models import ErrorItem, ErrorOccurrence
+from uploads.models import Submission
 
-STATE_BADGE = {
-    State.NEW: "err",
-    State.INVESTIGATING: "warn",
-    State.WAITING_VENDOR: "info",
-    State.RESOLVED: "ok",
-}
-KIND_BADGE = {"rejected": "warn", "failure": "err", "quarantine": "neutral"}
-HIDDEN = "—"
 NUM = {"td": {"class": "num"}}
 
 
-def result_hidden(table, record) -> bool:
-    """A vendor sees neither verdict nor counts of a result still in review."""
-    return not table.show_results and record.status == Status.REVIEW
-
-
 class SubmissionHistoryTable(tables.Table):
+    """Columns, sort orders and paging; the rows are drawn by helpdesk/_history_table.html."""
+
     id = tables.Column(verbose_name="#", linkify=lambda record: record.get_absolute_url())
     received_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
     integration = tables.Column(
@@ -31,14 +17,25 @@ class SubmissionHistoryTable(tables.Table):
         accessor="integration",
         order_by=("integration__municipality__code", "integration__business_system"),
     )
-    original_name = tables.Column(verbose_name=_("File"), attrs={"td": {"class": "wrap"}})
-    channel = tables.Column(verbose_name=_("Channel"))
-    mode = tables.Column(verbose_name=_("Mode"))
-    status = tables.Column(verbose_name=_("Status"))
-    verdict = tables.Column(verbose_name=_("Verdict"), empty_values=())
-    rows = tables.Column(verbose_name=_("Records"), empty_values=(), attrs=NUM)
-    errors = tables.Column(verbose_name=_("Errors"), empty_values=(), attrs=NUM)
-    warnings = tables.Column(verbose_name=_("Warnings"), empty_values=(), attrs=NUM)
+    # Every sort order has a tie-breaker and an index behind it (uploads.Submission.Meta).
+    original_name = tables.Column(
+        verbose_name=_("File"), attrs={"td": {"class": "wrap"}}, order_by=("original_name", "id")
+    )
+    channel = tables.Column(verbose_name=_("Channel"), order_by=("channel", "received_at"))
+    mode = tables.Column(verbose_name=_("Mode"), order_by=("mode", "received_at"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "received_at"))
+    verdict = tables.Column(
+        verbose_name=_("Verdict"), empty_values=(), order_by=("verdict", "received_at")
+    )
+    rows = tables.Column(
+        verbose_name=_("Records"), empty_values=(), attrs=NUM, order_by=("rows", "id")
+    )
+    errors = tables.Column(
+        verbose_name=_("Errors"), empty_values=(), attrs=NUM, order_by=("errors", "id")
+    )
+    warnings = tables.Column(
+        verbose_name=_("Warnings"), empty_values=(), attrs=NUM, order_by=("warnings", "id")
+    )
 
     class Meta:
         model = Submission
@@ -46,51 +43,11 @@ class SubmissionHistoryTable(tables.Table):
         order_by = ("-received_at",)
         empty_text = _("No submission matches these filters.")
 
-    def __init__(self, *args, show_results: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.show_results = show_results
-
-    def render_integration(self, record):
-        i = record.integration
-        return format_html(
-            '<a href="{}">{}</a> <span class="muted">{}</span>',
-            reverse("helpdesk:integration_timeline", args=[i.pk]),
-            i.municipality.name,
-            i.business_system,
-        )
-
-    def render_status(self, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            STATUS_BADGE.get(record.status, "neutral"),
-            record.get_status_display(),
-        )
-
-    def render_verdict(self, record):
-        if result_hidden(self, record) or not record.verdict:
-            return HIDDEN
-        badge = "ok" if record.verdict == "accepted" else "err"
-        return format_html('<span class="badge {}">{}</span>', badge, record.get_verdict_display())
-
-    def _count(self, record, value):
-        if result_hidden(self, record) or value is None:
-            return HIDDEN
-        return f"{value:,}"
-
-    def render_rows(self, record, value):
-        return self._count(record, value)
-
-    def render_errors(self, record, value):
-        return self._count(record, value)
-
-    def render_warnings(self, record, value):
-        return self._count(record, value)
-
 
 class ErrorItemTable(tables.Table):
-    select = tables.CheckBoxColumn(
-        accessor="pk", attrs={"input": {"name": "items", "form": "bulk-assign"}}
-    )
+    """Columns, sort orders and paging; the rows are drawn by helpdesk/_queue_table.html."""
+
+    select = tables.Column(verbose_name="", accessor="pk", orderable=False)
     state = tables.Column(verbose_name=_("State"))
     kind = tables.Column(verbose_name=_("Kind"))
     title = tables.Column(
@@ -111,31 +68,6 @@ class ErrorItemTable(tables.Table):
         fields = ("select", "state", "kind", "title", "code", "integration", "occurrences")
         order_by = ("-last_seen",)
         empty_text = _("No error item matches these filters.")
-
-    def render_state(self, record):
-        badge = STATE_BADGE.get(record.state, "neutral")
-        text = record.get_state_display()
-        if record.reopened:
-            return format_html(
-                '<span class="badge {}">{}</span> <span class="badge neutral">{}</span>',
-                badge,
-                text,
-                _("reopened"),
-            )
-        return format_html('<span class="badge {}">{}</span>', badge, text)
-
-    def render_kind(self, record):
-        return format_html(
-            '<span class="badge {}">{}</span>',
-            KIND_BADGE.get(record.kind, "neutral"),
-            record.get_kind_display(),
-        )
-
-    def render_integration(self, record):
-        return str(record.integration)
-
-    def render_assignee(self, record):
-        return record.assignee.get_username()
 
 
 class OccurrenceTable(tables.Table):

@@ -45,7 +45,7 @@ def history(request):
         request, submissions_for(request.user).select_related("integration__vendor")
     )
     staff = is_staff_role(request.user)
-    table = SubmissionHistoryTable(history_filter.qs, show_results=staff)
+    table = SubmissionHistoryTable(history_filter.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {"filter": history_filter, "table": table, "show_results": staff}
     return render(request, "helpdesk/history.html", context)

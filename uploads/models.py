@@ -124,6 +124,14 @@ class Submission(models.Model):
             models.Index(fields=["verdict", "received_at"], name="submission_verdict"),
             models.Index(fields=["channel", "received_at"], name="submission_channel"),
             models.Index(fields=["integration", "sha256"], name="submission_int_sha"),
+            # The history's other sort orders (each with a tie-breaker) and the SHA-256 search;
+            # the file-name search has a trigram index on PostgreSQL (migration 0006).
+            models.Index(fields=["sha256"], name="submission_sha"),
+            models.Index(fields=["mode", "received_at"], name="submission_mode"),
+            models.Index(fields=["original_name", "id"], name="submission_name"),
+            models.Index(fields=["rows", "id"], name="submission_rows"),
+            models.Index(fields=["errors", "id"], name="submission_errors"),
+            models.Index(fields=["warnings", "id"], name="submission_warnings"),
         ]
 
     def __str__(self) -> str:
