@@ -8,7 +8,7 @@ NUM = {"td": {"class": "num"}}
 
 
 class SubmissionHistoryTable(tables.Table):
-    """Columns, sort orders and paging; the rows are drawn by helpdesk/_history_table.html."""
+    """Columns, sort orders and paging; the rows are drawn by helpdesk.rows."""
 
     id = tables.Column(verbose_name="#", linkify=lambda record: record.get_absolute_url())
     received_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
@@ -45,7 +45,7 @@ class SubmissionHistoryTable(tables.Table):
 
 
 class ErrorItemTable(tables.Table):
-    """Columns, sort orders and paging; the rows are drawn by helpdesk/_queue_table.html."""
+    """Columns, sort orders and paging; the rows are drawn by helpdesk.rows."""
 
     select = tables.Column(verbose_name="", accessor="pk", orderable=False)
     state = tables.Column(verbose_name=_("State"))

@@ -18,6 +18,7 @@ from helpdesk.filters import ErrorItemFilter, SubmissionFilter
 from helpdesk.forms import BulkAssignForm, CommentForm, ReplyForm, ReplyTemplateForm, StateForm
 from helpdesk.history import EXPORT_HEADER, export_rows
 from helpdesk.models import ReplyTemplate
+from helpdesk.rows import history_rows, queue_rows
 from helpdesk.tables import ErrorItemTable, OccurrenceTable, SubmissionHistoryTable
 from onboarding.access import get_integration_for_user, vendors_for
 from uploads.access import submissions_for
@@ -25,6 +26,11 @@ from uploads.models import Status
 
 PER_PAGE = 50
 TIMELINE_SHOWN = 50
+
+
+def _records(table) -> list:
+    """The objects of the table's current page (sorted and paged by django-tables2)."""
+    return [row.record for row in table.page.object_list]
 
 
 # -- upload history -------------------------------------------------------------------------
@@ -47,7 +53,8 @@ def history(request):
     staff = is_staff_role(request.user)
     table = SubmissionHistoryTable(history_filter.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    context = {"filter": history_filter, "table": table, "show_results": staff}
+    rows = history_rows(_records(table), show_results=staff)
+    context = {"filter": history_filter, "table": table, "rows": rows}
     return render(request, "helpdesk/history.html", context)
 
 
@@ -91,7 +98,12 @@ def queue(request):
     )
     table = ErrorItemTable(item_filter.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    context = {"filter": item_filter, "table": table, "assign_form": BulkAssignForm()}
+    context = {
+        "filter": item_filter,
+        "table": table,
+        "rows": queue_rows(_records(table)),
+        "assign_form": BulkAssignForm(),
+    }
     return render(request, "helpdesk/queue.html", context)
 
 

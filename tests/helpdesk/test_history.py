@@ -91,6 +91,19 @@ def test_vendors_never_see_the_verdict_of_a_result_in_review(cast, client_for):
     assert "987654" in _export(staff)
 
 
+def test_rows_are_escaped_labelled_and_sorted_by_count(cast, client_for):
+    _submission(cast.integration_a, 1, original_name="<script>x()</script>.csv", errors=5)
+    _submission(cast.integration_a, 2, channel=Channel.MAIL, errors=50)
+    client = client_for(cast.helpdesk)
+    url = reverse("helpdesk:history")
+    body = client.get(url, {"sort": "-errors"}).content.decode()
+    assert "<script>x()" not in body and "&lt;script&gt;x()&lt;/script&gt;.csv" in body
+    assert "メール" in body and "返却済み" in body and "受理" in body
+    assert body.index("file-2.csv") < body.index("&lt;script&gt;")
+    ascending = client.get(url, {"sort": "errors"}).content.decode()
+    assert ascending.index("file-2.csv") > ascending.index("&lt;script&gt;")
+
+
 def test_export_is_formula_safe_and_scoped(cast, client_for):
     _submission(cast.integration_a, 1, original_name="=HYPERLINK(1).csv")
     _submission(cast.integration_b, 2)
