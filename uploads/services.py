@@ -355,6 +355,18 @@ def _take_back(submission: Submission, now: datetime, done: Reconciled) -> None:
         done.requeued.append(submission.pk)
 
 
+def submission_horse_killed(*, submission_id: int, job_id: str) -> str | None:
+    """The work horse running job ``job_id`` died: give back the attempt it held, if any."""
+    token = (
+        Submission.objects.filter(pk=submission_id, job_id=job_id, status=Status.VALIDATING)
+        .values_list("lease_token", flat=True)
+        .first()
+    )
+    if token is None:
+        return None
+    return submission_give_back(submission_id=submission_id, lease_token=token)
+
+
 @transaction.atomic
 def submission_give_back(
     *, submission_id: int, lease_token, now: datetime | None = None
