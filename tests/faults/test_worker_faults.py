@@ -41,7 +41,7 @@ def rq(settings):
 
 
 def _env(**extra):
-    return worker_env(PMH_SUBMISSION_LEASE_SECONDS=str(LEASE), **extra)
+    return worker_env(**{"PMH_SUBMISSION_LEASE_SECONDS": str(LEASE), **extra})
 
 
 def _receive(integration, data: bytes, name: str) -> Submission:
@@ -63,17 +63,58 @@ def _final(pk: int) -> Submission | None:
     return Submission.objects.filter(pk=pk, status__in=FINAL).first()
 
 
+def _in_the_middle(worker: RQWorker, submission: Submission) -> None:
+    worker.wait_for(
+        lambda: Submission.objects.filter(pk=submission.pk, progress_bytes__gt=0).exists(),
+        90,
+        "the worker to be in the middle of the file",
+    )
+
+
+def _exactly_once(done: Submission, *, warnings: int = 0) -> None:
+    """Returned by the second attempt with exact counts, every record and issue once."""
+    assert done.status == Status.RETURNED, done.failure_reason
+    assert done.verdict == Verdict.ACCEPTED and done.attempts == 2
+    assert (done.rows, done.valid_rows, done.warnings, done.errors) == (ROWS, ROWS, warnings, 0)
+    assert done.report["diff"] == {"added": ROWS, "changed": 0, "unchanged": 0, "removed": 0}
+    stored = StoredRecord.objects.filter(integration=done.integration_id)
+    assert stored.count() == stored.values("key").distinct().count() == ROWS
+    assert set(stored.values_list("submission_id", flat=True).distinct()) == {done.pk}
+    issues = SubmissionIssue.objects.filter(submission=done)
+    assert issues.count() == warnings
+    assert set(issues.values_list("attempt", flat=True)) == ({2} if warnings else set())
+    assert not issues.values("row", "code").annotate(n=Count("pk")).filter(n__gt=1).exists()
+
+
+def test_a_work_horse_killed_mid_file_is_given_back_at_once(cast, rq, tmp_path):
+    submission = _receive(cast.integration_a, large_file(ROWS), "large.csv")
+    # A lease far longer than the test, and no reconciler: the worker itself gives it back.
+    env = worker_env(PMH_SUBMISSION_LEASE_SECONDS="600")
+    with RQWorker(tmp_path / "worker.log", "validation", env=env) as worker:
+        _in_the_middle(worker, submission)
+        killed_processes = worker.kill_horse()
+        killed = time.monotonic()
+        assert len(killed_processes) == 2, "the horse validates on two cores"
+        # Nothing it started lives on (stuck, holding memory and a database session).
+        _, alive = psutil.wait_procs(killed_processes, timeout=10)
+        for process in alive:  # not left behind for the next tests
+            process.kill()
+        assert not alive, f"still running after the horse was killed: {alive}"
+        done = worker.wait_for(lambda: _final(submission.pk), 90, "a final state")
+        elapsed = time.monotonic() - killed
+        assert "Work-horse terminated unexpectedly" in worker.output()
+
+    _exactly_once(done)
+    print(f"kill -9 of the work horse → final state in {elapsed:.1f} s")
+
+
 def test_a_whole_worker_killed_mid_file_is_finished_by_another(cast, rq, tmp_path):
     cast.integration_a.mynumber_check_warning = True
     cast.integration_a.save()
     submission = _receive(cast.integration_a, large_file(ROWS, warnings=WARNED), "large.csv")
 
     with RQWorker(tmp_path / "first.log", "validation", env=_env()) as first:
-        first.wait_for(
-            lambda: Submission.objects.filter(pk=submission.pk, progress_bytes__gt=0).exists(),
-            90,
-            "the first worker to be in the middle of the file",
-        )
+        _in_the_middle(first, submission)
         assert first.horses(), "no work horse"
         first.kill()
         killed = time.monotonic()
@@ -88,16 +129,7 @@ def test_a_whole_worker_killed_mid_file_is_finished_by_another(cast, rq, tmp_pat
         done = second.wait_for(lambda: _final(submission.pk), 120, "a final state")
         elapsed = time.monotonic() - killed
 
-    assert done.status == Status.RETURNED, done.failure_reason
-    assert done.verdict == Verdict.ACCEPTED and done.attempts == 2
-    assert (done.rows, done.valid_rows, done.warnings, done.errors) == (ROWS, ROWS, WARNED, 0)
-    assert done.report["diff"] == {"added": ROWS, "changed": 0, "unchanged": 0, "removed": 0}
-    stored = StoredRecord.objects.filter(integration=cast.integration_a)
-    assert stored.count() == stored.values("key").distinct().count() == ROWS
-    assert set(stored.values_list("submission_id", flat=True).distinct()) == {submission.pk}
-    issues = SubmissionIssue.objects.filter(submission=submission)
-    assert issues.count() == WARNED and set(issues.values_list("attempt", flat=True)) == {2}
-    assert not issues.values("row", "code").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    _exactly_once(done, warnings=WARNED)
     print(f"kill -9 of the whole worker → final state in {elapsed:.1f} s (lease {LEASE} s)")
 
 
@@ -105,11 +137,7 @@ def test_a_stalled_orphan_horse_cannot_commit_after_another_attempt_won(cast, rq
     submission = _receive(cast.integration_a, large_file(ROWS), "large.csv")
 
     with RQWorker(tmp_path / "first.log", "validation", env=_env()) as first:
-        first.wait_for(
-            lambda: Submission.objects.filter(pk=submission.pk, progress_bytes__gt=0).exists(),
-            90,
-            "the first worker to be in the middle of the file",
-        )
+        _in_the_middle(first, submission)
         orphan = first.horses()
         assert orphan, "no work horse"
         os.kill(first.pid, signal.SIGKILL)

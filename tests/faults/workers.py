@@ -148,12 +148,14 @@ class RQWorker:
         self.process.wait(timeout=10)
         psutil.wait_procs(horses, timeout=10)
 
-    def kill_horse(self) -> int:
-        """kill -9 of the work horse alone (the OOM killer's way); the parent lives on."""
+    def kill_horse(self) -> list[psutil.Process]:
+        """kill -9 of the work horse alone (the OOM killer's way); the parent lives on.
+        Returns the horse and the processes it had started."""
         (horse,) = [p for p in self.horses() if p.ppid() == self.pid]
+        started = horse.children(recursive=True)
         horse.kill()
         horse.wait(timeout=10)
-        return horse.pid
+        return [horse, *started]
 
     def stop(self) -> None:
         if self.alive():
