@@ -216,6 +216,20 @@ def test_after_the_last_attempt_the_submission_fails_with_a_reason(cast, jobs, s
     assert submission.status == Status.RETURNED and submission.verdict == Verdict.ACCEPTED
 
 
+def test_a_killed_horse_gives_back_only_the_attempt_of_its_own_job(cast, jobs):
+    submission = receive(cast.integration_a, csv_file(full_records(2)))  # jobs not run
+    first_job = submission.job_id
+    processing.claim(submission.pk)
+    assert services.submission_horse_killed(submission_id=submission.pk, job_id="other") is None
+    with jobs():
+        outcome = services.submission_horse_killed(submission_id=submission.pk, job_id=first_job)
+    assert outcome == "requeued"
+    submission.refresh_from_db()
+    assert submission.status == Status.RETURNED and submission.attempts == 2
+    # A late report about the first job changes nothing any more.
+    assert services.submission_horse_killed(submission_id=submission.pk, job_id=first_job) is None
+
+
 def test_a_result_waits_for_review_and_is_released_with_a_comment(cast, jobs):
     integration = cast.integration_b
     integration.test_access = "offline"
