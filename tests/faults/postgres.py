@@ -46,13 +46,17 @@ class ThrowawayPostgres:
         self.data = self.base / "data"
         self.port = _free_port()
         self.as_postgres = os.geteuid() == 0
-        if self.as_postgres:
-            shutil.chown(self.base, "postgres")
-        self._server(
-            "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-            "--locale=C.UTF-8", "--no-sync",
-        )  # fmt: skip
-        self.pg_ctl("start", "-l", self.base / "server.log", "-o", self._options())
+        try:
+            if self.as_postgres:
+                shutil.chown(self.base, "postgres")
+            self._server(
+                "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                "--locale=C.UTF-8", "--no-sync",
+            )  # fmt: skip
+            self.pg_ctl("start", "-l", self.base / "server.log", "-o", self._options())
+        except BaseException:
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise
 
     def _options(self) -> str:
         return f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -61,7 +65,11 @@ class ThrowawayPostgres:
         command = [str(self.bindir / tool), *map(str, args)]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+        if done.returncode:
+            server_log = self.base / "server.log"
+            log = server_log.read_text(errors="replace")[-2000:] if server_log.exists() else ""
+            raise AssertionError(f"{tool} failed: {done.stderr.decode(errors='replace')}\n{log}")
 
     def pg_ctl(self, action: str, *args) -> None:
         self._server("pg_ctl", action, "-D", self.data, "-w", "-s", *args)
@@ -84,6 +92,7 @@ class ThrowawayPostgres:
                 "-p", str(db["PORT"] or 5432), "-U", db["USER"], db["NAME"],
             ],
             stdout=subprocess.PIPE,
+            env={**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""},
         )  # fmt: skip
         subprocess.run(
             [str(self.bindir / "pg_restore"), "--no-owner", "-d", self.url(name)],
