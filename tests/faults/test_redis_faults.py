@@ -131,7 +131,9 @@ def test_mail_intake_keeps_the_message_and_replies_once_redis_is_back(
     settings.PMH_MAIL_URL = f"maildir://{tmp_path / 'Maildir'}"
     IntegrationContact.objects.create(integration=cast.integration_a, email=CONTACT)
     maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
-    maildir.add(_message([("a.csv", csv_file(full_records(2))), ("b.csv", csv_file(full_records(1)))]))
+    maildir.add(
+        _message([("a.csv", csv_file(full_records(2))), ("b.csv", csv_file(full_records(1)))])
+    )
 
     done = mail_poll()
     assert len(done.submissions) == 2 and len(maildir) == 0
