@@ -17,7 +17,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -159,6 +159,11 @@ def process(submission_id: int) -> None:
             _finish(submission, token, report, staging)
     except LeaseLost:
         log.warning("Submission %s: lease lost, attempt %s stops", submission_id, token)
+    except (OperationalError, InterfaceError):
+        # The database went away (a restart, a failover): not the file's fault, and failing
+        # the submission needs the database too. Give it back for another attempt.
+        log.warning("Submission %s: the database connection broke", submission_id, exc_info=True)
+        _give_back_when_database_returns(submission_id, token)
     except Exception as exc:
         log.exception("Submission %s: validation crashed", submission_id)
         services.submission_fail(
@@ -168,6 +173,28 @@ def process(submission_id: int) -> None:
         )
     finally:
         staging.drop()
+
+
+def _give_back_when_database_returns(submission_id: int, token: uuid.UUID) -> None:
+    """Retried until the lease would run out anyway; after that the reconciler takes it back."""
+    deadline = time.monotonic() + lease_seconds()
+    delay = 0.5
+    while True:
+        connection.close()  # the broken connection; the next query opens a new one
+        try:
+            services.submission_give_back(submission_id=submission_id, lease_token=token)
+            log.info("Submission %s: given back after the database returned", submission_id)
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + delay > deadline:
+                log.warning(
+                    "Submission %s: the database is still unavailable; the reconciler takes "
+                    "it back when the lease runs out",
+                    submission_id,
+                )
+                return
+        time.sleep(delay)
+        delay = min(delay * 2, 5)
 
 
 def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):

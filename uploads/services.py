@@ -346,29 +346,62 @@ def submissions_reconcile(*, now: datetime | None = None) -> Reconciled:
 
 def _take_back(submission: Submission, now: datetime, done: Reconciled) -> None:
     """An attempt whose lease ran out (its worker died): queue again, or give up."""
-    with transaction.atomic():
-        mine = Submission.objects.filter(
-            pk=submission.pk, status=Status.VALIDATING, lease_token=submission.lease_token
+    outcome = submission_give_back(
+        submission_id=submission.pk, lease_token=submission.lease_token, now=now
+    )
+    if outcome == "failed":
+        done.failed.append(submission.pk)
+    elif outcome == "requeued":
+        done.requeued.append(submission.pk)
+
+
+def submission_horse_killed(*, submission_id: int, job_id: str) -> str | None:
+    """The work horse running job ``job_id`` died: give back the attempt it held, if any."""
+    token = (
+        Submission.objects.filter(pk=submission_id, job_id=job_id, status=Status.VALIDATING)
+        .values_list("lease_token", flat=True)
+        .first()
+    )
+    if token is None:
+        return None
+    return submission_give_back(submission_id=submission_id, lease_token=token)
+
+
+@transaction.atomic
+def submission_give_back(
+    *, submission_id: int, lease_token, now: datetime | None = None
+) -> str | None:
+    """An attempt that cannot finish (its worker died, the database went away) gives the
+    submission back: queued again, or failed once it has had every attempt.
+
+    Only the attempt holding the lease is given back; returns "requeued", "failed", or None
+    when the lease was not (or no longer) that attempt's.
+    """
+    now = now or timezone.now()
+    mine = Submission.objects.select_for_update().filter(
+        pk=submission_id, status=Status.VALIDATING, lease_token=lease_token
+    )
+    submission = mine.first()
+    if submission is None:
+        return None
+    if submission.attempts >= max_attempts():
+        reason = _(
+            "Validation did not finish after %(attempts)d attempts "
+            "(the worker stopped or was stopped)."
+        ) % {"attempts": submission.attempts}
+        mine.update(
+            status=Status.FAILED,
+            failed_at=now,
+            failure_reason=reason,
+            lease_token=None,
+            lease_expires_at=None,
         )
-        if submission.attempts >= max_attempts():
-            reason = _(
-                "Validation did not finish after %(attempts)d attempts "
-                "(the worker stopped or was stopped)."
-            ) % {"attempts": submission.attempts}
-            if mine.update(
-                status=Status.FAILED,
-                failed_at=now,
-                failure_reason=reason,
-                lease_token=None,
-                lease_expires_at=None,
-            ):
-                done.failed.append(submission.pk)
-                error_item_record_submission(submission_id=submission.pk)
-            return
-        if mine.update(status=Status.QUEUED, lease_token=None, lease_expires_at=None):
-            submission.refresh_from_db()
-            _queue(submission, now=now)
-            done.requeued.append(submission.pk)
+        error_item_record_submission(submission_id=submission_id)
+        return "failed"
+    mine.update(status=Status.QUEUED, lease_token=None, lease_expires_at=None)
+    submission.refresh_from_db()
+    _queue(submission, now=now)
+    return "requeued"
 
 
 # -- retention and audit --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tests.uploads.submission_helpers import (
     receive,
 )
 from uploads import processing, services
+from uploads.lib.validation.report import Issue
 from uploads.models import FileDeletion, Status, StoredRecord, Submission, Verdict
 from uploads.selectors import late_integrations
 
@@ -214,6 +215,39 @@ def test_after_the_last_attempt_the_submission_fails_with_a_reason(cast, jobs, s
         services.submission_retry(submission=submission, by=cast.operator)
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.verdict == Verdict.ACCEPTED
+
+
+def test_issues_written_by_a_dead_attempt_are_removed_when_another_wins(cast, jobs):
+    submission = receive(cast.integration_a, csv_file(full_records(3)))  # jobs not run
+    dead = processing.claim(submission.pk)
+    writer = processing.IssueWriter(submission.pk, 1, dead)
+    writer.add(Issue(1, 2, "myNumber", "V_CHECK_DIGIT", "warning", "left by a killed worker"))
+    writer.flush()  # then the worker died
+    assert submission.issues.count() == 1
+    with jobs():
+        done = services.submissions_reconcile(now=timezone.now() + dt.timedelta(hours=1))
+    assert done.requeued == [submission.pk]
+    submission.refresh_from_db()
+    assert submission.status == Status.RETURNED and submission.attempts == 2
+    assert submission.issues.count() == submission.warnings == 0
+    with pytest.raises(processing.LeaseLost):  # the dead attempt cannot add any more
+        writer.add(Issue(2, 3, "myNumber", "V_CHECK_DIGIT", "warning", "late"))
+        writer.flush()
+    assert submission.issues.count() == 0
+
+
+def test_a_killed_horse_gives_back_only_the_attempt_of_its_own_job(cast, jobs):
+    submission = receive(cast.integration_a, csv_file(full_records(2)))  # jobs not run
+    first_job = submission.job_id
+    processing.claim(submission.pk)
+    assert services.submission_horse_killed(submission_id=submission.pk, job_id="other") is None
+    with jobs():
+        outcome = services.submission_horse_killed(submission_id=submission.pk, job_id=first_job)
+    assert outcome == "requeued"
+    submission.refresh_from_db()
+    assert submission.status == Status.RETURNED and submission.attempts == 2
+    # A late report about the first job changes nothing any more.
+    assert services.submission_horse_killed(submission_id=submission.pk, job_id=first_job) is None
 
 
 def test_a_result_waits_for_review_and_is_released_with_a_comment(cast, jobs):

@@ -11,9 +11,12 @@ the result is exactly that of a sequential run.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -27,6 +30,7 @@ from .report import Issue
 from .stage import StageSpec
 from .tally import KeyChunk, Tally
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MIN_PARALLEL_BYTES = 16 << 20
 SCAN_BLOCK = 4 << 20
 MAX_SPLIT_SEARCH = 64 << 20
@@ -146,10 +150,27 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _worker(conn, path: str, not_before: int, encoding: str, header: list[str],
-            settings: Settings, spill_path: Path, store,
+def _die_with_parent(parent_end, main_pid: int) -> None:
+    """Never outlive the main process (killed by the OOM killer, kill -9).
+
+    The read end of the pipe, inherited through fork, is closed here: otherwise a send to a
+    dead main process fills the pipe and blocks for ever, holding memory and every inherited
+    socket (the database session among them). On Linux the kernel also kills this process as
+    soon as the main process dies, rather than after it has validated its part for nothing.
+    """
+    parent_end.close()
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != main_pid:  # it died before prctl took effect
+            os._exit(1)
+
+
+def _worker(conn, parent_end, main_pid: int, path: str, not_before: int, encoding: str,
+            header: list[str], settings: Settings, spill_path: Path, store,
             stage: StageSpec | None) -> None:  # fmt: skip
     """Find the cut (and tell the main process at once), then validate from it to the end."""
+    _die_with_parent(parent_end, main_pid)
     try:
         split = find_split(path, os.path.getsize(path), not_before)
         conn.send(("split", split))
@@ -204,8 +225,8 @@ class Parallel:
         with tempfile.TemporaryDirectory(prefix="pmh-validate-") as tmp:
             ctx = _context()
             receive, send = ctx.Pipe(duplex=False)
-            args = (send, os.fspath(self.run.path), not_before, encoding, self.header,
-                    self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
+            args = (send, receive, os.getpid(), os.fspath(self.run.path), not_before, encoding,
+                    self.header, self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
                     self.stage)  # fmt: skip
             worker = ctx.Process(target=_worker, args=args, daemon=True)
             worker.start()
