@@ -136,10 +136,10 @@ def audit_rq_view(view):
         response = view(request, *args, **kwargs)
         jobs = _rq_requeued(request, view.__name__)
         if jobs is not None and response.status_code < 400:
-            from django_rq.settings import QUEUES_LIST
+            from django_rq.settings import get_queues_list
 
-            index = kwargs.get("queue_index", 0)
-            queue = QUEUES_LIST[index]["name"] if 0 <= index < len(QUEUES_LIST) else str(index)
+            queues, index = get_queues_list(), kwargs.get("queue_index", 0)
+            queue = queues[index]["name"] if 0 <= index < len(queues) else str(index)
             job_ids = jobs or [kwargs.get("job_id") or "*"]
             record(request, Action.JOB_REQUEUE, queue=queue, jobs=job_ids)
         return response
