@@ -29,14 +29,15 @@ def _personal_downloads(cast, submission) -> list[str]:
 
 
 def _pages(cast, submission) -> list[str]:
+    uploader = "onboarding:integration_uploader_file"
     return [
         "/",
         reverse("helpdesk:history"),
         reverse("console:audit"),
         submission.get_absolute_url(),
-        reverse("onboarding:integration_uploader_file", args=[cast.integration_a.pk, "x.ini"]),
-        reverse("onboarding:integration_uploader_file", args=[cast.integration_a.pk, "pmh_uploader.py"]),
-    ]  # fmt: skip
+        reverse(uploader, args=[cast.integration_a.pk, "x.ini"]),
+        reverse(uploader, args=[cast.integration_a.pk, "pmh_uploader.py"]),
+    ]
 
 
 def _assert_not_frameable(url, response):
