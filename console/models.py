@@ -37,7 +37,7 @@ class AuditRecord(models.Model):
     object_id = models.CharField(_("object ID"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=300, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("source address"), null=True, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     class Meta:

@@ -14,6 +14,22 @@ OBJECT_PAGES = {
     "integration": "onboarding:integration_detail",
 }
 
+# Labels of the keys console.audit writes into `detail`; other keys are shown as they are.
+DETAIL_LABELS = {
+    "list": _("List"),
+    "filters": _("Filters"),
+    "rows": _("Rows"),
+    "format": _("Format"),
+    "file": _("File"),
+    "sha256": "SHA-256",
+    "token": _("API token"),
+    "reason": _("Reason"),
+    "channel": _("Channel"),
+    "error_item": _("Error item"),
+    "queue": _("Queue"),
+    "jobs": _("Jobs"),
+}
+
 
 def _shown(value) -> str:
     if isinstance(value, dict | list):
@@ -27,7 +43,7 @@ class AuditRecordTable(tables.Table):
     action = tables.Column(verbose_name=_("Action"))
     object_repr = tables.Column(verbose_name=_("Object"), orderable=False)
     detail = tables.Column(verbose_name=_("Detail"), orderable=False, empty_values=())
-    ip = tables.Column(verbose_name=_("Address"), attrs={"td": {"class": "mono"}})
+    ip = tables.Column(verbose_name=_("Source address"), attrs={"td": {"class": "mono"}})
 
     class Meta:
         model = AuditRecord

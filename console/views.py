@@ -55,7 +55,7 @@ def healthz(request):
 AUDIT_PER_PAGE = 50
 AUDIT_EXPORT_HEADER = [
     _("Time"), _("User"), _("Action"), _("Object type"), _("Object ID"), _("Object"),
-    _("Detail"), _("Address"),
+    _("Detail"), _("Source address"),
 ]  # fmt: skip
 
 

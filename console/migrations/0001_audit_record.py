@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object ID')),
                 ('object_repr', models.CharField(blank=True, max_length=300, verbose_name='object')),
                 ('detail', models.JSONField(blank=True, default=dict, verbose_name='detail')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
+                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='source address')),
                 ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='at')),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
