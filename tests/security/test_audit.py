@@ -41,6 +41,10 @@ def _only(action, **fields) -> AuditRecord:
     return records[0]
 
 
+def _who_what(record: AuditRecord) -> tuple:
+    return record.user, record.object_type, record.object_id
+
+
 def _signed_in(client, user):
     client.force_login(user)
     AuditRecord.objects.all().delete()
@@ -101,11 +105,7 @@ def test_original_download_is_recorded(cast, client, returned):
     assert response.status_code == 200
     _body(response)
     record = _only(Action.DOWNLOAD_ORIGINAL)
-    assert (record.user, record.object_type, record.object_id) == (
-        cast.operator,
-        "submission",
-        str(returned.pk),
-    )
+    assert _who_what(record) == (cast.operator, "submission", str(returned.pk))
     assert record.detail == {"sha256": returned.sha256}
     assert AuditRecord.objects.count() == 1
 
@@ -212,11 +212,7 @@ def test_help_desk_retry_is_recorded(cast, client, jobs):
     with jobs():
         client.post(reverse("helpdesk:item_retry", args=[item.pk]))
     record = _only(Action.RETRY)
-    assert (record.user, record.object_type, record.object_id) == (
-        cast.helpdesk,
-        "submission",
-        str(submission.pk),
-    )
+    assert _who_what(record) == (cast.helpdesk, "submission", str(submission.pk))
     assert record.detail == {"error_item": item.pk}
     # Retrying what is not failed is refused and not recorded.
     client.post(reverse("helpdesk:item_retry", args=[item.pk]))
@@ -274,11 +270,7 @@ def test_probe_run_now_is_recorded(cast, client, monkeypatch):
     client.post(reverse("connectivity:target_run", args=[probe.pk]))
     assert requested == [probe]
     record = _only(Action.PROBE_RUN)
-    assert (record.user, record.object_type, record.object_id) == (
-        cast.operator,
-        "probe",
-        str(probe.pk),
-    )
+    assert _who_what(record) == (cast.operator, "probe", str(probe.pk))
 
 
 def test_job_requeue_on_the_queue_pages_is_recorded(cast, client, settings):
