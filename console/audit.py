@@ -93,7 +93,9 @@ def _signed_in(sender, request, user, **kwargs) -> None:
 
 def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     # Django has already replaced the password in `credentials` with stars.
-    record(request, Action.SIGN_IN_FAILED, username=str(credentials.get("username") or ""))
+    detail = {"locked_out": True} if getattr(request, "axes_locked_out", False) else {}
+    name = str(credentials.get("username") or "")
+    record(request, Action.SIGN_IN_FAILED, username=name, **detail)
 
 
 def _signed_out(sender, request, user, **kwargs) -> None:

@@ -24,6 +24,7 @@ DETAIL_LABELS = {
     "sha256": "SHA-256",
     "token": _("API token"),
     "reason": _("Reason"),
+    "locked_out": _("Locked out"),
     "channel": _("Channel"),
     "error_item": _("Error item"),
     "queue": _("Queue"),

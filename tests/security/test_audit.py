@@ -84,6 +84,19 @@ def test_failed_sign_ins_are_recorded_with_the_name_tried(cast, client):
     assert "wrong" not in json.dumps([known.detail, unknown.detail])
 
 
+def test_each_attempt_is_recorded_once_also_when_locked_out(cast, client, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit + 1):
+        client.post(reverse("login"), {"username": "operator", "password": "wrong"})
+    failures = AuditRecord.objects.filter(action=Action.SIGN_IN_FAILED).order_by("id")
+    # The failure that reaches the limit locks the pair (name, address), and so do the next.
+    assert [r.detail for r in failures] == [{}] * (limit - 1) + [{"locked_out": True}] * 2
+    # The right password does not get in while locked: one more locked-out failure.
+    client.post(reverse("login"), {"username": "operator", "password": PASSWORD})
+    assert not AuditRecord.objects.filter(action=Action.SIGN_IN).exists()
+    assert AuditRecord.objects.filter(detail__locked_out=True).count() == 3
+
+
 def test_a_mynumber_typed_as_user_name_is_masked(cast, client):
     client.post(reverse("login"), {"username": "123456789018", "password": "wrong"})
     assert _only(Action.SIGN_IN_FAILED).username == "********9018"
