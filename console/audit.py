@@ -1,8 +1,9 @@
 """The audit record of sign-ins, downloads, exports and reprocessing (issue #11): who, what, when.
 
 Views call `record()` once the action has happened; sign-ins and sign-outs come from Django's
-auth signals. Free text is masked like report values (runs of 12 or more digits keep their last
-4), so a 個人番号 typed into a search box or a user name field never lands here in full.
+auth signals. Text people type (user names, list filters) is masked like report values (runs of
+12 or more digits keep their last 4), so a 個人番号 typed into a search box or the user name
+field never lands here in full; identifiers such as a SHA-256 are kept whole.
 """
 
 from functools import wraps
@@ -28,21 +29,11 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return caller_of(request).source_address
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
 def filters_of(query: QueryDict) -> dict[str, Any]:
-    """The filters a list was asked for, as the audit keeps them: empty values left out."""
+    """The filters a list was asked for, as the audit keeps them: masked, empty ones left out."""
     used = {}
     for key, values in query.lists():
-        values = [v for v in values if v.strip()]
+        values = [mask_text(v) for v in values if v.strip()]
         if values and key not in _NOT_FILTERS:
             used[key] = values[0] if len(values) == 1 else values
     return used
@@ -57,7 +48,10 @@ def record(
     username: str | None = None,
     **detail: Any,
 ) -> AuditRecord:
-    """Record `action` by the request's user (or `user`/`username`) on `obj`, with `detail`."""
+    """Record `action` by the request's user (or `user`/`username`) on `obj`, with `detail`.
+
+    `detail` holds identifiers the code chose; text a person typed goes through `filters_of`.
+    """
     current = getattr(request, "user", None)
     if user is None and username is None and current is not None and current.is_authenticated:
         user = current
@@ -70,7 +64,7 @@ def record(
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=f"{obj._meta.verbose_name} #{obj.pk}"[:300] if obj is not None else "",
-        detail=_clean(detail),
+        detail=detail,
         ip=client_ip(request),
     )
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectivity.services import target_create
+from console import audit
 from console.models import AuditRecord
 from helpdesk.models import ErrorItem
 from onboarding.tokens import api_token_issue
@@ -205,6 +206,14 @@ def test_municipality_export_is_recorded(cast, client):
     assert record.detail["list"] == "municipalities"
     assert record.detail["filters"] == {"q": "千代田"}
     assert record.detail["rows"] == _body(response).decode("utf-8-sig").count("\r\n") - 1
+
+
+def test_identifiers_in_details_are_kept_whole(cast, rf, returned):
+    sha = "0123456789012345" * 4  # digit runs that the 個人番号 mask would hide
+    request = rf.get("/")
+    request.user = cast.operator
+    audit.record(request, Action.DOWNLOAD_ORIGINAL, returned, sha256=sha)
+    assert _only(Action.DOWNLOAD_ORIGINAL).detail == {"sha256": sha}
 
 
 def test_a_mynumber_in_export_filters_is_masked(cast, client):
