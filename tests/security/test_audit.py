@@ -73,6 +73,16 @@ def test_sign_in_is_recorded_with_user_address_and_time(cast, client):
     assert AuditRecord.objects.count() == 1
 
 
+def test_address_behind_a_trusted_proxy_is_the_callers(cast, client, settings):
+    settings.PMH_TRUSTED_PROXIES = ["192.0.2.10"]
+    form = {"username": "operator", "password": "wrong"}
+    forwarded = {"HTTP_X_FORWARDED_FOR": "10.9.9.9, 192.0.2.10"}
+    client.post(reverse("login"), form, REMOTE_ADDR="192.0.2.10", **forwarded)
+    client.post(reverse("login"), form, REMOTE_ADDR="198.51.100.7", **forwarded)
+    records = AuditRecord.objects.order_by("id")
+    assert [r.ip for r in records] == ["10.9.9.9", "198.51.100.7"]
+
+
 def test_failed_sign_ins_are_recorded_with_the_name_tried(cast, client):
     client.post(reverse("login"), {"username": "operator", "password": "wrong"})
     client.post(reverse("login"), {"username": "nobody", "password": "wrong"})
