@@ -19,6 +19,7 @@ from connectivity.forms import TARGET_FIELDS, MaintenanceWindowForm, TargetForm
 from connectivity.inbound import caller_of
 from connectivity.models import InboundCheck, ProbeRoute, ProbeSweep, Status
 from connectivity.tables import IncidentTable, ResultTable, TargetTable
+from console import audit
 from console.access import any_role, is_operator, operator_required
 from onboarding.access import get_integration_for_user, integrations_for
 
@@ -175,6 +176,7 @@ def target_delete(request, pk: int):
 def target_run(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
     services.probe_run_request(probe=probe)
+    audit.record(request, audit.Action.PROBE_RUN, probe)
     messages.info(request, _("The check was started; reload the page to see its result."))
     return redirect("connectivity:target", pk=pk)
 

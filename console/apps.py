@@ -7,6 +7,7 @@ class ConsoleConfig(AppConfig):
     verbose_name = _("Console")
 
     def ready(self) -> None:
-        from console import checks, roles  # noqa: F401  (checks register on import)
+        from console import audit, checks, roles  # noqa: F401  (checks register on import)
 
         roles.connect()
+        audit.connect()

@@ -20,6 +20,7 @@ NAVIGATION = [
 ADMIN_NAVIGATION = [
     (_("Administration"), "admin:index", {Role.OPERATOR}),
     (_("Job queues"), "django_rq:home", {Role.OPERATOR}),
+    (_("Audit record"), "console:audit", {Role.OPERATOR}),
 ]
 
 

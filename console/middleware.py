@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth import middleware as auth_middleware
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+
+from console.audit import SIGNED_OUT_REASON
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
@@ -28,3 +32,49 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             response.headers["Cache-Control"] = "no-store, private, max-age=0"
         return response
+
+
+SIGNED_IN_AT = "pmh_signed_in_at"
+SEEN_AT = "pmh_seen_at"
+# Seen-times are written at most this often, so reading pages does not write a session per hit.
+SEEN_RESOLUTION = 60
+
+
+def _now() -> int:
+    return int(timezone.now().timestamp())
+
+
+def session_started(session) -> None:
+    session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
+
+
+def _expiry_reason(session, now: int) -> str | None:
+    signed_in = session.setdefault(SIGNED_IN_AT, now)
+    if now - signed_in > settings.SESSION_COOKIE_AGE:
+        return "session_age"
+    seen = session.get(SEEN_AT, now)
+    idle = settings.PMH_SESSION_IDLE_SECONDS
+    if idle and now - seen > idle:
+        return "idle"
+    if SEEN_AT not in session or now - seen >= SEEN_RESOLUTION:
+        session[SEEN_AT] = now
+    return None
+
+
+class SessionTimeoutMiddleware:
+    """Sign out a session past its absolute age (SESSION_COOKIE_AGE) or idle too long.
+
+    Django's own expiry moves forward with every session write, so the absolute age is kept
+    from the sign-in time; the idle limit is PMH_SESSION_IDLE_SECONDS (0 turns it off).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if SESSION_KEY in request.session:
+            reason = _expiry_reason(request.session, _now())
+            if reason is not None:
+                setattr(request, SIGNED_OUT_REASON, reason)
+                logout(request)
+        return self.get_response(request)

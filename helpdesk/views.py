@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
+from console import audit
 from console.access import any_role, is_staff_role, operator_required, staff_required
 from console.exports import csv_response
 from helpdesk import services
@@ -62,6 +63,7 @@ def history(request):
 @any_role
 def history_export(request):
     history_filter = _history_filter(request)
+    audit.record_export(request, "submissions", history_filter.qs.count())
     rows = export_rows(history_filter.qs, show_results=is_staff_role(request.user))
     name = f"submissions-{timezone.localdate():%Y%m%d}.csv"
     return csv_response(name, EXPORT_HEADER, rows)
@@ -203,6 +205,7 @@ def item_retry(request, pk):
     except services.NotRetryable:
         messages.error(request, _("The latest submission of this item cannot be retried."))
     else:
+        audit.record(request, audit.Action.RETRY, submission, error_item=error_item.pk)
         messages.success(request, _("Submission #%(id)d was queued again.") % {"id": submission.pk})
     return redirect("helpdesk:item", pk=pk)
 

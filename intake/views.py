@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from console import audit
 from console.access import any_role, staff_required
 from intake import services
 from intake.forms import HandoverForm, MediaFilesForm
@@ -91,5 +92,6 @@ def redeliver(request, pk):
     except Exception as exc:
         messages.error(request, _("The result could not be sent: %(error)s") % {"error": exc})
     else:
+        audit.record(request, audit.Action.REDELIVER, submission, channel=submission.channel)
         messages.success(request, _("The result was sent again."))
     return redirect(submission)

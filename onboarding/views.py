@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from console import audit
 from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
 from onboarding import overview, rules, services
@@ -102,6 +103,7 @@ def municipality_export(request):
         ]  # fmt: skip
         for i in integrations.iterator(chunk_size=500)
     )
+    audit.record_export(request, "municipalities", integrations.count())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(f"municipalities-{stamp}.csv", header, rows)
 
@@ -491,4 +493,5 @@ def integration_uploader_file(request, pk, name):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
         raise Http404
+    audit.record(request, audit.Action.DOWNLOAD_FILE, integration, file=name)
     return response

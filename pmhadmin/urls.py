@@ -5,6 +5,7 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from console import views as console_views
 from console.access import operator_required
+from console.audit import audit_rq_view
 from uploads.api import api
 
 
@@ -12,7 +13,9 @@ def _rq_patterns() -> list:
     patterns = get_api_urlpatterns()
     for pattern in patterns:
         pattern.callback = operator_required(pattern.callback)
-    return patterns + get_admin_urlpatterns(view_wrapper=operator_required)
+    return patterns + get_admin_urlpatterns(
+        view_wrapper=lambda view: operator_required(audit_rq_view(view))
+    )
 
 
 urlpatterns = [

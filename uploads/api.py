@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
+from console import audit
 from onboarding.models import ApiIdempotencyKey, ApiToken, Integration
 from onboarding.tokens import api_token_authenticate
 from uploads import services
@@ -363,4 +364,16 @@ def submission_report(request, pk: int):
             "report_not_ready",
             "報告はまだありません。検証中か、確認待ちです。状態を確認してから再度取得してください。",
         )
-    return JsonResponse(submission.report, json_dumps_params={"ensure_ascii": False})
+    token = request.auth
+    audit.record(
+        request,
+        audit.Action.DOWNLOAD_RESULT,
+        submission,
+        username=f"{token.vendor.slug} (API)",
+        format="api",
+        token=token.name,
+    )
+    response = JsonResponse(submission.report, json_dumps_params={"ensure_ascii": False})
+    # The report shows (masked) record values: no browser or proxy keeps it.
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    return response

@@ -292,32 +292,3 @@ class FileDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]} {self.deleted_at:%Y-%m-%d}"
-
-
-class AccessRecord(models.Model):
-    """Who read what sensitive thing, and when (original files)."""
-
-    class Action(models.TextChoices):
-        DOWNLOAD_ORIGINAL = "download_original", _("Original file downloaded")
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
-    submission = models.ForeignKey(
-        Submission, null=True, on_delete=models.SET_NULL, related_name="access_records"
-    )
-    object_repr = models.CharField(_("object"), max_length=300)
-    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("access record")
-        verbose_name_plural = _("access records")
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.action} {self.object_repr}"

@@ -28,7 +28,6 @@ from onboarding.models import DataMode, Integration, Stage
 from uploads.delivery import deliverer_for
 from uploads.lib import storage
 from uploads.models import (
-    AccessRecord,
     Channel,
     FileDeletion,
     Mode,
@@ -452,8 +451,8 @@ class OriginalGone(Exception):
     pass
 
 
-def original_open(*, submission: Submission, user) -> BinaryIO:
-    """The original bytes, verified against their SHA-256; the read is recorded."""
+def original_open(*, submission: Submission) -> BinaryIO:
+    """The original bytes, verified against their SHA-256 (the view records the read)."""
     original = submission.duplicate_of or submission
     if original.file_purged_at is not None:
         raise OriginalGone
@@ -463,13 +462,6 @@ def original_open(*, submission: Submission, user) -> BinaryIO:
     except storage.Corrupted as exc:
         log.error("Stored file of submission %s is corrupted: %s", original.pk, exc)
         raise OriginalGone from exc
-    AccessRecord.objects.create(
-        user=user,
-        action=AccessRecord.Action.DOWNLOAD_ORIGINAL,
-        submission=submission,
-        object_repr=f"submission {submission.pk} {submission.original_name} "
-        f"sha256={submission.sha256}",
-    )
     return open(path, "rb")  # noqa: SIM115 (the response closes it)
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
+from console import audit
 from console.access import any_role, is_operator, staff_required
 from onboarding.access import get_integration_for_user
 from uploads import results, services
@@ -140,6 +141,7 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 def result_json(request, pk):
     submission = _finished_result(request, pk)
     response = HttpResponse(results.result_json(submission), content_type="application/json")
+    audit.record(request, audit.Action.DOWNLOAD_RESULT, submission, format="json")
     return _attachment(response, results.result_names(submission)[0])
 
 
@@ -150,6 +152,7 @@ def result_csv(request, pk):
     response = StreamingHttpResponse(
         results.result_csv(submission), content_type="text/csv; charset=utf-8"
     )
+    audit.record(request, audit.Action.DOWNLOAD_RESULT, submission, format="csv")
     return _attachment(response, results.result_names(submission)[1])
 
 
@@ -160,9 +163,10 @@ def original(request, pk):
     if not is_operator(request.user):
         raise PermissionDenied
     try:
-        fh = services.original_open(submission=submission, user=request.user)
+        fh = services.original_open(submission=submission)
     except services.OriginalGone:
         return render(request, "uploads/original_gone.html", {"submission": submission}, status=410)
+    audit.record(request, audit.Action.DOWNLOAD_ORIGINAL, submission, sha256=submission.sha256)
     response = FileResponse(fh, content_type="application/octet-stream")
     return _attachment(response, submission.original_name)
 
@@ -193,5 +197,6 @@ def review_release(request, pk):
     except services.NotInReview:
         messages.error(request, _("This result is not waiting for review."))
     else:
+        audit.record(request, audit.Action.RELEASE, submission)
         messages.success(request, _("The result was released to the municipality."))
     return redirect(submission.get_absolute_url())

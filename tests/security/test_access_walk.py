@@ -29,7 +29,13 @@ SKIP_NAMESPACES = ("admin", "django_rq", "api")
 PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound"}
 STAFF_ONLY = {
     "onboarding:vendor_list", "uploads:review_queue", "helpdesk:queue", "helpdesk:template_list",
-    "helpdesk:template_create",
+    "helpdesk:template_create", "console:audit", "console:audit_export",
+}  # fmt: skip
+# Operator-only pages without parameters: the help desk is refused them too.
+OPERATOR_ONLY = {
+    "console:audit", "console:audit_export", "helpdesk:template_list", "helpdesk:template_create",
+    "onboarding:municipality_import", "onboarding:integration_create", "onboarding:vendor_create",
+    "connectivity:target_create",
 }  # fmt: skip
 
 
@@ -205,6 +211,13 @@ def test_vendor_is_refused_staff_only_pages(client_for, world):
     client = client_for(world.cast.alice)
     for name in STAFF_ONLY:
         assert client.get(reverse(name)).status_code == 403, name
+
+
+def test_help_desk_is_refused_operator_only_pages(client_for, world):
+    client = client_for(world.cast.helpdesk)
+    for name in OPERATOR_ONLY:
+        assert client.get(reverse(name)).status_code == 403, name
+        assert client.post(reverse(name)).status_code in (403, 405), name
 
 
 def test_operator_and_helpdesk_pages_answer_without_server_errors(client_for, world):

@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from console import jobs
+from console.models import AuditRecord
 from onboarding.tokens import api_token_issue
 from uploads.lib.validation import samples
 from uploads.models import Submission
@@ -104,6 +105,7 @@ def test_no_full_mynumber_or_non_disclosed_value_anywhere(cast, client_for, capl
         _assert_clean(where, body, secrets)
     _assert_clean("log records", "\n".join(r.getMessage() for r in caplog.records), secrets)
     _assert_clean("job payloads", "\n".join(payloads), secrets)
+    _assert_clean("audit records", repr(list(AuditRecord.objects.values())), secrets)
     for s in submissions:
         _assert_clean(f"stored report {s.pk}", repr(s.report), secrets)
         for issue in s.issues.all():
@@ -118,6 +120,8 @@ def _urls(cast, submissions):
         reverse("helpdesk:queue"),
         reverse("onboarding:integration_detail", args=[cast.integration_a.pk]),
         reverse("helpdesk:integration_timeline", args=[cast.integration_a.pk]),
+        reverse("console:audit"),
+        reverse("console:audit_export"),
     ]
     for s in submissions:
         for name in ("submission_detail", "submission_status", "result_json", "result_csv"):

@@ -4,8 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from console.models import AuditRecord
 from tests.uploads.submission_helpers import csv_file, full_records, receive
-from uploads.models import AccessRecord, Status, Submission, Verdict
+from uploads.models import Status, Submission, Verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -184,16 +185,17 @@ def test_original_download_is_for_operators_only_and_recorded(cast, client_for, 
     for user in (cast.helpdesk, cast.alice):
         response = client_for(user).get(reverse("uploads:original", args=[submission.pk]))
         assert response.status_code == 403
-    assert not AccessRecord.objects.exists()
+    downloads = AuditRecord.objects.filter(action=AuditRecord.Action.DOWNLOAD_ORIGINAL)
+    assert not downloads.exists()
     response = client_for(cast.operator).get(reverse("uploads:original", args=[submission.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == data
     assert "filename*=UTF-8''%E5%85%83" in response["Content-Disposition"]
-    record = AccessRecord.objects.get()
-    assert (record.user, record.action, record.submission) == (
+    record = downloads.get()
+    assert (record.user, record.object_type, record.object_id) == (
         cast.operator,
-        "download_original",
-        submission,
+        "submission",
+        str(submission.pk),
     )
 
 

@@ -145,13 +145,13 @@ def test_stored_bytes_are_unchanged_and_verified(cast, jobs):
     data = csv_file(full_records(2))
     with jobs():
         submission = receive(cast.integration_a, data)
-    with services.original_open(submission=submission, user=cast.operator) as fh:
+    with services.original_open(submission=submission) as fh:
         assert fh.read() == data
     path = services.stored_path(submission)
     path.chmod(0o600)
     path.write_bytes(data + b"tampered")
     with pytest.raises(services.OriginalGone):
-        services.original_open(submission=submission, user=cast.operator)
+        services.original_open(submission=submission)
 
 
 def test_a_second_claim_fails_while_the_lease_is_held(cast, jobs):
@@ -309,7 +309,7 @@ def test_retention_purges_old_bytes_and_records_the_deletion(cast, jobs, setting
     deletion = FileDeletion.objects.get()
     assert (deletion.submission, deletion.sha256) == (old, old.sha256)
     with pytest.raises(services.OriginalGone):
-        services.original_open(submission=old, user=cast.operator)
+        services.original_open(submission=old)
     assert services.files_purge() == 0
 
 
