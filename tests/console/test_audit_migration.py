@@ -12,8 +12,8 @@ from uploads.models import Submission
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("uploads", "0005_status_label_just_received"), ("console", None)]
-AFTER = [("uploads", "0006_access_record_moved_to_console_audit")]
+BEFORE = [("uploads", "0006_submission_sort_and_search_indexes"), ("console", None)]
+AFTER = [("uploads", "0007_access_record_moved_to_console_audit")]
 
 
 def _migrate(targets):

@@ -27,7 +27,7 @@ def _bindir() -> Path | None:
     return Path(pg_ctl).parent if pg_ctl else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -44,7 +44,7 @@ class ThrowawayPostgres:
         self.bindir = bindir
         self.base = Path(tempfile.mkdtemp(prefix="pmh-faults-pg-"))
         self.data = self.base / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_postgres = os.geteuid() == 0
         try:
             if self.as_postgres:

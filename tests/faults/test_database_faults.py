@@ -4,12 +4,22 @@ The worker runs against a throwaway cluster holding a copy of the test database,
 PostgreSQL is never restarted; the test reads the outcome from that cluster.
 """
 
+import contextlib
 import io
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
-from tests.faults.workers import RQWorker, large_file, require_services, worker_env
+from tests.faults.postgres import free_port
+from tests.faults.workers import RQWorker, large_file, require_services, wait, worker_env
 from uploads import services
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -78,3 +88,38 @@ def test_postgres_restarted_mid_job_retries_it_with_the_right_counts(
     assert pg.query("SELECT count(*) FROM helpdesk_erroritem") == (0,)
     assert "given back after the database returned" in output
     print(f"PostgreSQL restart ({mode}) {restarted:.1f} s; final state {elapsed:.1f} s after")
+
+
+def test_the_web_reconnects_after_a_postgres_restart(tmp_path, throwaway_postgres):
+    """A kept connection is checked before reuse: the first request after a restart succeeds."""
+    pg = throwaway_postgres
+    port = free_port()
+    env = worker_env(DATABASE_URL=pg.url("postgres"), DEBUG="0", ALLOWED_HOSTS="127.0.0.1")
+    env.pop("REDIS_URL", None)
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "pmhadmin.wsgi", "-w", "1",
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+    ]  # fmt: skip
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+
+    def health():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:  # noqa: S310
+                return r.status, json.load(r)["database"]
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)["database"]
+
+    def up():
+        with contextlib.suppress(OSError):
+            return health()
+        return None
+
+    try:
+        assert wait(up, 30, "gunicorn to answer") == (200, "ok")
+        pg.restart("fast")  # the worker's kept connection is now dead
+        assert health() == (200, "ok")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
