@@ -5,7 +5,6 @@ PostgreSQL is never restarted; the test reads the outcome from that cluster.
 """
 
 import contextlib
-import io
 import json
 import os
 import signal
@@ -19,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.postgres import free_port
-from tests.faults.workers import RQWorker, large_file, require_services, wait, worker_env
-from uploads import services
+from tests.faults.workers import RQWorker, queue_large_file, wait, worker_env
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -31,20 +29,7 @@ ROWS = 100_000
 def test_postgres_restarted_mid_job_retries_it_with_the_right_counts(
     cast, settings, tmp_path, throwaway_postgres, mode
 ):
-    require_services()
-    import django_rq
-
-    settings.PMH_JOBS_MODE = "rq"
-    redis = django_rq.get_connection("validation")
-    redis.flushdb()
-    submission = services.submission_receive(
-        integration=cast.integration_a,
-        channel="web",
-        original_name="large.csv",
-        stream=io.BytesIO(large_file(ROWS)),
-        sender="alice",
-    )
-    assert django_rq.get_queue("validation").count == 1
+    submission, redis = queue_large_file(cast.integration_a, settings, ROWS)
     pg = throwaway_postgres
     url = pg.copy_of_test_database()
 

@@ -6,6 +6,7 @@ Under CI (CI=true) a missing service fails the test; locally it is skipped.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -58,6 +59,27 @@ def large_file(rows: int, *, warnings: int = 0) -> bytes:
     warned = head.replace(f",{number},", f",{wrong},", 1)
     body = "\r\n".join(f"{warned if i < warnings else head}H{i:08d}{tail}" for i in range(rows))
     return f"{header}\r\n{body}\r\n".encode()
+
+
+def queue_large_file(integration, settings, rows: int):
+    """A large file received through the web and queued on a clean RQ validation queue."""
+    require_services()
+    import django_rq
+
+    from uploads import services
+
+    settings.PMH_JOBS_MODE = "rq"
+    redis = django_rq.get_connection("validation")
+    redis.flushdb()
+    submission = services.submission_receive(
+        integration=integration,
+        channel="web",
+        original_name="large.csv",
+        stream=io.BytesIO(large_file(rows)),
+        sender="alice",
+    )
+    assert django_rq.get_queue("validation").count == 1
+    return submission, redis
 
 
 def wait(predicate, seconds: float, what: str, *, on_timeout=None):

@@ -4,12 +4,11 @@ Under CI (CI=true) a missing service fails the test; locally it is skipped.
 """
 
 import datetime as dt
-import io
 
 import pytest
 from django.utils import timezone
 
-from tests.faults.workers import RQWorker, large_file, require_services
+from tests.faults.workers import RQWorker, queue_large_file
 from uploads import services
 from uploads.models import Status, StoredRecord, Submission, Verdict
 
@@ -19,21 +18,10 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_worker_killed_mid_file_leaves_nothing_half_done(cast, settings, tmp_path):
-    require_services()
     import django_rq
     from rq import SimpleWorker
 
-    settings.PMH_JOBS_MODE = "rq"
-    redis = django_rq.get_connection("validation")
-    redis.flushdb()
-    submission = services.submission_receive(
-        integration=cast.integration_a,
-        channel="web",
-        original_name="large.csv",
-        stream=io.BytesIO(large_file(ROWS)),
-        sender="alice",
-    )
-    assert django_rq.get_queue("validation").count == 1
+    submission, redis = queue_large_file(cast.integration_a, settings, ROWS)
 
     with RQWorker(tmp_path / "worker.log", "validation") as worker:
         worker.wait_for(
