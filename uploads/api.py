@@ -8,7 +8,9 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, IntegrityError, transaction
+from django.http.multipartparser import MultiPartParserError
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from ninja import NinjaAPI, Schema
@@ -112,6 +114,24 @@ def _invalid(request, exc: ValidationError):
 def _http_error(request, exc: HttpError):
     codes = {404: "not_found", 405: "invalid_request", 400: "invalid_request"}
     return _error(exc.status_code, codes.get(exc.status_code, "invalid_request"), str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_large(request, exc):
+    return _api_error(request, _too_large())
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(MultiPartParserError)
+def _unreadable_body(request, exc):
+    # Too many files or fields (Django's DATA_UPLOAD_MAX_* limits), or a multipart body that
+    # broke off: nothing was received.
+    return _error(
+        400,
+        "invalid_request",
+        "リクエストを読み取れませんでした（本文が途中で切れているか、ファイルや項目が多すぎます）。"
+        "何も受け付けていません。ファイルを1つずつ送り直してください。",
+    )
 
 
 @api.exception_handler(DatabaseError)
