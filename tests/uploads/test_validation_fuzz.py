@@ -1,0 +1,49 @@
+"""Fuzzing the readers and the engine (hypothesis, a small fixed budget: derandomized, so the
+same examples run every time). ``benchmarks/fuzz.py`` runs the same property for longer."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.uploads.fuzz_strategies import any_file, check_file, csv_files, json_files, mutated
+
+FAST = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@FAST
+@given(csv_files())
+def test_hostile_csv_gives_a_clean_report(data):
+    check_file(data)
+
+
+@FAST
+@given(json_files())
+def test_hostile_json_gives_a_clean_report(data):
+    check_file(data)
+    check_file(data, mode="diff")
+
+
+@FAST
+@given(mutated(json_files()) | mutated(csv_files()))
+def test_cut_and_flipped_files_give_a_clean_report(data):
+    check_file(data)
+
+
+@FAST
+@given(any_file())
+def test_any_file_gives_a_clean_report(data):
+    check_file(data)
+
+
+# Crashes the fuzzer found, kept as regressions (benchmarks/fuzz.py prints new ones this way).
+FOUND: list[bytes] = []
+
+
+@pytest.mark.parametrize("data", FOUND)
+def test_found_crash_stays_fixed(data):
+    check_file(data)
