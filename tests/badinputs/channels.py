@@ -116,16 +116,18 @@ def _submission_pages(env: Env, out: Outcome, client: Client) -> None:
 
 def web(env: Env, name: str, data: bytes, *, files=None, **post) -> Outcome:
     """The integration page's upload form, as vendor A (the uploader sees the result pages)."""
-    out, (before, before_errors) = Outcome("web"), _marks()
-    client = env.client
-    client.force_login(env.cast.alice)
     uploads = files or [SimpleUploadedFile(name, data, content_type="text/csv")]
+    url = reverse("uploads:upload", args=[env.cast.integration_a.pk])
+    return _form_post(env, Outcome("web"), env.cast.alice, url, {"files": uploads, **post})
+
+
+def _form_post(env: Env, out: Outcome, user, url: str, form: dict) -> Outcome:
+    """Post a console form as ``user``, follow it to the page shown, then the result pages."""
+    before, before_errors = _marks()
+    client = env.client
+    client.force_login(user)
     with env.jobs():
-        response = client.post(
-            reverse("uploads:upload", args=[env.cast.integration_a.pk]),
-            {"files": uploads, **post},
-            follow=True,
-        )
+        response = client.post(url, form, follow=True)
     out.statuses.append(response.status_code)
     out.shown.append(_page(response))
     _gather(env, out, before, before_errors)
@@ -140,17 +142,24 @@ def api_token(env: Env) -> str:
     return api_token_issue(vendor=env.cast.vendor_a, name=f"bad-{id(env)}")[1]
 
 
-def api(env: Env, name: str, data: bytes, *, token: str | None = None, **extra) -> Outcome:
+def api(
+    env: Env,
+    name: str,
+    data: bytes,
+    *,
+    token: str | None = None,
+    content_type: str = "text/csv",
+    headers: dict | None = None,
+) -> Outcome:
     """``POST /api/v1/submissions`` as a vendor's tool, then status and report."""
     out, (before, before_errors) = Outcome("api"), _marks()
-    token = token or api_token(env)
-    auth = {"Authorization": f"Bearer {token}"}
-    upload = io.BytesIO(data)
-    upload.name = name
-    payload = {"integration": "131016", "file": upload}
+    auth = {"Authorization": f"Bearer {token or api_token(env)}"}
+    upload = SimpleUploadedFile(name, data, content_type=content_type)
     with env.jobs():
         response = env.client.post(
-            "/api/v1/submissions", payload, headers={**auth, **extra.pop("headers", {})}, **extra
+            "/api/v1/submissions",
+            {"integration": "131016", "file": upload},
+            headers={**auth, **(headers or {})},
         )
     api_answer(out, response)
     _gather(env, out, before, before_errors)
@@ -248,13 +257,16 @@ def mail(env: Env, name: str, data: bytes, *, raw: bytes | None = None) -> Outco
     contacts(env)
     path = env.tmp / "Maildir"
     box = mailbox.Maildir(path, create=True)
-    box.add(raw if raw is not None else mail_message(name, data))
+    raw = raw if raw is not None else mail_message(name, data)
+    box.add(raw)
     env.settings.PMH_MAIL_URL = f"maildir://{path}"
     env.settings.DEFAULT_FROM_EMAIL = "intake@pmh.example"
     sent_before = len(django_mail.outbox)
     with env.jobs():
         call_command("intake_mail", "--once", stdout=io.StringIO())
     assert len(box) == 0, "the message must leave the inbox (processed or quarantine)"
+    moved = {sha256(p.read_bytes()) for p in path.glob(".*/*/*") if p.is_file()}
+    assert sha256(raw) in moved, "the message is kept, unchanged, in processed or quarantine"
     for reply in django_mail.outbox[sent_before:]:
         parsed = message_from_bytes(reply.message().as_bytes(), policy=policy.default)
         out.shown.append(parsed.get_body(preferencelist=("plain",)).get_content())
@@ -269,26 +281,15 @@ def mail(env: Env, name: str, data: bytes, *, raw: bytes | None = None) -> Outco
 
 def media(env: Env, name: str, data: bytes) -> Outcome:
     """An operator records a handover and imports the medium's file on its page."""
-    out, (before, before_errors) = Outcome("media"), _marks()
-    client = env.client
-    client.force_login(env.cast.operator)
     handover = media_handover_create(
         integration=env.cast.integration_a,
         brought_by="千代田区 保健福祉部 山田",
         medium="USBメモリ 管理番号 C-001",
         by=env.cast.operator,
     )
-    with env.jobs():
-        response = client.post(
-            reverse("intake:media_import", args=[handover.pk]),
-            {"files": [SimpleUploadedFile(name, data, content_type="text/csv")]},
-            follow=True,
-        )
-    out.statuses.append(response.status_code)
-    out.shown.append(_page(response))
-    _gather(env, out, before, before_errors)
-    _submission_pages(env, out, client)
-    return out
+    url = reverse("intake:media_import", args=[handover.pk])
+    files = [SimpleUploadedFile(name, data, content_type="text/csv")]
+    return _form_post(env, Outcome("media"), env.cast.operator, url, {"files": files})
 
 
 DRIVERS: dict[str, Callable[..., Outcome]] = {

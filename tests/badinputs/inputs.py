@@ -16,7 +16,6 @@ import gzip
 import io
 import json
 import tarfile
-import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 from uploads.lib.validation import samples
 
 ALL = ("web", "api", "folder", "mail", "media")
-FILE_CHANNELS = ALL
 MIB = 1024 * 1024
 
 
@@ -113,17 +111,8 @@ def json_set(path: str, value) -> Callable:
     return json_doc(mutate)
 
 
-def json_text(replace: tuple[str, str]) -> Callable:
-    """A valid JSON array with one piece of its text replaced (for what ``json`` can't write)."""
-    return lambda: json_doc()().decode().replace(*replace, 1).encode()
-
-
 def raw(data: bytes) -> Callable:
     return lambda: data
-
-
-def text_csv(text: str, encoding: str = "utf-8") -> Callable:
-    return lambda: text.encode(encoding)
 
 
 def header_line() -> str:
@@ -245,10 +234,6 @@ def at_limit() -> bytes:
 
 def over_limit() -> bytes:
     return sized(MIB + 1)()
-
-
-def nfd(text: str) -> str:
-    return unicodedata.normalize("NFD", text)
 
 
 NOT_TEXT = {"*": ("F_NOT_TEXT",), "folder": ("folder_not_text",)}

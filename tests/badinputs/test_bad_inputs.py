@@ -15,9 +15,8 @@ import pytest
 
 from uploads.models import Status, SubmissionIssue
 
-from .catalogue import ITEMS
+from .catalogue import ITEMS, NOT_RUN
 from .channels import CHANNELS, DRIVERS, Outcome
-from .special import NOT_RUN
 
 pytestmark = pytest.mark.django_db
 

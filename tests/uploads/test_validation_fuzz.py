@@ -1,10 +1,13 @@
 """Fuzzing the readers and the engine (hypothesis, a small fixed budget: derandomized, so the
 same examples run every time). ``benchmarks/fuzz.py`` runs the same property for longer."""
 
+import io
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.uploads.fuzz_strategies import any_file, check_file, csv_files, json_files, mutated
+from uploads.lib.validation import validate_file
 
 FAST = settings(
     max_examples=80,
@@ -47,3 +50,12 @@ FOUND: list[bytes] = []
 @pytest.mark.parametrize("data", FOUND)
 def test_found_crash_stays_fixed(data):
     check_file(data)
+
+
+def test_a_million_element_array_is_read_to_the_end():
+    seen = []
+    data = b"[" + b",".join([b"0"] * 1_000_000) + b"]"
+    report = validate_file(io.BytesIO(data), on_issue=seen.append)
+    assert (report.rows, report.errors, len(seen)) == (1_000_000, 1_000_000, 1_000_000)
+    assert report.counts == {"R_NOT_OBJECT": 1_000_000} and report.issues_truncated
+    assert (seen[-1].row, seen[-1].code) == (1_000_000, "R_NOT_OBJECT")
