@@ -86,10 +86,12 @@ def api_huge_length(env, name, data) -> ch.Outcome:
 
 def _length_lies(channel: str, env, name, data) -> ch.Outcome:
     body = form(channel, [(name, data)])
-    outcomes = [
-        http_send(channel, env, body, CONTENT_LENGTH=str(len(body) // 2)),
-        http_send(channel, env, body, CONTENT_LENGTH=str(len(body) + 4096)),
-    ]
+    lengths = [str(len(body) // 2), str(len(body) + 4096), "-1", "abc"]
+    outcomes = [http_send(channel, env, body, CONTENT_LENGTH=length) for length in lengths]
+    for outcome in outcomes[2:]:  # not a length at all: nothing read, the sender told why
+        assert outcome.statuses[0] in (302, 400) and not outcome.submissions, outcome.statuses
+        told = "アップロードするファイルを1つ以上選んでください" in outcome.text
+        assert told or "invalid_request" in outcome.codes, outcome.text[-300:]
     return merge(channel, outcomes)
 
 
