@@ -13,6 +13,8 @@ from . import channels as ch
 from .inputs import valid_csv
 
 GIB4 = 4 * 1024**3 + 1
+# What the web answers when it read no file: the form's message, or its 400 page.
+TOLD = ("アップロードするファイルを1つ以上選んでください", "リクエストを読み取れませんでした")
 BOUNDARY = "----pmh-bad-inputs"
 
 
@@ -90,8 +92,7 @@ def _length_lies(channel: str, env, name, data) -> ch.Outcome:
     outcomes = [http_send(channel, env, body, CONTENT_LENGTH=length) for length in lengths]
     for outcome in outcomes[2:]:  # not a length at all: nothing read, the sender told why
         assert outcome.statuses[0] in (302, 400) and not outcome.submissions, outcome.statuses
-        told = ("アップロードするファイルを1つ以上選んでください", "リクエストを読み取れませんでした")
-        assert any(t in outcome.text for t in told) or "invalid_request" in outcome.codes
+        assert any(t in outcome.text for t in TOLD) or "invalid_request" in outcome.codes
     return merge(channel, outcomes)
 
 
