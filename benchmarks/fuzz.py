@@ -9,7 +9,7 @@ field where they belong, Japanese messages, no 個人番号 echoed.
 - ``--engine hypothesis``: structured inputs (hostile CSV cells, JSON values, cut and flipped
   files), one fresh random run after another until the budget is spent; all findings listed.
 
-A finding's input goes into tests/uploads/test_validation_fuzz.FOUND as a regression test.
+A finding's input goes into tests/uploads/test_validation_fuzz.REGRESSIONS once fixed.
 
     python benchmarks/fuzz.py --seconds 60
     python benchmarks/fuzz.py --seconds 600 --engine hypothesis
