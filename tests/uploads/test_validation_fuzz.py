@@ -52,7 +52,7 @@ REGRESSIONS = [
     b'[{"segment": "\\ud800", "myNumber": "123456789018"}]',
     b'myNumber,name\r\n"' + b"x" * 200_000,
     b"myNumber\r\n1234\x0056789018\r\n",
-    b"\xef\xbb\xbf{\"a\": 1}\n[",
+    b'\xef\xbb\xbf{"a": 1}\n[',
 ]
 
 
