@@ -1,8 +1,9 @@
 """bad-inputs.md × intake channels: every item, through every channel it applies to, ends in a
 recorded outcome with a Japanese reason; never a 500, a stuck submission or lost bytes.
 
-The catalogue (``catalogue.py``, ``special.py``) says which channels each item applies to and,
-for the others, why not (``NOT_APPLICABLE``); ``summary()`` prints the size of the matrix.
+The catalogue (``catalogue.py`` and one module per transport) says which channels each item
+applies to and, for the others, why not: ``NOT_APPLICABLE`` below gathers them, and
+``pytest -s -k every_item`` prints them all; ``summary()`` prints the size of the matrix.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ NOT_APPLICABLE = {
 def summary() -> str:
     items = {item.id for item in ITEMS} | set(NOT_RUN)
     return (
-        f"bad inputs: {len(items)} items × {len(CHANNELS)} channels: {len(MATRIX)} combinations "
-        f"run, {len(NOT_APPLICABLE)} not applicable (reasons in NOT_APPLICABLE)"
+        f"bad inputs: {len(items)} items × {len(CHANNELS)} channels = "
+        f"{len(items) * len(CHANNELS)}: {len(MATRIX)} combinations run, "
+        f"{len(NOT_APPLICABLE)} not applicable (each with its reason in NOT_APPLICABLE)"
     )
 
 
@@ -46,7 +48,12 @@ def test_every_item_names_every_channel():
     for item in ITEMS:
         assert set(item.channels) | set(item.not_applicable) == set(CHANNELS), item.id
         assert not set(item.channels) & set(item.not_applicable), item.id
-    assert len({item.id for item in ITEMS}) == len(ITEMS)
+    for ident, spec in NOT_RUN.items():
+        assert set(spec) == set(CHANNELS), ident
+    assert len({item.id for item in ITEMS} | set(NOT_RUN)) == len(ITEMS) + len(NOT_RUN)
+    assert len(MATRIX) + len(NOT_APPLICABLE) == (len(ITEMS) + len(NOT_RUN)) * len(CHANNELS)
+    for (ident, channel), reason in sorted(NOT_APPLICABLE.items()):
+        print(f"not applicable: {ident} @ {channel}: {reason}")
     print(summary())
 
 
