@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from pathlib import Path
 from urllib.parse import quote
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -150,3 +152,31 @@ ITEMS = [_name_item(*spec) for spec in NAMES] + [
         driver={c: _two_names(c) for c in ch.CHANNELS},
     ),
 ]
+
+
+def _cp932_bytes_name(env, name, data) -> ch.Outcome:
+    """A name written in CP932 bytes (an SMB share without a UTF-8 charset setting)."""
+
+    def place(inbox: Path) -> None:
+        with open(os.fsencode(inbox) + b"/" + "表.csv".encode("cp932"), "wb") as fh:
+            fh.write(data)
+
+    out = ch.folder(env, name, data, place=place)
+    assert [s.original_name for s in out.submissions] == ["表.csv"]
+    assert (ch.folder_path(env) / "outbox" / "表.csv.result.json").exists()
+    return out
+
+
+ITEMS.append(
+    Item(
+        "name/cp932-bytes-on-disk",
+        valid_csv(),
+        ACCEPTED,
+        channels=("folder",),
+        driver={"folder": _cp932_bytes_name},
+        not_applicable={
+            c: "names arrive as text (UTF-8 form data, decoded MIME headers)"
+            for c in ("web", "api", "mail", "media")
+        },
+    )
+)
