@@ -172,6 +172,26 @@ def _folder_item(ident, drive, expect, name="daily.csv") -> Item:
     )
 
 
+def _one_file_fails(env, name, data) -> ch.Outcome:
+    """A file the sweep cannot take (here: receive raises) does not hold back the next one."""
+    real = intake_folder.submission_receive
+
+    def receive(**kwargs):
+        if kwargs["original_name"] == "a-first.csv":
+            raise RuntimeError("cannot take this one")
+        return real(**kwargs)
+
+    def build(inbox: Path) -> None:
+        (inbox / "a-first.csv").write_bytes(data)
+        (inbox / "b-second.csv").write_bytes(data + b"\n")
+
+    with mock.patch("intake.folder.submission_receive", receive):
+        out = _folder_outcome(env, build)
+    assert [s.original_name for s in out.submissions] == ["b-second.csv"]
+    assert [p.name for p in (ch.folder_path(env) / "processing").glob("*/*")] == ["a-first.csv"]
+    return out
+
+
 ITEMS = [
     _folder_item("folder/being-written", _being_written, ACCEPTED),
     _folder_item("folder/renamed-over-existing", _renamed_over, ACCEPTED),
@@ -183,4 +203,5 @@ ITEMS = [
     _folder_item("folder/burst", _burst, ACCEPTED),
     _folder_item("folder/changes-after-pickup", _changes_after_pickup, ACCEPTED),
     _folder_item("folder/name-collision", _collision, codes("accepted", "V_KANA")),
+    _folder_item("folder/one-file-fails", _one_file_fails, ACCEPTED),
 ]
