@@ -184,7 +184,9 @@ def _status_url(request, pk: int) -> str:
 
 
 def _integration_for(token: ApiToken, name: str) -> Integration:
-    integration = Integration.objects.filter(vendor_id=token.vendor_id, dropbox_name=name).first()
+    found = Integration.objects.filter(vendor_id=token.vendor_id, dropbox_name=name)
+    # PostgreSQL text cannot hold NUL (the query would fail): no integration has such a name.
+    integration = found.first() if "\x00" not in name else None
     if integration is None:
         raise ApiError(404, "not_found", f"連携「{name}」は見つかりません。")
     return integration

@@ -11,7 +11,7 @@ from onboarding.tokens import api_token_issue, api_token_revoke
 
 from . import channels as ch
 from .inputs import Item, codes, valid_csv
-from .special import form, http_send, merge, web_url
+from .special import form, http_send, merge, multipart, web_url
 
 
 def _many_files(channel: str, count: int = 1000):
@@ -35,6 +35,16 @@ def _chunked(channel: str):
         return http_send(channel, env, body, CONTENT_LENGTH="", HTTP_TRANSFER_ENCODING="chunked")
 
     return drive
+
+
+def _nul_fields(env, name, data) -> ch.Outcome:
+    """NUL inside form fields (PostgreSQL text cannot hold it): a clear 4xx, never a 503."""
+    outcomes = [
+        http_send("api", env, multipart({"integration": "131016\x00"}, [(name, data)])),
+        http_send("api", env, form("api", [(name, data)], mode="full\x00")),
+    ]
+    assert [o.statuses[0] for o in outcomes] == [404, 400]
+    return merge("api", outcomes)
 
 
 def _idempotency(env, name, data) -> ch.Outcome:
@@ -126,6 +136,18 @@ ITEMS = [
         channels=("web", "api"),
         driver={"web": _chunked("web"), "api": _chunked("api")},
         not_applicable={**NO_HTTP, "media": "the same multipart parsing as web (covered there)"},
+    ),
+    Item(
+        "http/nul-in-form-field",
+        valid_csv(),
+        codes("not_found", "invalid_request"),
+        channels=("api",),
+        driver={"api": _nul_fields},
+        not_applicable={
+            "web": "the page's only field is a choice (mode), checked against its list",
+            "media": "the page's only field is a choice (mode), checked against its list",
+            **NO_HTTP,
+        },
     ),
     Item(
         "http/idempotency-key-other-body",
