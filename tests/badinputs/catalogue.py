@@ -356,7 +356,12 @@ ITEMS: list[Item] = [
     ),
     Item("enc/half-width-kana", cell(KANA, "ﾔﾏﾀﾞ ﾀﾛｳ"), codes("V_KANA")),
     Item("enc/mixed-width-kana", cell(KANA, "ヤマダ ﾀﾛｳ"), codes("V_KANA")),
-    Item("enc/beyond-cp932", cells({NAME: "𠮷野 葛󠄀", ADDRESS: "か゛ 👨‍👩‍👧"}), ACCEPTED),
+    Item(
+        "enc/beyond-cp932",
+        cells({NAME: "𠮷野 葛󠄀", ADDRESS: "か゛ 👨‍👩‍👧"}),
+        ACCEPTED,
+        driver=special.kept_in_store("𠮷野 葛󠄀", "か゛ 👨‍👩‍👧"),
+    ),
     Item(
         "enc/overlong-utf8",
         lambda: _encoded("utf-8")().replace("山".encode(), b"\xc0\xaf", 1),

@@ -4,10 +4,12 @@ HTTP bodies (lying lengths, truncated multipart) shared by the transport items."
 from __future__ import annotations
 
 import io
+import json
 
 from django.urls import reverse
 
 from tests.fixtures.uploads.mail import make_fixtures as eml
+from uploads.models import StoredRecord
 
 from . import channels as ch
 from .inputs import valid_csv
@@ -177,3 +179,21 @@ def mail_declared_utf8(env, name, data) -> ch.Outcome:
         )
     )
     return ch.mail(env, name, data, raw=raw)
+
+
+def kept_in_store(*texts: str) -> dict:
+    """Drivers for every channel that also find ``texts`` unchanged in the test store."""
+
+    def wrap(channel: str):
+        def drive(env, name, data) -> ch.Outcome:
+            out = ch.DRIVERS[channel](env, name, data)
+            assert [s.sha256 for s in out.submissions] == [ch.sha256(data)]
+            records = StoredRecord.objects.filter(integration=env.cast.integration_a)
+            stored = json.dumps([r.values for r in records], ensure_ascii=False)
+            for text in texts:
+                assert text in stored, text
+            return out
+
+        return drive
+
+    return {channel: wrap(channel) for channel in ch.CHANNELS}
