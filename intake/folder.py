@@ -69,7 +69,7 @@ def folder_sweep(*, now: float | None = None) -> FolderSweep:
 def _sweep_one(integration, layout: dropbox.Layout, done: FolderSweep, now: float) -> None:
     for path in dropbox.recover_processing(layout):
         if not FolderItem.objects.filter(claimed_path=str(path)).exists():
-            _take(integration, path, done)
+            _take_guarded(integration, path, done)
     state = _STATES.setdefault(str(layout.path), dropbox.ScanState())
     scan = dropbox.scan_inbox(
         layout,
@@ -86,7 +86,16 @@ def _sweep_one(integration, layout: dropbox.Layout, done: FolderSweep, now: floa
     for candidate in scan.ready:
         claimed = dropbox.claim(candidate.path)
         if claimed is not None:  # None: it vanished between the scan and the claim
-            _take(integration, claimed, done)
+            _take_guarded(integration, claimed, done)
+
+
+def _take_guarded(integration, claimed: Path, done: FolderSweep) -> None:
+    # One file's trouble must not hold back the files after it; it stays in processing/ and
+    # is taken again by the next sweep.
+    try:
+        _take(integration, claimed, done)
+    except Exception:
+        log.exception("Could not take %s", claimed)
 
 
 def _take(integration, claimed: Path, done: FolderSweep) -> None:

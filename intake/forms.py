@@ -23,6 +23,7 @@ class HandoverForm(forms.ModelForm):
 class MediaFilesForm(forms.Form):
     files = MultipleFileField(
         label=_("Files"),
+        allow_empty_file=True,  # an empty file is received and reported (F_EMPTY), not refused
         widget=MultipleFileInput(attrs={"accept": ".csv,.json,.jsonl,.txt", "multiple": True}),
     )
     mode = forms.ChoiceField(

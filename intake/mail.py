@@ -9,6 +9,7 @@ message is moved: a crash in between leaves a message that the next poll sees as
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from uploads.lib.mail import (
     open_mailbox,
     parse_message,
 )
+from uploads.lib.safe_names import display_name
 from uploads.models import Channel
 from uploads.services import MIB, submission_receive
 
@@ -86,8 +88,24 @@ def mail_poll(*, url: str | None = None, ssl_context=None, limit: int | None = N
     return done
 
 
-def _handle(raw: bytes, done: MailPoll) -> str:
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: shown the way ``display_name`` shows invisibles."""
+    return text.replace("\x00", "<U+0000>")
+
+
+def _parse(raw: bytes) -> ParsedMail:
     mail = parse_message(raw)
+    return dataclasses.replace(
+        mail,
+        message_id=_storable(mail.message_id),
+        sender=_storable(mail.sender),
+        subject=_storable(mail.subject),
+        references=[_storable(r) for r in mail.references],
+    )
+
+
+def _handle(raw: bytes, done: MailPoll) -> str:
+    mail = _parse(raw)
     if MailMessage.objects.filter(
         message_id=mail.message_id[:998], raw_sha256=mail.raw_sha256
     ).exists():
@@ -117,7 +135,8 @@ def _message(mail: ParsedMail, **values) -> MailMessage:
 def _ingest(mail: ParsedMail, outcome: Ingest, done: MailPoll) -> None:
     integration = Integration.objects.get(dropbox_name=outcome.dropbox_name)
     notes = "\n".join(
-        f"・{s.attachment.filename or '（名前なし）'}: {s.reason}" for s in outcome.skipped
+        f"・{display_name(s.attachment.filename or '（名前なし）')}: {s.reason}"
+        for s in outcome.skipped
     )
     duplicates = []
     with transaction.atomic():
@@ -139,7 +158,7 @@ def _ingest(mail: ParsedMail, outcome: Ingest, done: MailPoll) -> None:
             MailItem.objects.create(
                 message=message,
                 submission=submission,
-                filename=(item.attachment.filename or item.name)[:1000],
+                filename=display_name(item.attachment.filename or item.name)[:1000],
             )
             done.submissions.append(submission.pk)
             if submission.duplicate_of_id is not None:

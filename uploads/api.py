@@ -8,8 +8,10 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -115,6 +117,24 @@ def _http_error(request, exc: HttpError):
     return _error(exc.status_code, codes.get(exc.status_code, "invalid_request"), str(exc))
 
 
+@api.exception_handler(RequestDataTooBig)
+def _body_too_large(request, exc):
+    return _api_error(request, _too_large())
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(MultiPartParserError)
+def _unreadable_body(request, exc):
+    # Too many files or fields (Django's DATA_UPLOAD_MAX_* limits), or a multipart body that
+    # broke off: nothing was received.
+    return _error(
+        400,
+        "invalid_request",
+        "リクエストを読み取れませんでした（本文が途中で切れているか、ファイルや項目が多すぎます）。"
+        "何も受け付けていません。ファイルを1つずつ送り直してください。",
+    )
+
+
 @api.exception_handler(DatabaseError)
 def _unavailable(request, exc):
     log.exception("API request failed on the database")
@@ -165,7 +185,9 @@ def _status_url(request, pk: int) -> str:
 
 
 def _integration_for(token: ApiToken, name: str) -> Integration:
-    integration = Integration.objects.filter(vendor_id=token.vendor_id, dropbox_name=name).first()
+    found = Integration.objects.filter(vendor_id=token.vendor_id, dropbox_name=name)
+    # PostgreSQL text cannot hold NUL (the query would fail): no integration has such a name.
+    integration = found.first() if "\x00" not in name else None
     if integration is None:
         raise ApiError(404, "not_found", f"連携「{name}」は見つかりません。")
     return integration

@@ -22,6 +22,7 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label=_("Files"),
+        allow_empty_file=True,  # an empty file is received and reported (F_EMPTY), not refused
         widget=MultipleFileInput(attrs={"accept": ".csv,.json,.jsonl,.txt", "multiple": True}),
     )
     mode = forms.ChoiceField(

@@ -478,3 +478,15 @@ def test_display_name_keeps_the_original_but_shows_invisibles():
 )
 def test_extension(name, ext):
     assert extension(name) == ext
+
+
+def test_claim_reads_a_cp932_name_so_it_can_be_stored(tmp_path):
+    layout = ensure_layout(tmp_path, "131016")
+    raw = os.fsencode(layout.inbox) + b"/" + "髙橋①.csv".encode("cp932")
+    with open(raw, "wb") as fh:
+        fh.write(b"a,b\r\n")
+    (name,) = os.listdir(layout.inbox)
+    claimed = claim(layout.inbox / name)
+    assert claimed.name == "髙橋①.csv" and claimed.read_bytes() == b"a,b\r\n"
+    assert dropbox.readable_name("ok.csv") == "ok.csv"
+    assert dropbox.readable_name(os.fsdecode(b"\xff\xfe.csv")) == "\ufffd\ufffd.csv"

@@ -31,7 +31,9 @@ Decisions:
   encodings, broken CSV — is the validation engine's to report in ``outbox/``.
 - A claim is one ``rename`` into a fresh ``processing/<token>/`` directory: the original name is
   kept byte for byte (however long or odd), two files sent under the same name never collide,
-  and of two racing claimers exactly one wins.
+  and of two racing claimers exactly one wins. The one exception: a name whose bytes are not
+  UTF-8 (a share without a UTF-8 charset setting writes CP932) is renamed to its CP932 reading,
+  or to its UTF-8 reading with U+FFFD, since no text column or log line can hold it as it is.
 - Names from the share are used as they are on disk only inside ``processing/``; everywhere we
   create a name (archive, outbox, error) it goes through ``safe_name(normalize=False)``: an NFD
   and an NFC twin keep separate results.
@@ -45,6 +47,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
 import stat
 import time
@@ -54,7 +57,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from .safe_names import NAME_MAX, safe_name
+from .safe_names import NAME_MAX, safe_name, truncate
 from .validation.sniff import sniff
 
 INBOX, PROCESSING, ARCHIVE, ERROR, OUTBOX = "inbox", "processing", "archive", "error", "outbox"
@@ -66,6 +69,7 @@ RESULT_JSON_SUFFIX = ".result.json"
 RESULT_CSV_SUFFIX = ".result.csv"
 BOM = b"\xef\xbb\xbf"
 LOCK_NAME = ".intake.lock"
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 @dataclass(frozen=True)
@@ -348,18 +352,35 @@ def _token() -> str:
     return f"{time.time_ns():016x}-{secrets.token_hex(4)}"
 
 
+def readable_name(name: str) -> str:
+    """``name`` as listed by the OS, with bytes that are not UTF-8 read as CP932 (else U+FFFD)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:  # undecodable bytes come back as lone surrogates
+        raw = os.fsencode(name)
+    try:
+        readable = raw.decode("cp932")
+    except UnicodeDecodeError:
+        readable = ""
+    if not readable or _PRIVATE_USE.search(readable):  # Python maps 0xA0, 0xFD-0xFF there
+        readable = raw.decode("utf-8", "replace")
+    return truncate(readable.replace("/", "_").replace("\x00", ""), NAME_MAX) or "file"
+
+
 def claim(path: str | os.PathLike[str]) -> Path | None:
     """Move an inbox file into ``processing/<token>/`` atomically; None if it vanished."""
     path = Path(path)
     layout = Layout(path.parent.parent)
     slot = layout.processing / _token()
     slot.mkdir(parents=True)
+    target = slot / readable_name(path.name)
     try:
-        os.rename(path, slot / path.name)
+        os.rename(path, target)
     except FileNotFoundError:
         slot.rmdir()
         return None
-    return slot / path.name
+    return target
 
 
 def check_claimed(
