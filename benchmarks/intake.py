@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB = "pmh_bench_intake"
+DB = f"pmh_bench_intake_{os.getpid()}"  # never another run's database
 SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
@@ -44,27 +44,59 @@ def write_file(path: Path, rows: int, *, changed_every: int = 0) -> None:
             fh.write(f"{head}H{i:08d}{tail}\r\n")
 
 
-def setup_database() -> None:
+def setup_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
-def drop_database() -> None:
+def drop_database(name: str) -> None:
     import psycopg
     from django.db import connections
 
     connections.close_all()
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
-def run(integration, path: Path, name: str) -> dict:
+class Phases:
+    """Wall time spent in the steps of processing, measured by wrapping the functions called."""
+
+    def __init__(self):
+        from uploads import processing, teststore
+
+        self.seconds: dict[str, float] = {}
+        self._wrap(processing, "load_index", "index")
+        self._wrap(processing, "validate_file", "validate")
+        self._wrap(processing, "_finish", "finish")
+        self._wrap(teststore.Staging, "apply", "store")
+
+    def _wrap(self, owner, name: str, phase: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                self.seconds[phase] = self.seconds.get(phase, 0.0) + elapsed
+
+        setattr(owner, name, timed)
+
+    def take(self) -> dict[str, float]:
+        taken, self.seconds = self.seconds, {}
+        taken["report"] = taken.pop("finish", 0.0) - taken.get("store", 0.0)
+        return taken
+
+
+def run(integration, path: Path, name: str, phases: Phases) -> dict:
     from uploads import services
     from uploads.models import Submission
 
+    phases.take()
     start = time.perf_counter()
     with open(path, "rb") as fh:
         submission = services.submission_receive(
@@ -82,6 +114,7 @@ def run(integration, path: Path, name: str) -> dict:
         "total": elapsed,
         "receive": (s.queued_at - s.received_at).total_seconds(),
         "validate+apply": (s.validated_at - s.validating_at).total_seconds(),
+        "phases": phases.take(),
         "status": s.status,
         "verdict": s.verdict,
         "rows": s.rows,
@@ -92,11 +125,12 @@ def run(integration, path: Path, name: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db-name", default=DB, help="throwaway database (created and dropped)")
     args = parser.parse_args()
-    setup_database()
+    setup_database(args.db_name)
     tmp = Path(tempfile.mkdtemp(prefix="pmh-bench-intake-"))
     os.environ.update(
-        DATABASE_URL=f"{SERVER}/{DB}",
+        DATABASE_URL=f"{SERVER}/{args.db_name}",
         DJANGO_SETTINGS_MODULE="pmhadmin.settings",
         PMH_STORAGE_ROOT=str(tmp / "files"),
         DEBUG="1",
@@ -128,24 +162,28 @@ def main() -> int:
     if os.environ.get("PMH_BENCH_PROFILE"):
         import cProfile
 
-        cProfile.runctx("run(integration, first, 'p')", globals(), locals(), "/tmp/intake.prof")
-        drop_database()
+        phases = Phases()
+        out = os.environ["PMH_BENCH_PROFILE"]
+        cProfile.runctx("run(integration, first, 'p', phases)", globals(), locals(), out)
+        drop_database(args.db_name)
         return 0
+    phases = Phases()
     try:
         for label, path in (("empty store", first), ("1% changed", second)):
-            result = run(integration, path, path.name)
+            result = run(integration, path, path.name, phases)
             stored = StoredRecord.objects.filter(integration=integration).count()
+            steps = "  ".join(f"{k} {v:5.2f}" for k, v in result["phases"].items())
             print(
                 f"{label:12} total {result['total']:6.2f} s  receive {result['receive']:5.2f} s"
                 f"  validate+store {result['validate+apply']:6.2f} s  "
                 f"{args.rows / result['total']:,.0f} rows/s  {result['verdict']}  "
-                f"diff {result['diff']}  store {stored:,}"
+                f"diff {result['diff']}  store {stored:,}\n{'':12} phases (s): {steps}"
             )
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS: {own:.0f} MB (this process), {children:.0f} MB (largest child)")
     finally:
-        drop_database()
+        drop_database(args.db_name)
     return 0
 
 
