@@ -89,21 +89,19 @@ class Staging:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
                 cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_COLUMNS})")
                 self._copy(cursor, spec.records_path, f"{STAGE} ({_STAGE_COPY})")
-                self._copy(cursor, spec.deletes_path, f"{STAGE} (key, is_delete)")
+                self._copy(cursor, spec.deletes_path, f"{STAGE} (key, key_digest, is_delete)")
                 cursor.execute(f"ANALYZE {STAGE}")
-                vals = "s.vals::jsonb"
             else:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
                 cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_COLUMNS})")
                 self._insert(cursor)
-                vals = "s.vals"
             if not spec.unchanged_values:
                 cursor.execute(_STALE, ids)
                 if cursor.fetchone() is not None:
                     cursor.execute(f"DROP TABLE {STAGE}")
                     raise StoreChanged
             for sql in _APPLY[mode]:
-                cursor.execute(sql.replace("VALS", vals), ids)
+                cursor.execute(sql, ids)
             cursor.execute(f"DROP TABLE {STAGE}")
 
     def _copy(self, cursor, path_of, target: str) -> None:
@@ -124,9 +122,8 @@ class Staging:
                 if not path.exists():
                     continue
                 for row in read_rows(path):
-                    batch.append(
-                        (None, row[0], None, None, None, None, True) if is_delete else (*row, False)
-                    )
+                    delete = (None, row[0], row[1], None, None, None, True)
+                    batch.append(delete if is_delete else (*row, False))
                     if len(batch) >= BATCH:
                         cursor.executemany(sql, batch)
                         batch = []
@@ -162,36 +159,39 @@ _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE integration_id = %s LIMIT 1"  # noqa
 _STAGE_COPY = "integration_id, key, key_digest, fingerprint, vals, submission_id"
 
 
+# Keys are matched with their digest first, the order of the store's unique index.
 # A record staged without values must still be stored with the same fingerprint.
 _STALE = (
     "SELECT 1 FROM pmh_stage s WHERE s.vals IS NULL AND NOT s.is_delete AND NOT EXISTS "
-    "(SELECT 1 FROM uploads_storedrecord r WHERE r.integration_id = %(i)s AND r.key = s.key "
-    "AND r.fingerprint = s.fingerprint) LIMIT 1"
+    "(SELECT 1 FROM uploads_storedrecord r WHERE r.integration_id = %(i)s "
+    "AND r.key_digest = s.key_digest AND r.key = s.key AND r.fingerprint = s.fingerprint) LIMIT 1"
 )
 _CHANGED = " AND uploads_storedrecord.fingerprint <> s.fingerprint"
 _UPDATE = (
-    'UPDATE uploads_storedrecord SET fingerprint = s.fingerprint, "values" = VALS, '
+    'UPDATE uploads_storedrecord SET fingerprint = s.fingerprint, "values" = s.vals, '
     "submission_id = %(s)s FROM pmh_stage s WHERE uploads_storedrecord.integration_id = %(i)s "
-    "AND s.key = uploads_storedrecord.key AND WHICH"
+    "AND s.key_digest = uploads_storedrecord.key_digest AND s.key = uploads_storedrecord.key "
+    "AND WHICH"
 )
 _INSERT = (
     'INSERT INTO uploads_storedrecord (integration_id, key, key_digest, fingerprint, "values", '
-    "submission_id) SELECT %(i)s, s.key, s.key_digest, s.fingerprint, VALS, %(s)s "
+    "submission_id) SELECT %(i)s, s.key, s.key_digest, s.fingerprint, s.vals, %(s)s "
     "FROM pmh_stage s WHERE WHICH AND NOT EXISTS (SELECT 1 FROM uploads_storedrecord r "
-    "WHERE r.integration_id = %(i)s AND r.key = s.key)"
+    "WHERE r.integration_id = %(i)s AND r.key_digest = s.key_digest AND r.key = s.key)"
 )
 # record-layout §6: a full file replaces the data set; a diff file upserts and deletes.
 _APPLY = {
     "full": (
         "DELETE FROM uploads_storedrecord WHERE integration_id = %(i)s AND NOT EXISTS "
-        "(SELECT 1 FROM pmh_stage s WHERE s.key = uploads_storedrecord.key)",
+        "(SELECT 1 FROM pmh_stage s WHERE s.key_digest = uploads_storedrecord.key_digest "
+        "AND s.key = uploads_storedrecord.key)",
         # Records staged without values are stored unchanged (checked with _STALE first).
         _UPDATE.replace("WHICH", "s.vals IS NOT NULL" + _CHANGED),
         _INSERT.replace("WHICH", "s.vals IS NOT NULL"),
     ),
     "diff": (
-        "DELETE FROM uploads_storedrecord WHERE integration_id = %(i)s AND key IN "
-        "(SELECT key FROM pmh_stage WHERE is_delete)",
+        "DELETE FROM uploads_storedrecord WHERE integration_id = %(i)s AND (key_digest, key) IN "
+        "(SELECT key_digest, key FROM pmh_stage WHERE is_delete)",
         _UPDATE.replace("WHICH", "NOT s.is_delete"),
         _INSERT.replace("WHICH", "NOT s.is_delete"),
     ),

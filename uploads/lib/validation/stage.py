@@ -9,7 +9,7 @@ between processes. Lines are in COPY's text format, tab-separated:
   64-bit BLAKE2b of the key, ``uploads.lib.keyindex.key_digest``), fingerprint, the values as
   compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id; one
   line per record that is not a delete;
-- ``deletes-<part>.copy``: the key of each delete record (diff files), then ``t``.
+- ``deletes-<part>.copy``: the key and key digest of each delete record (diff files), then ``t``.
 
 The files of part 0 hold the first rows of the file, part 1 the rest; within a part, file order.
 """
@@ -95,12 +95,18 @@ class StageWriter:
 
     def record(self, key_text: str, digest: bytes, fingerprint: str, values: dict,
                unchanged: bool = False) -> None:  # fmt: skip
-        if unchanged and self.skip_unchanged:
+        document = None if unchanged and self.skip_unchanged else values_json(values)
+        self.record_json(key_text, digest, fingerprint, document)
+
+    def record_json(self, key_text: str, digest: bytes, fingerprint: str,
+                    document: str | None) -> None:  # fmt: skip
+        """A record with its values as ``values_json`` gives them (None: not staged)."""
+        if document is None:
             vals = "\\N"
+        elif "\\" in document:
+            vals = document.replace("\\", "\\\\")  # JSON escapes every control character
         else:
-            vals = _dumps({k: v for k, v in values.items() if v is not None})
-            if "\\" in vals:
-                vals = vals.replace("\\", "\\\\")  # JSON escapes every control character
+            vals = document
         if _SPECIAL.search(key_text):
             key_text = key_text.translate(_ESCAPES)
         self.records.write(
@@ -109,8 +115,9 @@ class StageWriter:
         )
         self.count += 1
 
-    def delete(self, key_text: str) -> None:
-        self.deletes.write(escape(key_text) + "\tt\n")
+    def delete(self, key_text: str, digest: bytes) -> None:
+        number = int.from_bytes(digest, "big", signed=True)
+        self.deletes.write(f"{escape(key_text)}\t{number}\tt\n")
         self.count += 1
 
     def reset(self) -> None:
