@@ -92,11 +92,34 @@ class Phases:
         return taken
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time of this process, its finished children and this connection's PostgreSQL backend
+    (on a shared machine, wall time also measures the others' load)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:  # a server on another machine
+        backend = float("nan")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "main": own.ru_utime + own.ru_stime,
+        "worker": children.ru_utime + children.ru_stime,
+        "postgres": backend,
+    }
+
+
 def run(integration, path: Path, name: str, phases: Phases) -> dict:
     from uploads import services
     from uploads.models import Submission
 
     phases.take()
+    cpu = cpu_seconds()
     start = time.perf_counter()
     with open(path, "rb") as fh:
         submission = services.submission_receive(
@@ -115,6 +138,7 @@ def run(integration, path: Path, name: str, phases: Phases) -> dict:
         "receive": (s.queued_at - s.received_at).total_seconds(),
         "validate+apply": (s.validated_at - s.validating_at).total_seconds(),
         "phases": phases.take(),
+        "cpu": {k: v - cpu[k] for k, v in cpu_seconds().items()},
         "status": s.status,
         "verdict": s.verdict,
         "rows": s.rows,
@@ -173,6 +197,7 @@ def main() -> int:
             result = run(integration, path, path.name, phases)
             stored = StoredRecord.objects.filter(integration=integration).count()
             steps = "  ".join(f"{k} {v:5.2f}" for k, v in result["phases"].items())
+            steps += "  | cpu (s): " + "  ".join(f"{k} {v:5.2f}" for k, v in result["cpu"].items())
             print(
                 f"{label:12} total {result['total']:6.2f} s  receive {result['receive']:5.2f} s"
                 f"  validate+store {result['validate+apply']:6.2f} s  "
