@@ -152,3 +152,17 @@ def test_a_store_changed_during_validation_is_noticed_and_the_file_staged_again(
     assert third.report["diff"] == {"added": 0, "changed": 1, "unchanged": 11, "removed": 0}
     assert _store(cast.integration_a) == expected
     assert third.issues.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_engine_index_holds_every_stored_fingerprint(cast, jobs):
+    with jobs():
+        _receive(cast.integration_a, csv_file(full_records(30)), mode="full", name="1.csv")
+    stored = StoredRecord.objects.filter(integration=cast.integration_a)
+    index = processing.load_index(cast.integration_a.pk)
+    assert len(index) == stored.count() == 30
+    for record in stored:
+        assert index.by_digest(record.key_digest.to_bytes(8, "big", signed=True)) == (
+            record.fingerprint
+        )
+    assert len(processing.load_index(cast.integration_b.pk)) == 0
