@@ -40,22 +40,24 @@ class FastRecord:
             if i is None:
                 tokens.append(repr(_NONE))
                 continue
-            cell, name = f"c[{i}]", repr(f",{json.dumps(spec.path, ensure_ascii=False)}:")
+            cell, name = f"c[{i}]", _literal(f",{json.dumps(spec.path, ensure_ascii=False)}:")
             if spec.kind == "boolean":
                 tokens.append(f"_BOOLEAN_TOKENS[{cell}.lower()]")
-                booleans.append(f"({name} + _BOOLEAN_JSON[{cell}.lower()] if {cell} else '')")
+                booleans.append(f"(f'{name}{{_BOOLEAN_JSON[{cell}.lower()]}}' if {cell} else '')")
             elif spec.kind == "integer":  # a clean integer is canonical: str(int(v)) == v
                 tokens.append(f"('\\x02' + {cell} if {cell} else {_NONE!r})")
-                integers.append(f"({name} + {cell} if {cell} else '')")
+                integers.append(f"(f'{name}{{{cell}}}' if {cell} else '')")
             else:
                 tokens.append(f"({cell} or {_NONE!r})")
-                text.append(f"({name} + '\"' + {cell} + '\"' if {cell} else '')")
+                text.append(f"(f'{name}\"{{{cell}}}\"' if {cell} else '')")
                 escapable.append(cell)
         item_tokens, items = self._items(layout, columns, escapable)
         list_name = repr(f",{json.dumps(layout.list.path, ensure_ascii=False)}:[")
         fingerprint_text = f"'\\x1f'.join(({', '.join(tokens)},)) + {' + '.join(item_tokens)}"
-        fields = " + ".join(["''", *text, *booleans, *integers])
-        document = f"'{{' + ({fields} + {list_name} + ({' + '.join(items)})[1:] + ']')[1:] + '}}'"
+        # One join of fragments that each start with a comma; the first comma is dropped.
+        fields = ", ".join([*text, *booleans, *integers, list_name])
+        listed = ", ".join([*items, "''"])
+        document = f"'{{' + ''.join(({fields}, ''.join(({listed}))[1:], ']'))[1:] + '}}'"
         checked = ", ".join([*escapable, "''"])
         source = (
             f"def fingerprint_text(c):\n    return {fingerprint_text}\n"
@@ -68,6 +70,7 @@ class FastRecord:
             "_BOOLEAN_TOKENS": _BOOLEAN_TOKENS,
             "_BOOLEAN_JSON": _BOOLEAN_JSON,
             "_needs_escape": _NEEDS_ESCAPE,
+            "_quoted": _quoted,
         }
         exec(compile(source, f"<fast record {layout.id}>", "exec"), namespace)  # noqa: S102
         self._fingerprint_text: Callable[[Sequence[str]], str] = namespace["fingerprint_text"]
@@ -81,7 +84,7 @@ class FastRecord:
             if target is not None and target[0] == "item":
                 groups.setdefault(target[1], {})[target[2]] = i
         parts = [item.path for item in layout.list.items]
-        tokens, items = ["''"], ["''"]
+        tokens, items = ["''"], []
         for n in sorted(groups):
             at = groups[n]
             present = [part for part in parts if part in at]
@@ -94,14 +97,12 @@ class FastRecord:
             )
             tokens.append(f"('\\x1f\\x1e' + {token} if {filled} else '')")
             members = [
-                f"{json.dumps(part, ensure_ascii=False)!r} + ':' + "
-                f"('\"' + c[{at[part]}] + '\"' if c[{at[part]}] else 'null')"
+                f"{_literal(json.dumps(part, ensure_ascii=False))}:{{_quoted(c[{at[part]}])}}"
                 for part in present
             ]
-            members += [repr(f"{json.dumps(p, ensure_ascii=False)}:null") for p in parts
+            members += [_literal(f"{json.dumps(p, ensure_ascii=False)}:null") for p in parts
                         if p not in at]  # fmt: skip
-            body = " + ',' + ".join(members)
-            items.append(f"(',{{' + {body} + '}}' if {filled} else '')")
+            items.append(f"(f',{{{{{','.join(members)}}}}}' if {filled} else '')")
         return tokens, items
 
     def fingerprint(self, cells: Sequence[str]) -> str:
@@ -112,6 +113,17 @@ class FastRecord:
         """The values as compact JSON without absent values (``stage.values_json``)."""
         document = self._document(cells)
         return document if document is not None else values_json(self._values(cells))
+
+
+def _literal(text: str) -> str:
+    """``text`` as it stands inside a generated f'…' string (layout paths: no quote, no \\)."""
+    if "'" in text or "\\" in text:
+        raise ValueError(f"unexpected character in a layout path: {text!r}")
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if value else "null"
 
 
 def use_fast_values(tally: Tally, layout: Layout, columns: Sequence[tuple | None]) -> None:
