@@ -37,12 +37,6 @@ def stage_root() -> Path:
 
 def load_index(integration_id: int) -> KeyIndex:
     """The stored fingerprints of an integration, sorted by key hash, in a compact index."""
-    if _postgres():
-        # Two byte strings in one row instead of a Python tuple per record.
-        with connection.cursor() as cursor:
-            cursor.execute(_INDEX, [integration_id])
-            digests, fingerprints = cursor.fetchone()
-        return KeyIndex.from_buffers(bytes(digests or b""), bytes(fingerprints or b""))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT key_digest, fingerprint FROM {TABLE} "  # noqa: S608 (constant names)
@@ -160,11 +154,6 @@ def _remove_stale(root: Path) -> None:
 _STAGE_COLUMNS = (
     "integration_id bigint, key text NOT NULL, key_digest bigint, fingerprint varchar(32),"
     " vals text, submission_id bigint, is_delete boolean NOT NULL DEFAULT false"
-)
-_INDEX = (
-    "SELECT string_agg(int8send(key_digest), '' ORDER BY key_digest, key), "
-    "string_agg(decode(fingerprint, 'hex'), '' ORDER BY key_digest, key) "
-    "FROM uploads_storedrecord WHERE integration_id = %s"
 )
 _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE integration_id = %s LIMIT 1"  # noqa: S608
 _STAGE_COPY = "integration_id, key, key_digest, fingerprint, vals, submission_id"

@@ -8,7 +8,6 @@ changed by exact keys in SQL.
 
 from __future__ import annotations
 
-import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -44,17 +43,6 @@ class KeyIndex:
             self._digests.append(digest)
             fingerprints += bytes.fromhex(fingerprint)
         self._fingerprints = bytes(fingerprints)
-
-    @classmethod
-    def from_buffers(cls, digests: bytes, fingerprints: bytes) -> KeyIndex:
-        """From the digests as big-endian 8-byte integers, sorted, and their fingerprints as
-        16 bytes each, in the same order (how PostgreSQL can send a whole store in one row)."""
-        index = cls()
-        index._digests.frombytes(digests)
-        if sys.byteorder == "little":
-            index._digests.byteswap()
-        index._fingerprints = bytes(fingerprints)
-        return index
 
     def fingerprint(self, key: tuple[str, ...]) -> str | None:
         digest = key_digest(key_text(key))
