@@ -97,7 +97,7 @@ class Staging:
                 self._insert(cursor)
             if not spec.unchanged_values:
                 cursor.execute(_STALE, ids)
-                if cursor.fetchone() is not None:
+                if cursor.fetchone()[0]:
                     cursor.execute(f"DROP TABLE {STAGE}")
                     raise StoreChanged
             for sql in _APPLY[mode]:
@@ -160,11 +160,12 @@ _STAGE_COPY = "integration_id, key, key_digest, fingerprint, vals, submission_id
 
 
 # Keys are matched with their digest first, the order of the store's unique index.
-# A record staged without values must still be stored with the same fingerprint.
+# A record staged without values must still be stored with the same fingerprint. Counted, not
+# LIMIT 1: that makes the planner probe the index once per record (5x slower at a million).
 _STALE = (
-    "SELECT 1 FROM pmh_stage s WHERE s.vals IS NULL AND NOT s.is_delete AND NOT EXISTS "
+    "SELECT count(*) FROM pmh_stage s WHERE s.vals IS NULL AND NOT s.is_delete AND NOT EXISTS "
     "(SELECT 1 FROM uploads_storedrecord r WHERE r.integration_id = %(i)s "
-    "AND r.key_digest = s.key_digest AND r.key = s.key AND r.fingerprint = s.fingerprint) LIMIT 1"
+    "AND r.key_digest = s.key_digest AND r.key = s.key AND r.fingerprint = s.fingerprint)"
 )
 _CHANGED = " AND uploads_storedrecord.fingerprint <> s.fingerprint"
 _UPDATE = (
