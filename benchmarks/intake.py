@@ -3,10 +3,13 @@
 receive (stream to disk, SHA-256) → validate (engine, compared with the test store) → stage the
 accepted records (COPY) → apply them to the store (set-based SQL) → report. Runs twice: into an
 empty store, then a second full file with 1% of the records changed against the 1M-row store.
-Uses a throwaway database (created and dropped here) on 127.0.0.1:5432, user postgres.
+Uses a throwaway database (created and dropped here; its name carries the process id) on
+127.0.0.1:5432, user postgres. Prints each run's phases (wall seconds) and the CPU seconds of the
+main process, the validation worker and the PostgreSQL backend: on a shared machine wall time
+also measures the others' load.
 
     python benchmarks/intake.py                  # 1,000,000 rows
-    python benchmarks/intake.py --rows 100000
+    python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine
 """
 
 from __future__ import annotations
