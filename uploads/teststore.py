@@ -92,12 +92,13 @@ class Staging:
                 cursor.execute(_ANY_STORED, [ids["i"]])
                 if cursor.fetchone() is None and (spec.unchanged_values or not self.snapshot_size):
                     # An empty store: every record is new, whatever the mode (deletes are no-ops).
-                    self._copy(cursor, spec.records_path, f"{TABLE} ({_COLUMNS})")
+                    self._copy(cursor, spec.record_files(), f"{TABLE} ({_COLUMNS})")
                     return
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
                 cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({_STAGE_COLUMNS})")
-                self._copy(cursor, spec.records_path, f"{STAGE} ({_STAGE_COPY})")
-                self._copy(cursor, spec.deletes_path, f"{STAGE} (key, key_digest, is_delete)")
+                self._copy(cursor, spec.record_files(), f"{STAGE} ({_STAGE_COPY})")
+                deletes = [spec.deletes_path(part) for part in spec.parts()]
+                self._copy(cursor, deletes, f"{STAGE} (key, key_digest, is_delete)")
                 cursor.execute(f"ANALYZE {STAGE}")
             else:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -112,29 +113,24 @@ class Staging:
                 cursor.execute(sql, ids)
             cursor.execute(f"DROP TABLE {STAGE}")
 
-    def _copy(self, cursor, path_of, target: str) -> None:
+    def _copy(self, cursor, paths: list[Path], target: str) -> None:
         with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for part in self.spec.parts():
-                if path_of(part).exists():
-                    for block in read_blocks(path_of(part)):
-                        copy.write(block)
+            for path in paths:
+                for block in read_blocks(path):
+                    copy.write(block)
 
     def _insert(self, cursor) -> None:
         sql = f"INSERT INTO {STAGE} ({_STAGE_COPY}, is_delete) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
         spec, batch = self.spec, []
-        for part in spec.parts():
-            for path, is_delete in (
-                (spec.records_path(part), False),
-                (spec.deletes_path(part), True),
-            ):
-                if not path.exists():
-                    continue
-                for row in read_rows(path):
-                    delete = (None, row[0], row[1], None, None, None, True)
-                    batch.append(delete if is_delete else (*row, False))
-                    if len(batch) >= BATCH:
-                        cursor.executemany(sql, batch)
-                        batch = []
+        files = [(path, False) for path in spec.record_files()]
+        files += [(spec.deletes_path(part), True) for part in spec.parts()]
+        for path, is_delete in files:
+            for row in read_rows(path):
+                delete = (None, row[0], row[1], None, None, None, True)
+                batch.append(delete if is_delete else (*row, False))
+                if len(batch) >= BATCH:
+                    cursor.executemany(sql, batch)
+                    batch = []
         if batch:
             cursor.executemany(sql, batch)
 
