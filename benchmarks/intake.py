@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -156,6 +157,13 @@ def main() -> int:
     args = parser.parse_args()
     setup_database(args.db_name)
     tmp = Path(tempfile.mkdtemp(prefix="pmh-bench-intake-"))
+    try:
+        return _benchmark(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # two files and their stored copies: 1.2 GB
+
+
+def _benchmark(args: argparse.Namespace, tmp: Path) -> int:
     os.environ.update(
         DATABASE_URL=f"{SERVER}/{args.db_name}",
         DJANGO_SETTINGS_MODULE="pmhadmin.settings",
