@@ -231,6 +231,9 @@ class JSONTextField(models.TextField):
             return None
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value  # e.g. from loaddata
+
     def value_to_string(self, obj):
         return self.get_prep_value(self.value_from_object(obj))
 
