@@ -3,10 +3,13 @@
 receive (stream to disk, SHA-256) → validate (engine, compared with the test store) → stage the
 accepted records (COPY) → apply them to the store (set-based SQL) → report. Runs twice: into an
 empty store, then a second full file with 1% of the records changed against the 1M-row store.
-Uses a throwaway database (created and dropped here) on 127.0.0.1:5432, user postgres.
+Uses a throwaway database (created and dropped here; its name carries the process id) on
+127.0.0.1:5432, user postgres. Prints each run's phases (wall seconds) and the CPU seconds of the
+main process, the validation worker and the PostgreSQL backend: on a shared machine wall time
+also measures the others' load.
 
     python benchmarks/intake.py                  # 1,000,000 rows
-    python benchmarks/intake.py --rows 100000
+    python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -21,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB = "pmh_bench_intake"
+DB = f"pmh_bench_intake_{os.getpid()}"  # never another run's database
 SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
@@ -44,27 +48,82 @@ def write_file(path: Path, rows: int, *, changed_every: int = 0) -> None:
             fh.write(f"{head}H{i:08d}{tail}\r\n")
 
 
-def setup_database() -> None:
+def setup_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
-def drop_database() -> None:
+def drop_database(name: str) -> None:
     import psycopg
     from django.db import connections
 
     connections.close_all()
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
-def run(integration, path: Path, name: str) -> dict:
+class Phases:
+    """Wall time spent in the steps of processing, measured by wrapping the functions called."""
+
+    def __init__(self):
+        from uploads import processing, teststore
+
+        self.seconds: dict[str, float] = {}
+        self._wrap(processing, "load_index", "index")
+        self._wrap(processing, "validate_file", "validate")
+        self._wrap(processing, "_finish", "finish")
+        self._wrap(teststore.Staging, "apply", "store")
+
+    def _wrap(self, owner, name: str, phase: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                self.seconds[phase] = self.seconds.get(phase, 0.0) + elapsed
+
+        setattr(owner, name, timed)
+
+    def take(self) -> dict[str, float]:
+        taken, self.seconds = self.seconds, {}
+        taken["report"] = taken.pop("finish", 0.0) - taken.get("store", 0.0)
+        return taken
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time of this process, its finished children and this connection's PostgreSQL backend
+    (on a shared machine, wall time also measures the others' load)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:  # a server on another machine
+        backend = float("nan")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "main": own.ru_utime + own.ru_stime,
+        "worker": children.ru_utime + children.ru_stime,
+        "postgres": backend,
+    }
+
+
+def run(integration, path: Path, name: str, phases: Phases) -> dict:
     from uploads import services
     from uploads.models import Submission
 
+    phases.take()
+    cpu = cpu_seconds()
     start = time.perf_counter()
     with open(path, "rb") as fh:
         submission = services.submission_receive(
@@ -82,6 +141,8 @@ def run(integration, path: Path, name: str) -> dict:
         "total": elapsed,
         "receive": (s.queued_at - s.received_at).total_seconds(),
         "validate+apply": (s.validated_at - s.validating_at).total_seconds(),
+        "phases": phases.take(),
+        "cpu": {k: v - cpu[k] for k, v in cpu_seconds().items()},
         "status": s.status,
         "verdict": s.verdict,
         "rows": s.rows,
@@ -92,11 +153,19 @@ def run(integration, path: Path, name: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db-name", default=DB, help="throwaway database (created and dropped)")
     args = parser.parse_args()
-    setup_database()
+    setup_database(args.db_name)
     tmp = Path(tempfile.mkdtemp(prefix="pmh-bench-intake-"))
+    try:
+        return _benchmark(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # two files and their stored copies: 1.2 GB
+
+
+def _benchmark(args: argparse.Namespace, tmp: Path) -> int:
     os.environ.update(
-        DATABASE_URL=f"{SERVER}/{DB}",
+        DATABASE_URL=f"{SERVER}/{args.db_name}",
         DJANGO_SETTINGS_MODULE="pmhadmin.settings",
         PMH_STORAGE_ROOT=str(tmp / "files"),
         DEBUG="1",
@@ -128,24 +197,29 @@ def main() -> int:
     if os.environ.get("PMH_BENCH_PROFILE"):
         import cProfile
 
-        cProfile.runctx("run(integration, first, 'p')", globals(), locals(), "/tmp/intake.prof")
-        drop_database()
+        phases = Phases()
+        out = os.environ["PMH_BENCH_PROFILE"]
+        cProfile.runctx("run(integration, first, 'p', phases)", globals(), locals(), out)
+        drop_database(args.db_name)
         return 0
+    phases = Phases()
     try:
         for label, path in (("empty store", first), ("1% changed", second)):
-            result = run(integration, path, path.name)
+            result = run(integration, path, path.name, phases)
             stored = StoredRecord.objects.filter(integration=integration).count()
+            steps = "  ".join(f"{k} {v:5.2f}" for k, v in result["phases"].items())
+            steps += "  | cpu (s): " + "  ".join(f"{k} {v:5.2f}" for k, v in result["cpu"].items())
             print(
                 f"{label:12} total {result['total']:6.2f} s  receive {result['receive']:5.2f} s"
                 f"  validate+store {result['validate+apply']:6.2f} s  "
                 f"{args.rows / result['total']:,.0f} rows/s  {result['verdict']}  "
-                f"diff {result['diff']}  store {stored:,}"
+                f"diff {result['diff']}  store {stored:,}\n{'':12} phases (s): {steps}"
             )
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS: {own:.0f} MB (this process), {children:.0f} MB (largest child)")
     finally:
-        drop_database()
+        drop_database(args.db_name)
     return 0
 
 

@@ -1,11 +1,17 @@
 """The engine's fast values (clean rows normalised from their cells) equal the detailed check."""
 
+import csv
 import io
 
 import pytest
 
 from uploads.lib.validation import InMemoryStore, samples, validate_file
-from uploads.lib.validation.fastpath import FastRow
+from uploads.lib.validation.csvfile import header_targets
+from uploads.lib.validation.fastpath import FastRow, FastValues, JsonCells, json_columns
+from uploads.lib.validation.fastrecord import FastRecord
+from uploads.lib.validation.layout import load_layout
+from uploads.lib.validation.stage import values_json
+from uploads.lib.validation.tally import fingerprint
 
 
 def _records(data: bytes, **kwargs):
@@ -48,3 +54,26 @@ def test_the_store_comparison_uses_fast_rows_too():
     changed[0]["segment"] = "特別"
     report, _ = _records(samples.csv_bytes(changed), store=store)
     assert report.diff == {"added": 5, "changed": 1, "unchanged": 14, "removed": 0}
+
+
+def _columns_and_rows(kind: str):
+    layout = load_layout()
+    records = samples.records(200)
+    if kind == "json":
+        cells = JsonCells(layout)
+        return layout, json_columns(layout), [cells.cells(r) for r in records]
+    rows = list(csv.reader(io.StringIO(samples.csv_bytes(records).decode("utf-8"))))
+    targets, _ = header_targets(rows[0], layout, "full")
+    return layout, targets, rows[1:]
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_fast_records_equal_the_fingerprint_and_json_of_fast_values(kind):
+    layout, columns, rows = _columns_and_rows(kind)
+    rows[1][2] = 'quote " and back\\slash'
+    rows[2][15] = "tab\tand\r\nline break"
+    rows[3] = ["" if i > 2 else cell for i, cell in enumerate(rows[3])]
+    record, values = FastRecord(layout, columns), FastValues(layout, columns).values
+    for row in rows:
+        assert record.fingerprint(row) == fingerprint(values(row), layout)
+        assert record.document(row) == values_json(values(row))

@@ -17,7 +17,8 @@ from typing import BinaryIO
 
 from . import messages as msg
 from .checks import RecordChecker
-from .fastpath import FastRow, FastValues
+from .fastpath import FastRow
+from .fastrecord import use_fast_values
 from .layout import Layout
 from .masking import mask_text
 from .records import CsvColumns
@@ -187,7 +188,7 @@ class CsvRows:
         self.undecodable = UNDECODABLE[encoding]
         self.fast = FastRow(checker, targets) if fast else None
         if self.fast is not None and tally.needs_values:
-            tally.fast_values = FastValues(checker.layout, targets).values
+            use_fast_values(tally, checker.layout, targets)
         self.syntax_reason = ""
 
     def run(self, lines: Iterator[str], line_no: int) -> Issue | None:

@@ -17,7 +17,8 @@ from . import messages as msg
 from . import parallel
 from .checks import RecordChecker, Settings
 from .csvfile import CsvRows, header_targets, open_text, read_header
-from .fastpath import FastRow, FastValues, JsonCells, json_columns
+from .fastpath import FastRow, JsonCells, json_columns
+from .fastrecord import use_fast_values
 from .jsonfile import FileProblem, iter_array, iter_lines
 from .layout import load_layout
 from .records import raw_from_json
@@ -262,7 +263,7 @@ class _Run:
         records = iter_array(text) if self.format == "json" else iter_lines(text)
         fast = FastRow(checker, json_columns(self.layout))
         if tally.needs_values:
-            tally.fast_values = FastValues(self.layout, json_columns(self.layout)).values
+            use_fast_values(tally, self.layout, json_columns(self.layout))
         cells = JsonCells(self.layout)
         try:
             for line, obj in records:

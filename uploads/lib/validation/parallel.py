@@ -243,8 +243,7 @@ class Parallel:
                     worker.terminate()
                 worker.join()
                 if self.stage is not None and not merged:  # the worker's records do not count
-                    for path in (self.stage.records_path(1), self.stage.deletes_path(1)):
-                        path.unlink(missing_ok=True)
+                    self.stage.remove(1)
 
     def _receive_split(self, receive) -> int | None:
         status, result = receive.recv()

@@ -5,13 +5,16 @@ an ``on_record`` callback: each process that validates a part of the file (the m
 for a large CSV, the worker process) writes its own files, so records never have to travel back
 between processes. Lines are in COPY's text format, tab-separated:
 
-- ``records-<part>.copy``: integration id, key (fields joined with U+001F), key digest (signed
-  64-bit BLAKE2b of the key, ``uploads.lib.keyindex.key_digest``), fingerprint, the values as
-  compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id; one
+- ``records-<part>-<bucket>.copy``: integration id, key (fields joined with U+001F), key digest
+  (signed 64-bit BLAKE2b of the key, ``uploads.lib.keyindex.key_digest``), fingerprint, the values
+  as compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id; one
   line per record that is not a delete;
-- ``deletes-<part>.copy``: the key of each delete record (diff files), then ``t``.
+- ``deletes-<part>.copy``: the key and key digest of each delete record (diff files), then ``t``.
 
-The files of part 0 hold the first rows of the file, part 1 the rest; within a part, file order.
+The files of part 0 hold the first rows of the file, part 1 the rest; within a file, file order.
+Records are spread over 256 buckets by the top byte of their key digest: copied bucket after
+bucket (``record_files``), they reach the store's unique index, which leads with the digest, one
+narrow range at a time, instead of all over it (a third less server time at a million records).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _SPECIAL = re.compile(r"[\\\t\n\r]")
@@ -62,15 +65,23 @@ class StageSpec:
     # store did not change since it was read before relying on that.
     unchanged_values: bool = True
 
-    def records_path(self, part: int) -> Path:
-        return Path(self.directory, f"records-{part}.copy")
+    def records_path(self, part: int, bucket: int) -> Path:
+        return Path(self.directory, f"records-{part}-{bucket:03d}.copy")
 
     def deletes_path(self, part: int) -> Path:
         return Path(self.directory, f"deletes-{part}.copy")
 
     def parts(self) -> list[int]:
-        found = {int(p.stem.split("-")[1]) for p in Path(self.directory).glob("*-*.copy")}
-        return sorted(found)
+        return sorted(int(p.stem.split("-")[1]) for p in Path(self.directory).glob("deletes-*"))
+
+    def record_files(self) -> list[Path]:
+        """The records files in the order to copy them: by bucket, then by part."""
+        found = Path(self.directory).glob("records-*-*.copy")
+        return sorted(found, key=lambda p: [int(n) for n in reversed(p.stem.split("-")[1:])])
+
+    def remove(self, part: int) -> None:
+        for path in [self.deletes_path(part), *Path(self.directory).glob(f"records-{part}-*")]:
+            path.unlink(missing_ok=True)
 
     def writer(self, part: int) -> StageWriter:
         return StageWriter(self, part)
@@ -88,39 +99,56 @@ class StageWriter:
         self._open()
 
     def _open(self) -> None:
-        self.records = open(self.spec.records_path(self.part), "w", encoding="utf-8",  # noqa: SIM115
-                            newline="", buffering=BUFFER)  # fmt: skip
+        self.records: list[TextIO | None] = [None] * 256  # by bucket, opened when first needed
         self.deletes = open(self.spec.deletes_path(self.part), "w", encoding="utf-8",  # noqa: SIM115
                             newline="", buffering=1 << 16)  # fmt: skip
 
     def record(self, key_text: str, digest: bytes, fingerprint: str, values: dict,
                unchanged: bool = False) -> None:  # fmt: skip
-        if unchanged and self.skip_unchanged:
+        document = None if unchanged and self.skip_unchanged else values_json(values)
+        self.record_json(key_text, digest, fingerprint, document)
+
+    def record_json(self, key_text: str, digest: bytes, fingerprint: str,
+                    document: str | None) -> None:  # fmt: skip
+        """A record with its values as ``values_json`` gives them (None: not staged)."""
+        if document is None:
             vals = "\\N"
+        elif "\\" in document:
+            vals = document.replace("\\", "\\\\")  # JSON escapes every control character
         else:
-            vals = _dumps({k: v for k, v in values.items() if v is not None})
-            if "\\" in vals:
-                vals = vals.replace("\\", "\\\\")  # JSON escapes every control character
+            vals = document
         if _SPECIAL.search(key_text):
             key_text = key_text.translate(_ESCAPES)
-        self.records.write(
+        bucket = (digest[0] + 128) & 0xFF  # the digest's top byte, in signed order
+        out = self.records[bucket] or self._bucket(bucket)
+        out.write(
             f"{self.prefix}{key_text}\t{int.from_bytes(digest, 'big', signed=True)}"
             f"\t{fingerprint}\t{vals}{self.suffix}"
         )
         self.count += 1
 
-    def delete(self, key_text: str) -> None:
-        self.deletes.write(escape(key_text) + "\tt\n")
+    def _bucket(self, bucket: int) -> TextIO:
+        path = self.spec.records_path(self.part, bucket)
+        out = open(path, "w", encoding="utf-8", newline="", buffering=1 << 15)  # noqa: SIM115
+        self.records[bucket] = out
+        return out
+
+    def delete(self, key_text: str, digest: bytes) -> None:
+        number = int.from_bytes(digest, "big", signed=True)
+        self.deletes.write(f"{escape(key_text)}\t{number}\tt\n")
         self.count += 1
 
     def reset(self) -> None:
         """Forget everything written (a parallel run that falls back starts again)."""
         self.close()
+        self.spec.remove(self.part)
         self.count = 0
         self._open()
 
     def close(self) -> None:
-        self.records.close()
+        for records in self.records:
+            if records is not None:
+                records.close()
         self.deletes.close()
 
 

@@ -103,6 +103,7 @@ class Tally:
         self.on_record = on_record
         self.stage = stage  # a stage.StageWriter: accepted records go to its files
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
+        self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
         self.reset()
 
     def reset(self) -> None:
@@ -141,6 +142,8 @@ class Tally:
         self.digests += digest
         self.key_rows.append(row)
         self.key_lines.append(line)
+        if self.fast_stage is not None:
+            return self._fast_staged(key_text, digest, cells)
         values = self.fast_values(cells)
         fp = fingerprint(values, self.layout)
         key = None
@@ -161,6 +164,23 @@ class Tally:
         if self.on_record is not None:
             key = key or tuple(key_text.split(KEY_SEP))
             self.on_record(AcceptedRecord(row, line, key, fp, values, False))
+
+    def _fast_staged(self, key_text: str, digest: bytes, cells) -> None:
+        fast, stage = self.fast_stage, self.stage
+        fp = fast.fingerprint(cells)
+        before = self.by_digest(digest) if self.by_digest is not None else self._stored(key_text)
+        if self.mode == "full":
+            name = "added" if before is None else "unchanged" if before == fp else "changed"
+        else:
+            name = "inserted" if before is None else "updated"
+        self.diff[name] += 1
+        skip = name == "unchanged" and stage.skip_unchanged
+        stage.record_json(key_text, digest, fp, None if skip else fast.document(cells))
+
+    def _stored(self, key_text: str) -> str | None:
+        if self.store is None:
+            return None
+        return self.store.fingerprint(tuple(key_text.split(KEY_SEP)))
 
     def count_clean(self, count: int) -> None:
         """Rows proved valid by the CSV loop's inlined copy of :meth:`clean`."""
@@ -207,7 +227,7 @@ class Tally:
         if self.stage is not None:
             text = KEY_SEP.join(outcome.key)
             if outcome.is_delete:
-                self.stage.delete(text)
+                self.stage.delete(text, key_digest(text))
             else:
                 self.stage.record(text, key_digest(text), fp, outcome.values, same)
         if self.on_record is not None:
