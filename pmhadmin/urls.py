@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from console import views as console_views
@@ -28,6 +29,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # One sign-in page for the whole console (throttled and audited): the admin's goes there.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     # RQ's queue pages, for operators only (its stats JSON too, whatever its token says).
     path("django-rq/", include((_rq_patterns(), "django_rq"))),

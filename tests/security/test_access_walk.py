@@ -11,7 +11,7 @@ page escapes the walk. The invariants:
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from connectivity.services import maintenance_window_create, target_create
@@ -232,3 +232,42 @@ def test_operator_and_helpdesk_pages_answer_without_server_errors(client_for, wo
             if user == world.cast.operator and name not in PUBLIC:
                 # 410: the demo submission has no stored original to download.
                 assert response.status_code in (200, 302, 405, 410), (name, response.status_code)
+
+
+def _admin_and_queue_urls() -> list[str]:
+    """Every pattern of the Django admin and of django-rq's views, its parameters filled with
+    the first value it accepts (these pages are operators' alone, whatever the object)."""
+    urls = []
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if not name.startswith(("admin:", "django_rq:")):
+            continue
+        route = pattern.pattern
+        params = getattr(route, "converters", {}) or route.regex.groupindex
+        for value in ("1", "default", "onboarding"):
+            try:
+                urls.append(reverse(name, kwargs=dict.fromkeys(params, value)))
+                break
+            except NoReverseMatch:
+                continue
+    return urls
+
+
+def test_admin_and_queue_pages_refuse_everybody_but_operators(client, client_for, world):
+    urls = _admin_and_queue_urls()
+    assert len(urls) >= 40 and any("/django-rq/" in u for u in urls), len(urls)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "login" in response["Location"], (url, "anonymous")
+    for user in (world.cast.helpdesk, world.cast.alice, world.cast.outsider):
+        logged_in = client_for(user)
+        for url in urls:
+            response = logged_in.get(url)
+            # The admin sends a non-staff user's /admin/logout/ to /admin/, itself refused here.
+            refused = response.status_code in (401, 403, 404) or (
+                response.status_code == 302
+                and ("login" in response["Location"] or response["Location"] == "/admin/")
+            )
+            assert refused, (user.username, url, response.status_code, response.get("Location"))
+            if response.status_code != 404:
+                post = logged_in.post(url)
+                assert post.status_code in (302, 401, 403, 404, 405), (user.username, url, "POST")
