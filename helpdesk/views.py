@@ -48,9 +48,7 @@ def _history_filter(request, queryset=None) -> SubmissionFilter:
 @require_GET
 @any_role
 def history(request):
-    history_filter = _history_filter(
-        request, submissions_for(request.user).select_related("integration__vendor")
-    )
+    history_filter = _history_filter(request)
     staff = is_staff_role(request.user)
     table = SubmissionHistoryTable(history_filter.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
