@@ -73,7 +73,10 @@ def test_against_previous_file_and_mynumber_warning(capsys):
         FIXTURES / "V_CHECK_DIGIT.csv", "--mynumber-check", "warning", "--json", capsys=capsys
     )
     assert code == 0
-    assert json.loads(out)["options"] == {"myNumberCheckDigit": "warning"}
+    assert json.loads(out)["options"] == {
+        "myNumberCheckDigit": "warning",
+        "insurerCheckDigit": "error",
+    }
 
 
 def test_diff_mode_and_programs(capsys):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 
 from ..checkdigits import insurer_number_valid, mynumber_digits_valid, recipient_digits_valid
-from .checks import RecordChecker
+from .checks import GAIJI_CLASS, KANA_CLASS, RecordChecker
 from .layout import FieldSpec, Layout
 from .tally import KEY_SEP
 
@@ -68,6 +68,8 @@ def field_pattern(spec: FieldSpec, layout: Layout, mode: str, never: str = "") -
     """
     required = spec.required_in(mode)
     kind = spec.kind
+    if spec.gaiji:  # a 外字 is a warning: such a value takes the detailed path
+        never += GAIJI_CLASS
     if kind in ("text", "multiline"):
         base = _NEVER_MULTILINE if kind == "multiline" else _NEVER
         return _repeat(f"[^{base}{never}]", spec, required), False
@@ -76,7 +78,7 @@ def field_pattern(spec: FieldSpec, layout: Layout, mode: str, never: str = "") -
     if kind == "digits":
         return _repeat("[0-9]", spec, required), False
     if kind == "kana":
-        return _repeat("[\u30a1-\u30f6\u30fc\u3000]", spec, required), False
+        return _repeat(f"[{KANA_CLASS}]", spec, required), False
     if kind == "date":
         return (_DATE if required else f"(?:{_DATE})?"), False
     if kind == "boolean":
@@ -122,11 +124,12 @@ class FastRow:
         }
         self.int_ranges: list[tuple[int, int]] = []
         cell_parts, plain_parts, quoted_parts, quoted_groups = [], [], [], []
-        for i, target in enumerate(columns):
-            cell_parts.append(self._pattern(target, i, ""))
+        runs = _runs(columns)
+        for i, target, count in runs:
+            cell_parts.append(_repeated(self._pattern(target, i, ""), SEP, count))
         needed = self._needed(index)
         self.position = {col: pos for pos, col in enumerate(needed)}
-        for i, target in enumerate(columns):
+        for i, target, count in runs:
             unquoted = self._pattern(target, i, _UNQUOTED_NEVER)
             quoted = self._pattern(target, i, _QUOTED_NEVER)
             either = f'"{quoted}"|{unquoted}'
@@ -136,8 +139,8 @@ class FastRow:
                 quoted_parts.append(f'("?)({unquoted})\\{len(quoted_groups) * 2 + 1}')
                 quoted_groups.append(len(quoted_groups) * 2 + 2)
             else:
-                plain_parts.append(unquoted)
-                quoted_parts.append(f"(?:{either})")
+                plain_parts.append(_repeated(unquoted, ",", count))
+                quoted_parts.append(_repeated(f"(?:{either})", ",", count))
         self._cell_match = re.compile(SEP.join(cell_parts), re.DOTALL).fullmatch
         self._plain_match = re.compile(",".join(plain_parts) + _LINE_END).fullmatch
         self._quoted_match = re.compile(",".join(quoted_parts) + _LINE_END).fullmatch
@@ -198,7 +201,7 @@ class FastRow:
         index, pos = self.index, self.position
         self.insurer = pos[index[ins.field]] if ins.field in index else None
         self.insurer_cache: dict[str, str | None] = {}
-        self.known = checker.known_houbetsu
+        self.known = checker.clean_houbetsu
         self.prefecture = checker.s.prefecture
         self.pref_range = ins.prefecture_range
         self.houbetsu_rules: list[tuple[frozenset, int, Callable]] = []
@@ -291,6 +294,22 @@ class FastRow:
             return key_join(key_pick(v)) if key_join else key_format(*key_pick(v))
 
         return post
+
+
+def _runs(columns: Sequence[tuple | None]) -> list[tuple[int, tuple | None, int]]:
+    """(first column, target, count): each run of columns the layout does not know is one
+    entry, so the patterns grow with the layout's columns, never with a file's empty ones."""
+    runs: list[tuple[int, tuple | None, int]] = []
+    for i, target in enumerate(columns):
+        if target is None and runs and runs[-1][1] is None:
+            runs[-1] = (runs[-1][0], None, runs[-1][2] + 1)
+        else:
+            runs.append((i, target, 1))
+    return runs
+
+
+def _repeated(pattern: str, sep: str, count: int) -> str:
+    return pattern if count == 1 else f"{pattern}(?:{sep}{pattern}){{{count - 1}}}"
 
 
 def _recipient_ok(value: str) -> bool:
