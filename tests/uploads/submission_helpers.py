@@ -1,5 +1,6 @@
 """Shared helpers of the submission tests: files built from the engine's sample records."""
 
+import copy
 import io
 
 from uploads import services
@@ -19,8 +20,8 @@ def diff_records(n: int, *, seed: int = 1) -> list[dict]:
 
 
 def delete_row(record: dict) -> dict:
-    keep = ("orgSpecificCertificateTypeId", "myNumber", "certificationSubKey", "historyKey")
-    return {**{k: record.get(k) for k in keep}, "isDeleted": True}
+    """A diff row deleting ``record``'s key: a full record like any other (record-layout §6)."""
+    return {**copy.deepcopy(record), "isDeleted": True}
 
 
 def receive(integration, data: bytes, *, name="data.csv", mode=None, channel="web", user=None):

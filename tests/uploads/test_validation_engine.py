@@ -4,9 +4,11 @@ import csv
 import datetime as dt
 import io
 import json
+import sys
 
 from uploads.lib.validation import (
     InMemoryStore,
+    engine,
     parallel,
     samples,
     validate_file,
@@ -216,3 +218,24 @@ def test_progress_reaches_the_end():
         on_progress=lambda done, total: calls.append((done, total)),
     )
     assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_the_run_tells_it_is_alive_between_reads(tmp_path, monkeypatch):
+    """Phases that read nothing (the second process finishing its part, the duplicate search)
+    still call on_progress, on which the console renews its lease."""
+    path = tmp_path / "big.csv"
+    samples.write_csv(path, samples.records(6000), aliases=True)
+    callers, calls = [], []
+    original = engine._Run.heartbeat
+
+    def heartbeat(self):
+        callers.append(sys._getframe(1).f_code.co_name)
+        original(self)
+
+    monkeypatch.setattr(engine._Run, "heartbeat", heartbeat)
+    runs = _count_parallel_runs(monkeypatch)
+    report = validate_file(path, workers=2, on_progress=lambda done, total: calls.append(done))
+    assert runs == [True] and report.accepted
+    assert {"_csv", "_main_part", "_report"} <= set(callers)
+    assert len(calls) > len(callers)  # each heartbeat is a progress call, and reads add more
+    assert calls[-1] == path.stat().st_size

@@ -43,6 +43,7 @@ _MAGIC = (
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _KANA = re.compile("[\u3041-\u30ff]")
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,17 @@ def _encoding(fh: BinaryIO, head: bytes) -> tuple[str, bytes]:
 
 
 def euc_jp_likely(window: bytes) -> bool:
-    """Valid EUC-JP with kana in at least a fifth of its non-ASCII characters. CP932 text fails
-    EUC-JP at its first kana or common kanji (lead bytes 0x81-0x9F); what passes is mostly
-    half-width kana, which EUC-JP reads as kanji, not kana."""
+    """Valid EUC-JP holding kana, which CP932 reads as mostly half-width katakana.
+
+    CP932 text fails EUC-JP at its first kana or common kanji (lead bytes 0x81-0x9F); what
+    passes is mostly half-width katakana, which EUC-JP reads as kanji, rarely as kana."""
     try:
         text = codecs.getincrementaldecoder("euc_jp")().decode(window, False)
     except UnicodeDecodeError:
         return False
-    non_ascii = sum(1 for ch in text if ch > "\x7f")
-    kana = len(_KANA.findall(text))
-    return non_ascii >= 4 and kana * 5 >= non_ascii
+    if not _KANA.search(text):
+        return False
+    as_cp932 = window.decode("cp932", "replace")
+    non_ascii = sum(1 for ch in as_cp932 if ch > "\x7f")
+    halfwidth = len(_HALFWIDTH_KANA.findall(as_cp932))
+    return non_ascii >= 4 and halfwidth * 2 >= non_ascii
