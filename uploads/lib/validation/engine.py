@@ -354,9 +354,10 @@ class _Run:
                     tally.invalid += 1
                     tally.error_rows.append(row)
                     continue
-                for issue in unknown.issues(obj, row, line):
-                    tally.sink.add(issue)
-                laid_out = cells.cells(obj) if fast is not None else None
+                laid_out = cells.cells(obj)
+                if laid_out is None or cells.unknown:
+                    for issue in unknown.issues(obj, row, line):
+                        tally.sink.add(issue)
                 key = fast.cells(laid_out) if laid_out is not None else None
                 if key is not None and tally.fast_values is not None:
                     tally.fast_record(row, line, key, laid_out)

@@ -327,7 +327,10 @@ def json_columns(layout: Layout) -> list[tuple]:
 class JsonCells:
     """Lay a JSON object out as strings in :func:`json_columns` order, or None if it cannot be
     proven valid that way (a wrong type, a repeated key, a missing list): those take the
-    detailed path, which knows the JSON-specific codes."""
+    detailed path, which knows the JSON-specific codes.
+
+    ``unknown`` tells whether the object laid out had a key the layout does not know (one set
+    comparison per object): only then are its keys looked at (``records.UnknownKeys``)."""
 
     def __init__(self, layout: Layout):
         self.plan = []
@@ -338,10 +341,20 @@ class JsonCells:
         self.list_path = layout.list.path
         self.parts = [item.path for item in layout.list.items]
         self.pad = [""] * (layout.list.max_items * len(self.parts))
+        self.keys: dict[str | None, frozenset[str]] = {
+            None: frozenset({p or leaf for p, leaf, _ in self.plan} | {self.list_path}),
+            **{p: frozenset(leaf for q, leaf, _ in self.plan if q == p) for p in self.parents},
+        }
+        self.item_keys = frozenset(self.parts)
+        self.unknown = False
 
     def cells(self, obj: dict) -> list[str] | None:
+        self.unknown = False
         if type(obj) is not dict:
             return None
+        keys = self.keys
+        if not keys[None].issuperset(obj):
+            self.unknown = True
         holders: dict[str | None, dict] = {None: obj}
         for parent in self.parents:
             sub = obj.get(parent)
@@ -349,6 +362,8 @@ class JsonCells:
                 sub = {}
             elif type(sub) is not dict:
                 return None
+            elif not keys[parent].issuperset(sub):
+                self.unknown = True
             holders[parent] = sub
         row: list[str] = []
         append = row.append
@@ -375,6 +390,8 @@ class JsonCells:
         for item in items:
             if type(item) is not dict:
                 return None
+            if not self.item_keys.issuperset(item):
+                self.unknown = True
             for part in self.parts:
                 value = item.get(part)
                 if value is None:
