@@ -27,7 +27,7 @@ def _bad_check_digits(records, houbetsu_list):
     return records
 
 
-def test_the_integrations_insurer_check_setting_reaches_the_engine(cast, jobs):
+def test_the_integrations_insurer_check_setting_reaches_the_engine(cast, jobs, client_for):
     integration = cast.integration_a
     records = _bad_check_digits(full_records(2), ["81", "83"])
     with jobs():
@@ -52,6 +52,8 @@ def test_the_integrations_insurer_check_setting_reaches_the_engine(cast, jobs):
         (1, "V_CHECK_DIGIT", "warning"),
         (2, "V_CHECK_DIGIT", "error"),
     ]
+    page = client_for(cast.operator).get(second.get_absolute_url()).content.decode()
+    assert "警告として扱った検証番号" in page and "公費負担者番号・受給者番号（81）" in page
 
     integration.insurer_check_programs = []
     integration.save()
