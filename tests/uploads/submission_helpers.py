@@ -4,7 +4,7 @@ import copy
 import io
 
 from uploads import services
-from uploads.lib.validation import samples
+from uploads.lib.validation import InMemoryStore, samples, validate_file
 
 
 def csv_file(records) -> bytes:
@@ -34,3 +34,11 @@ def receive(integration, data: bytes, *, name="data.csv", mode=None, channel="we
         mode=mode,
         received_by=user,
     )
+
+
+def store_of(data: bytes) -> InMemoryStore:
+    """A store holding the records of ``data``, an accepted file."""
+    store = InMemoryStore()
+    report = validate_file(io.BytesIO(data), on_record=lambda r: store.put(r.key, r.fingerprint))
+    assert report.accepted
+    return store

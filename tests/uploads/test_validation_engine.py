@@ -6,8 +6,8 @@ import io
 import json
 import sys
 
+from tests.uploads.submission_helpers import store_of
 from uploads.lib.validation import (
-    InMemoryStore,
     engine,
     parallel,
     samples,
@@ -18,13 +18,6 @@ from uploads.lib.validation.report import csv_safe
 from uploads.lib.validation.tally import fingerprint
 
 TODAY = dt.date(2025, 6, 1)
-
-
-def store_of(data: bytes) -> InMemoryStore:
-    store = InMemoryStore()
-    report = validate_file(io.BytesIO(data), on_record=lambda r: store.put(r.key, r.fingerprint))
-    assert report.accepted
-    return store
 
 
 def test_same_data_as_csv_and_json_is_unchanged():

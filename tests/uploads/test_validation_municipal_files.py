@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from tests.uploads.submission_helpers import store_of
 from uploads.lib.validation import InMemoryStore, samples, summary_text, validate_file
 from uploads.lib.validation.layout import load_layout
 
@@ -492,10 +493,7 @@ def test_hints_say_what_probably_happened(path, value, code, hint):
 
 
 def _stored(records):
-    store = InMemoryStore()
-    report = run(samples.csv_bytes(records), on_record=lambda r: store.put(r.key, r.fingerprint))
-    assert report.accepted
-    return store
+    return store_of(samples.csv_bytes(records))
 
 
 def test_a_full_file_removing_more_than_a_fifth_of_the_store_warns_at_the_top():
