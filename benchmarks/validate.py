@@ -9,6 +9,7 @@ of every decoded line).
     python benchmarks/validate.py                      # 100k and 1M rows
     python benchmarks/validate.py --rows 100000        # one quick size
     python benchmarks/validate.py --sizes 100000,300000 --repeat 3 --workers 1
+    python benchmarks/validate.py --header             # hostile headers: time and memory
 """
 
 from __future__ import annotations
@@ -71,6 +72,64 @@ def measure(path: Path, workers: int | None) -> dict:
     }
 
 
+# Header widths for --header: the layout's own columns, the widest header accepted, one more,
+# and the attack of issue 17 (200,000 commas, then a megabyte of them).
+HEADER_CASES = ("layout", "max", "max+1", "200000", "1048576")
+
+
+def header_file(directory: Path, case: str, rows: int = 1000) -> Path:
+    """A valid file of ``rows`` records whose header (and rows) carry extra empty columns."""
+    layout = samples.load_layout()
+    columns = samples.csv_header(layout)
+    extra = {
+        "layout": 0,
+        "max": layout.max_columns - len(columns),
+        "max+1": layout.max_columns - len(columns) + 1,
+    }.get(case)
+    header_only = extra is None  # the attack: a tiny file, its header all commas
+    if header_only:
+        extra, rows = int(case) - len(columns), 2
+    text = "".join(samples.csv_text(samples.records(rows), newline="\n"))
+    lines = text.splitlines()
+    path = directory / f"header-{case}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for i, line in enumerate(lines):
+            fh.write(line + ("," * extra if i == 0 or not header_only else "") + "\n")
+    return path
+
+
+def measure_header(path: Path) -> dict:
+    start = time.perf_counter()
+    report = validate_file(path, workers=1, max_bytes=1 << 40)
+    elapsed = time.perf_counter() - start
+    return {
+        "elapsed": elapsed,
+        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "columns": len(path.open(encoding="utf-8").readline().split(",")),
+        "rows": report.rows,
+        "first": report.issues[0].code if report.issues else "accepted",
+    }
+
+
+def run_headers(directory: Path) -> None:
+    baseline = subprocess.run(
+        [sys.executable, __file__, "--measure-import"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    print(f"peak RSS of a process that only imports the engine: {float(baseline):.0f} MB")
+    print(f"{'header':<10}{'columns':>10}{'MB':>8}{'rows':>7}{'time s':>9}{'RSS MB':>8}  verdict")
+    for case in HEADER_CASES:
+        path = header_file(directory, case)
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure-header", str(path)],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        r = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"{case:<10}{r['columns']:>10,}{path.stat().st_size / 2**20:>8.1f}{r['rows']:>7}"
+            f"{r['elapsed']:>9.3f}{r['rss']:>8.0f}  {r['first']}"
+        )
+
+
 def run_child(path: Path, workers: int | None) -> dict:
     args = [sys.executable, __file__, "--measure", str(path)]
     if workers is not None:
@@ -86,10 +145,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per file; the best counts")
     parser.add_argument("--workers", type=int, default=None, help="1 forces one process")
     parser.add_argument("--keep", type=Path, help="generate into (and reuse) this directory")
+    parser.add_argument("--header", action="store_true", help="hostile headers instead")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-header", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-import", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure_import:
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return
     if args.measure:
         print(json.dumps(measure(args.measure, args.workers)))
+        return
+    if args.measure_header:
+        print(json.dumps(measure_header(args.measure_header)))
+        return
+    if args.header:
+        with tempfile.TemporaryDirectory(prefix="pmh-bench-") as tmp:
+            run_headers(Path(tmp))
         return
     sizes = [args.rows] if args.rows else [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="pmh-bench-") as tmp:

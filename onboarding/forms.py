@@ -61,6 +61,24 @@ class ProgramsField(forms.CharField):
         return list(dict.fromkeys(numbers))
 
 
+class CheckProgramsField(forms.CharField):
+    """法別番号 (2 digits) or 公費負担者番号 (8 digits) whose check digits are only warnings."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def clean(self, value):
+        items = _lines(super().clean(value) or "")
+        errors = [
+            _("“%(value)s” is neither a 2-digit 法別番号 nor an 8-digit 公費負担者番号.")
+            % {"value": item}
+            for item in items
+            if not (len(item) in (2, 8) and item.isascii() and item.isdigit())
+        ]
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(items))
+
+
 class ChoicesMixin:
     """Shows the consistency rules of §1 on the field that breaks one."""
 
@@ -94,6 +112,13 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
         required=False,
         help_text=_("One per line, e.g. 192.0.2.0/24. Used by the inbound reachability check."),
     )
+    insurer_check_programs = CheckProgramsField(
+        label=_("Only for these programs"),
+        required=False,
+        help_text=_(
+            "One 2-digit 法別番号 or 8-digit 公費負担者番号 per line; empty: every program."
+        ),
+    )
 
     class Meta:
         model = Integration
@@ -107,6 +132,7 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
             "data_format",
             "dropbox_name",
             "mynumber_check_warning",
+            "insurer_check_warning",
             "review_policy",
             "go_live_date",
         ]
@@ -137,6 +163,9 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
                 instance.contacts.values_list("email", flat=True)
             )
             self.fields["source_ranges"].initial = "\n".join(instance.source_ranges)
+            self.fields["insurer_check_programs"].initial = "\n".join(
+                instance.insurer_check_programs
+            )
 
     def clean_municipality_code(self):
         code = self.cleaned_data["municipality_code"].strip()
@@ -153,6 +182,7 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
             values[name] = values[name] or ""
         values["programs"] = self.cleaned_data["programs"]
         values["source_ranges"] = self.cleaned_data["source_ranges"]
+        values["insurer_check_programs"] = self.cleaned_data["insurer_check_programs"]
         if not values["dropbox_name"]:
             values.pop("dropbox_name")
         return values

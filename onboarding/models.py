@@ -33,6 +33,20 @@ def validate_insurer_number(value: str) -> None:
         )
 
 
+def validate_check_programs(value) -> None:
+    """A list of 2-digit 法別番号 or 8-digit 公費負担者番号 (lowered check digits)."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Give a list of program numbers."))
+    for item in value:
+        if not (
+            isinstance(item, str) and len(item) in (2, 8) and item.isascii() and item.isdigit()
+        ):
+            raise ValidationError(
+                _("“%(value)s” is neither a 2-digit 法別番号 nor an 8-digit 公費負担者番号."),
+                params={"value": item},
+            )
+
+
 class Vendor(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), unique=True, help_text=_("Used by commands, e.g. vendor-a."))
@@ -210,6 +224,18 @@ class Integration(models.Model):
         _("個人番号 check digit failures are warnings"),
         default=False,
         help_text=_("For test data with made-up numbers."),
+    )
+    insurer_check_warning = models.BooleanField(
+        _("公費負担者番号 and 受給者番号 check digit failures are warnings"),
+        default=False,
+        help_text=_("For local programs whose numbers do not keep the check digit."),
+    )
+    insurer_check_programs = models.JSONField(
+        _("programs with lowered check digits"),
+        default=list,
+        blank=True,
+        help_text=_("2-digit 法別番号 or 8-digit 公費負担者番号; empty: every program."),
+        validators=[validate_check_programs],
     )
     review_policy = models.CharField(
         _("result review"), max_length=10, choices=ReviewPolicy.choices, default=ReviewPolicy.AUTO

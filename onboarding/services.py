@@ -27,6 +27,8 @@ RECORDED_FIELDS = (
     "business_system",
     "programs",
     "mynumber_check_warning",
+    "insurer_check_warning",
+    "insurer_check_programs",
     "review_policy",
     "go_live_date",
     "source_ranges",

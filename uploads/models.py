@@ -165,6 +165,18 @@ class Submission(models.Model):
         return (self.report or {}).get("diff")
 
     @property
+    def gone_count(self) -> int | None:
+        """Records this file removes (full) or deletes (diff) from the test store."""
+        diff = self.diff or {}
+        return diff.get("removed", diff.get("deleted"))
+
+    @property
+    def mass_removal(self) -> str | None:
+        """The message of the mass removal warning, which the report lists first."""
+        first = ((self.report or {}).get("issues") or [{}])[0]
+        return first.get("message") if first.get("code") == "K_MASS_REMOVAL" else None
+
+    @property
     def diff_labelled(self) -> list[tuple[str, int]]:
         """The report's diff counts with their names in the user's language."""
         return [

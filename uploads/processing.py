@@ -202,12 +202,15 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     writer = IssueWriter(submission.pk, submission.attempts, token)
     index = load_index(integration.pk)
     staging.snapshot_size = len(index)
+    renew(submission.pk, token)  # loading a large store takes a while: a full lease to validate
     report = validate_file(
         path,
         mode=submission.mode,
         municipality_code=integration.municipality.code,
         programs=tuple(integration.programs or ()),
         mynumber_check="warning" if integration.mynumber_check_warning else "error",
+        insurer_check="warning" if integration.insurer_check_warning else "error",
+        insurer_check_programs=tuple(integration.insurer_check_programs or ()),
         today=timezone.localdate(submission.received_at),
         store=index,
         max_issues=settings.PMH_REPORT_MAX_ISSUES,

@@ -1,9 +1,10 @@
 """Shared helpers of the submission tests: files built from the engine's sample records."""
 
+import copy
 import io
 
 from uploads import services
-from uploads.lib.validation import samples
+from uploads.lib.validation import InMemoryStore, samples, validate_file
 
 
 def csv_file(records) -> bytes:
@@ -19,8 +20,8 @@ def diff_records(n: int, *, seed: int = 1) -> list[dict]:
 
 
 def delete_row(record: dict) -> dict:
-    keep = ("orgSpecificCertificateTypeId", "myNumber", "certificationSubKey", "historyKey")
-    return {**{k: record.get(k) for k in keep}, "isDeleted": True}
+    """A diff row deleting ``record``'s key: a full record like any other (record-layout §6)."""
+    return {**copy.deepcopy(record), "isDeleted": True}
 
 
 def receive(integration, data: bytes, *, name="data.csv", mode=None, channel="web", user=None):
@@ -33,3 +34,11 @@ def receive(integration, data: bytes, *, name="data.csv", mode=None, channel="we
         mode=mode,
         received_by=user,
     )
+
+
+def store_of(data: bytes) -> InMemoryStore:
+    """A store holding the records of ``data``, an accepted file."""
+    store = InMemoryStore()
+    report = validate_file(io.BytesIO(data), on_record=lambda r: store.put(r.key, r.fingerprint))
+    assert report.accepted
+    return store

@@ -2,15 +2,20 @@
 
 import csv
 import io
+import json
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from uploads.lib.validation import InMemoryStore, samples, validate_file
 from uploads.lib.validation.csvfile import header_targets
 from uploads.lib.validation.fastpath import FastRow, FastValues, JsonCells, json_columns
 from uploads.lib.validation.fastrecord import FastRecord
 from uploads.lib.validation.layout import load_layout
-from uploads.lib.validation.stage import values_json
+from uploads.lib.validation.stage import StageSpec, read_rows, values_json
 from uploads.lib.validation.tally import fingerprint
 
 
@@ -77,3 +82,76 @@ def test_fast_records_equal_the_fingerprint_and_json_of_fast_values(kind):
     for row in rows:
         assert record.fingerprint(row) == fingerprint(values(row), layout)
         assert record.document(row) == values_json(values(row))
+
+
+# Values of real municipal files (issue 19): each either proved clean by the fast path or sent
+# to the detailed check, which must then give the same report and the same records.
+_MUNICIPAL = {
+    "basicFiveInfo.nameKana": [
+        "スミス・ジョン", "グエン＝アン", "ヤマダ タロウ", "ヤマダ  タロウ", "ヤマ〓", "ﾔﾏﾀﾞ",
+        " ヤマダ", "ヴァーチャル\u3000ヶ",
+    ],
+    "basicFiveInfo.name": [
+        "山田\u3000\ue000郎", "●田", "山田\n太郎", "髙橋\u3000一郎", "スミス ジョン",
+    ],
+    "basicFiveInfo.address": [
+        "東京都港区\n芝公園", "東京都港区\r\n芝公園", "東京都\uf8ff区", "東京都〓区\n1", "a\tb",
+        "東京都千代田区霞が関1-2-2",
+    ],
+    "basicFiveInfo.sex": ["0", "1", "2", "3", "1 ", 1],
+    "basicFiveInfo.dateOfBirth": ["2001-2-3", "2001/2/3", "20010203", "4120101", "2001-02-03"],
+    "medicalSubsidyInsurerNumber": [
+        "01131010", "39131016", samples.insurer_number("12"), samples.insurer_number("16"),
+        samples.insurer_number("81"), samples.insurer_number("81")[:-1] + "0", "54131016 ",
+        samples.insurer_number("54", "27"), samples.insurer_number("46"),
+    ],
+    "medicalSubsidyRecipientNumber": ["1234566", "1234567", "234566", '="1234566"', "'1234566"],
+    "isAlwaysReimbursement": ["0", "1", 0],
+    "validFrom": ["2024-4-1", "2025-04-01", "2026-04-01"],
+    "memo": ["x"],
+}  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(st.data())
+def test_fast_path_equals_the_detailed_check_on_municipal_values(data):
+    records = samples.records(6, seed=data.draw(st.integers(0, 1000)))
+    for record in records:
+        for path in data.draw(st.lists(st.sampled_from(sorted(_MUNICIPAL)), max_size=3)):
+            samples._set(record, path, data.draw(st.sampled_from(_MUNICIPAL[path])))
+    kind = data.draw(st.sampled_from(["csv", "cp932", "json", "jsonl"]))
+    options = {
+        "municipality_code": data.draw(st.sampled_from([None, "131016"])),
+        "insurer_check": data.draw(st.sampled_from(["error", "warning"])),
+        "programs": data.draw(st.sampled_from([(), ("12131012",)])),
+    }
+    if kind in ("csv", "cp932"):
+        flat = [{k: v for k, v in r.items() if k != "memo"} for r in records]
+        encoding = "cp932" if kind == "cp932" else "utf-8"
+        blob = samples.csv_bytes(flat, encoding=encoding).decode(encoding)
+        payload = blob.encode(encoding, "replace")
+    else:
+        payload = samples.json_bytes(records, lines=kind == "jsonl")
+    fast_report, fast = _records(payload, **options)
+    fast_staged = _staged(payload, **options)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FastRow, "line", lambda self, text: None)
+        patch.setattr(FastRow, "cells", lambda self, row: None)
+        slow_report, slow = _records(payload, **options)
+        slow_staged = _staged(payload, **options)
+    assert fast == slow
+    assert fast_report.to_dict() == slow_report.to_dict()
+    assert fast_staged == slow_staged  # FastRecord's stored form equals the detailed one's
+
+
+def _staged(payload: bytes, **options) -> dict[str, str]:
+    """The files the engine stages for the store (clean rows through ``fastrecord.py``)."""
+    with tempfile.TemporaryDirectory() as directory:
+        report = validate_file(io.BytesIO(payload), stage=StageSpec(directory), **options)
+        files = {p.name: list(read_rows(p)) for p in sorted(Path(directory).iterdir())}
+    for rows in files.values():  # the values as data: FastRecord orders their keys by kind
+        for row in rows:
+            if len(row) > 4 and row[4] is not None:
+                row[4] = json.loads(row[4])
+    return {"report": report.to_json(), **files}

@@ -205,7 +205,7 @@ def test_issues_are_paged_and_filtered_by_code_and_severity(
     records = full_records(80)
     for record in records:
         record["basicFiveInfo"]["nameKana"] = "やまだ"
-    records[3]["medicalSubsidyInsurerNumber"] = "39131016"
+    records[3]["medicalSubsidyInsurerNumber"] = "46131017"  # a 法別番号 nobody registered
     with jobs():
         submission = receive(cast.integration_a, csv_file(records))
     client = client_for(cast.alice)

@@ -73,7 +73,10 @@ def test_against_previous_file_and_mynumber_warning(capsys):
         FIXTURES / "V_CHECK_DIGIT.csv", "--mynumber-check", "warning", "--json", capsys=capsys
     )
     assert code == 0
-    assert json.loads(out)["options"] == {"myNumberCheckDigit": "warning"}
+    assert json.loads(out)["options"] == {
+        "myNumberCheckDigit": "warning",
+        "insurerCheckDigit": "error",
+    }
 
 
 def test_diff_mode_and_programs(capsys):
@@ -88,9 +91,47 @@ def test_diff_mode_and_programs(capsys):
     assert json.loads(out)["warnings"] == 0
 
 
+def _bad_insurer_file(tmp_path) -> Path:
+    from uploads.lib.validation import samples
+
+    recs = samples.records(2)
+    for rec, houbetsu in zip(recs, ("81", "83"), strict=True):
+        number = samples.insurer_number(houbetsu)
+        rec["medicalSubsidyInsurerNumber"] = number[:-1] + str((int(number[-1]) + 1) % 10)
+        rec["medicalSubsidyRecipientNumber"] = "K1"
+    path = tmp_path / "chiken.csv"
+    path.write_bytes(samples.csv_bytes(recs))
+    return path
+
+
+def test_insurer_check_warning(tmp_path, capsys):
+    path = _bad_insurer_file(tmp_path)
+    code, out = run(path, "--json", capsys=capsys)
+    assert code == 1
+    code, out = run(path, "--insurer-check", "warning", "--json", capsys=capsys)
+    report = json.loads(out)
+    assert code == 0
+    assert report["options"] == {"myNumberCheckDigit": "error", "insurerCheckDigit": "warning"}
+    assert [(i["row"], i["code"], i["severity"]) for i in report["issues"]] == [
+        (1, "V_CHECK_DIGIT", "warning"),
+        (2, "V_CHECK_DIGIT", "warning"),
+    ]
+    args = ["--insurer-check", "warning", "--insurer-check-programs", "81"]
+    code, out = run(path, *args, "--json", capsys=capsys)
+    report = json.loads(out)
+    assert code == 1
+    assert report["options"]["insurerCheckDigitPrograms"] == ["81"]
+    assert [i["severity"] for i in report["issues"]] == ["warning", "error"]
+    code, out = run(path, "--insurer-check", "warning", capsys=capsys)
+    assert "検証番号の誤りは警告として扱っています" in out
+
+
 @pytest.mark.parametrize(
     "args",
     [
+        ["--insurer-check", "off"],
+        ["--insurer-check", "warning", "--insurer-check-programs", "123"],
+        ["--insurer-check-programs", "81"],
         ["--municipality", "131017"],
         ["--today", "2025-13-01"],
         ["--programs", "12"],

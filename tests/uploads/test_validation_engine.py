@@ -4,9 +4,11 @@ import csv
 import datetime as dt
 import io
 import json
+import sys
 
+from tests.uploads.submission_helpers import store_of
 from uploads.lib.validation import (
-    InMemoryStore,
+    engine,
     parallel,
     samples,
     validate_file,
@@ -16,13 +18,6 @@ from uploads.lib.validation.report import csv_safe
 from uploads.lib.validation.tally import fingerprint
 
 TODAY = dt.date(2025, 6, 1)
-
-
-def store_of(data: bytes) -> InMemoryStore:
-    store = InMemoryStore()
-    report = validate_file(io.BytesIO(data), on_record=lambda r: store.put(r.key, r.fingerprint))
-    assert report.accepted
-    return store
 
 
 def test_same_data_as_csv_and_json_is_unchanged():
@@ -216,3 +211,24 @@ def test_progress_reaches_the_end():
         on_progress=lambda done, total: calls.append((done, total)),
     )
     assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_the_run_tells_it_is_alive_between_reads(tmp_path, monkeypatch):
+    """Phases that read nothing (the second process finishing its part, the duplicate search)
+    still call on_progress, on which the console renews its lease."""
+    path = tmp_path / "big.csv"
+    samples.write_csv(path, samples.records(6000), aliases=True)
+    callers, calls = [], []
+    original = engine._Run.heartbeat
+
+    def heartbeat(self):
+        callers.append(sys._getframe(1).f_code.co_name)
+        original(self)
+
+    monkeypatch.setattr(engine._Run, "heartbeat", heartbeat)
+    runs = _count_parallel_runs(monkeypatch)
+    report = validate_file(path, workers=2, on_progress=lambda done, total: calls.append(done))
+    assert runs == [True] and report.accepted
+    assert {"_csv", "_main_part", "_report"} <= set(callers)
+    assert len(calls) > len(callers)  # each heartbeat is a progress call, and reads add more
+    assert calls[-1] == path.stat().st_size

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from uploads.lib.validation import validate_file
+from uploads.lib.validation import InMemoryStore, validate_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"
 TODAY = dt.date(2025, 6, 1)
@@ -54,17 +54,39 @@ CASES = [
         "medicalSubsidyInsurerNumber",
         0,
     ),
-    ("V_SEX_NOT_MANAGED.csv", "V_SEX_NOT_MANAGED", "error", 2, 3, "basicFiveInfo.sex", 1),
+    ("V_SEX_NOT_MANAGED.csv", "V_SEX_NOT_MANAGED", "warning", 2, 3, "basicFiveInfo.sex", 0),
     ("V_CONDITIONS.csv", "V_CONDITIONS", "error", 2, 3, "additionalConditions", 1),
+    (
+        "V_HOUBETSU_INSURANCE.csv",
+        "V_HOUBETSU_INSURANCE",
+        "error",
+        2,
+        3,
+        "medicalSubsidyInsurerNumber",
+        1,
+    ),
+    ("V_GAIJI.csv", "V_GAIJI", "warning", 2, 3, "basicFiveInfo.name", 0),
+    ("F_EOF_MARKER.cp932.csv", "F_EOF_MARKER", "warning", None, None, None, 0),
     ("K_DUPLICATE.csv", "K_DUPLICATE", "error", 2, 3, None, 1),
     ("K_DELETE_UNKNOWN.diff.jsonl", "K_DELETE_UNKNOWN", "warning", 2, 2, None, 0),
+    ("K_MASS_REMOVAL.csv", "K_MASS_REMOVAL", "warning", None, None, None, 0),
 ]
+
+
+def _store_of_valid_json() -> InMemoryStore:
+    store = InMemoryStore()
+    report = validate_file(
+        FIXTURES / "valid.json", on_record=lambda r: store.put(r.key, r.fingerprint), today=TODAY
+    )
+    assert report.accepted and len(store) == 2
+    return store
 
 
 @pytest.mark.parametrize(("name", "code", "severity", "row", "line", "field", "status"), CASES)
 def test_fixture_gives_its_issue(name, code, severity, row, line, field, status):
     mode = "diff" if ".diff." in name else "full"
-    report = validate_file(FIXTURES / name, mode=mode, today=TODAY)
+    store = _store_of_valid_json() if code == "K_MASS_REMOVAL" else None
+    report = validate_file(FIXTURES / name, mode=mode, today=TODAY, store=store)
 
     assert list(report.counts) == [code]
     issue = report.issues[0]
@@ -112,6 +134,10 @@ def test_every_issue_code_has_a_fixture():
         "V_CONDITIONS",
         "K_DUPLICATE",
         "K_DELETE_UNKNOWN",
+        "V_HOUBETSU_INSURANCE",
+        "V_GAIJI",
+        "F_EOF_MARKER",
+        "K_MASS_REMOVAL",
     }
     assert codes == spec_codes
 

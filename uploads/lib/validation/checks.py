@@ -25,15 +25,26 @@ _BAD_MULTILINE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
     "\u2066-\u2069\ufeff\ud800-\udfff]"
 )
+# A line break alone is only a warning in a field that allows it (the address).
+_BAD_TEXT_BUT_BREAKS = re.compile(
+    "[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 _ALNUM = re.compile(r"[A-Za-z0-9]*")
 _DIGITS = re.compile(r"[0-9]*")
-_KANA = re.compile("[\u30a1-\u30f6\u30fc\u3000]*")
+# 氏名カナ: full-width katakana, ー, ・ and ＝ (foreign residents' names), the full-width space.
+KANA_CLASS = "\u30a1-\u30f6\u30fb\u30fc\uff1d\u3000"
+_KANA = re.compile(f"[{KANA_CLASS}]*")
+_KANA_HALF_SPACE = re.compile(f"[{KANA_CLASS}]+(?: [{KANA_CLASS}]+)+")
+# 外字: the private-use area (CP932's user-defined characters), 〓 and ● standing for a character.
+GAIJI_CLASS = "\ue000-\uf8ff\u3013\u25cf"
+_GAIJI = re.compile(f"[{GAIJI_CLASS}]")
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _LONG_INTEGER = re.compile(r"-?[0-9]+")
 _CONDITIONS = re.compile(r"[A-Za-z0-9]+-[A-Za-z0-9]+(?:;[A-Za-z0-9]+-[A-Za-z0-9]+)*")
 _DATE_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATE_CSV = (
-    _DATE_ISO,
+    re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"),
     re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
     re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"),
 )
@@ -76,10 +87,12 @@ class Settings:
     layout: Layout
     mode: str
     is_csv: bool
-    mynumber_severity: str = ERROR
     today: str = "9999-12-31"
     prefecture: str | None = None
     registered_houbetsu: frozenset[str] = frozenset()
+    # Check-digit options (``check_digit_option`` of a field or rule) lowered to a warning, each
+    # for the 法別番号 (2 digits) and 公費負担者番号 (8 digits) listed, or for all when empty.
+    lowered_check_digits: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Failure(Exception):
@@ -99,9 +112,11 @@ class RecordChecker:
             | settings.registered_houbetsu
             | {f"{n:02d}" for n in range(int(lo), int(hi) + 1)}
         )
+        # 法別番号 that need no remark: the fast path proves only these.
+        self.clean_houbetsu = self.known_houbetsu - set(ins.separate_houbetsu)
         self.key_labels = "・".join(self.layout.by_path[p].label for p in self.layout.key)
-        self.delete_needs = {*self.layout.key, self.layout.delete_flag}
         self._order = {spec.path: i * 2 for i, spec in enumerate(self.layout.fields)}
+        self._warnings: list[tuple[str, str]] = []  # (code, message) of the field being checked
 
     # -- public -------------------------------------------------------------------------------
 
@@ -124,21 +139,28 @@ class RecordChecker:
             errors.add(fld)
         is_delete = self._is_delete(raw)
         normal: dict[str, Any] = {}
+        warnings = self._warnings
         for spec in lay.fields:
             value = raw.values.get(spec.path)
             if spec.path in raw.skip:
                 continue
+            warnings.clear()
             try:
-                normal[spec.path] = self._field(spec, value, is_delete)
+                normal[spec.path] = self._field(spec, value)
             except Failure as f:
-                severity = ERROR
-                if f.code == "V_CHECK_DIGIT" and spec.check_digit_option:
-                    severity = self.s.mynumber_severity
-                found.append((spec.path, f.code, severity, f.message, value))
-                if severity == ERROR:
+                if f.code == "V_CHECK_DIGIT" and self._lowered(spec.check_digit_option, raw):
+                    found.append((spec.path, f.code, WARNING, f.message, value))
+                    normal[spec.path] = value  # the digits are well formed: kept as they are
+                else:
+                    found.append((spec.path, f.code, ERROR, f.message, value))
                     errors.add(spec.path)
-        items = self._items(raw, is_delete, found, errors)
+                continue
+            for code, message in warnings:
+                found.append((spec.path, code, WARNING, message, value))
+        items = self._items(raw, found, errors)
         self._cross(raw, normal, errors, found)
+        if errors:  # warnings stand only on fields without an error (§9)
+            found = [f for f in found if f[2] == ERROR or f[0] not in errors]
         issues = [
             Issue(
                 row,
@@ -190,11 +212,22 @@ class RecordChecker:
             return type(value) is str and value.lower() in ("1", "true")
         return value is True
 
-    def _field(self, spec: FieldSpec, value: Any, is_delete: bool) -> Any:
+    def _lowered(self, option: str | None, raw: RawRecord) -> bool:
+        """Whether a check-digit failure under ``option`` is only a warning for this record."""
+        listed = self.s.lowered_check_digits.get(option) if option else None
+        if listed is None:
+            return False
+        if not listed:
+            return True
+        number = raw.values.get(self.layout.insurer.field)
+        return type(number) is str and (number in listed or number[:2] in listed)
+
+    def _field(self, spec: FieldSpec, value: Any) -> Any:
+        """The normalised value of one field, or Failure; warnings go to ``self._warnings``.
+
+        A delete row of a diff file is a full record like any other (record-layout §6)."""
         if value is None or value == "":
-            if spec.required_in(self.s.mode) and not (
-                is_delete and spec.path not in self.delete_needs
-            ):
+            if spec.required_in(self.s.mode):
                 raise Failure("V_REQUIRED", msg.required(spec.label))
             return None
         if type(value) is not str:
@@ -219,6 +252,8 @@ class RecordChecker:
         if spec.json_number != "accept":
             if kind in ("digits", "alnum"):
                 raise Failure("V_TYPE", msg.type_identifier_number(spec.label))
+            if kind == "code":
+                raise Failure("V_TYPE", msg.type_code_number(spec.label, spec.codes))
             raise Failure("V_TYPE", msg.type_json(spec.label, "文字列"))
         if kind == "integer":
             if type(value) is int:
@@ -231,8 +266,12 @@ class RecordChecker:
     def _text(self, spec: FieldSpec, value: str) -> str:
         bad = _BAD_MULTILINE if spec.kind == "multiline" else _BAD_TEXT
         if bad.search(value):
-            raise Failure("V_CHARSET", msg.charset(spec.label, spec.kind, value))
+            if spec.line_break != WARNING or _BAD_TEXT_BUT_BREAKS.search(value):
+                raise Failure("V_CHARSET", msg.charset(spec.label, spec.kind, value))
+            self._warnings.append(("V_CHARSET", msg.line_break(spec.label)))
         self._length(spec, value)
+        if spec.gaiji and _GAIJI.search(value):
+            self._warnings.append(("V_GAIJI", msg.gaiji(spec.label)))
         return value
 
     def _alnum(self, spec: FieldSpec, value: str) -> str:
@@ -247,7 +286,8 @@ class RecordChecker:
     def _length(self, spec: FieldSpec, value: str) -> None:
         n = len(value)
         if spec.length is not None and n != spec.length:
-            raise Failure("V_LENGTH", msg.length_exact(spec.label, spec.length, n))
+            digits = spec.kind == "digits"
+            raise Failure("V_LENGTH", msg.length_exact(spec.label, spec.length, n, digits))
         lo, hi = spec.min_length, spec.max_length
         if (lo is not None and n < lo) or (hi is not None and n > hi):
             raise Failure("V_LENGTH", msg.length_range(spec.label, lo, hi, n))
@@ -256,8 +296,14 @@ class RecordChecker:
         if _BAD_TEXT.search(value):
             raise Failure("V_CHARSET", msg.charset(spec.label, spec.kind, value))
         self._length(spec, value)
-        if not _KANA.fullmatch(value):
-            raise Failure("V_KANA", msg.kana(spec.label, value))
+        gaiji = spec.gaiji and _GAIJI.search(value)
+        kana = _GAIJI.sub("ア", value) if gaiji else value  # a 外字 stands for one character
+        if not _KANA.fullmatch(kana):
+            if not _KANA_HALF_SPACE.fullmatch(kana):
+                raise Failure("V_KANA", msg.kana(spec.label, value))
+            self._warnings.append(("V_KANA", msg.kana_half_space(spec.label)))
+        if gaiji:
+            self._warnings.append(("V_GAIJI", msg.gaiji(spec.label)))
         return value
 
     def _date(self, spec: FieldSpec, value: str) -> str:
@@ -279,7 +325,7 @@ class RecordChecker:
         if type(value) is str:
             parsed = _CSV_BOOLEANS.get(value.lower()) if self.s.is_csv else None
             if parsed is None:
-                raise Failure("V_BOOLEAN", msg.boolean(spec.label, self.s.is_csv))
+                raise Failure("V_BOOLEAN", msg.boolean(spec.label, self.s.is_csv, value))
             value = parsed
         if value and self.s.mode in spec.true_forbidden_in:
             raise Failure("V_CODE", msg.delete_in_full(spec.label))
@@ -287,14 +333,14 @@ class RecordChecker:
 
     def _code(self, spec: FieldSpec, value: str) -> str:
         if value not in spec.codes:
-            raise Failure("V_CODE", msg.code(spec.label, spec.codes))
+            raise Failure("V_CODE", msg.code(spec.label, spec.codes, value))
         return value
 
     def _integer(self, spec: FieldSpec, value: str) -> int:
         if not _INTEGER.fullmatch(value):
             if _LONG_INTEGER.fullmatch(value):
                 raise Failure("V_RANGE", msg.number_range(spec.label, spec.min, spec.max))
-            raise Failure("V_NUMBER", msg.number(spec.label))
+            raise Failure("V_NUMBER", msg.number(spec.label, value))
         return self._int_range(spec, int(value))
 
     def _int_range(self, spec: FieldSpec, value: int) -> int:
@@ -313,12 +359,12 @@ class RecordChecker:
 
     # -- list ---------------------------------------------------------------------------------
 
-    def _items(self, raw: RawRecord, is_delete: bool, found: list, errors: set) -> list:
+    def _items(self, raw: RawRecord, found: list, errors: set) -> list:
         lst = self.layout.list
         if raw.items_error:
             return []
         if raw.items is None:
-            if lst.required == "always" and not is_delete:
+            if lst.required == "always":
                 found.append((lst.path, "V_REQUIRED", ERROR, msg.required(lst.label), None))
                 errors.add(lst.path)
             return []
@@ -385,13 +431,20 @@ class RecordChecker:
                     message = msg.sex_not_managed(
                         self.layout.by_path[path].label, houbetsu, rule["value"]
                     )
-                    found.append((path, "V_SEX_NOT_MANAGED", ERROR, message, value))
-                    errors.add(path)
+                    severity = rule.get("severity", ERROR)
+                    found.append((path, "V_SEX_NOT_MANAGED", severity, message, value))
+                    if severity == ERROR:
+                        errors.add(path)
         self._date_order(raw, normal, errors, found)
 
     def _insurer(self, ins, number: str, errors: set, found: list) -> None:
         label = self.layout.by_path[ins.field].label
-        pref = number[2:4]
+        houbetsu, pref = number[:2], number[2:4]
+        if houbetsu in ins.insurance_houbetsu:
+            message = msg.houbetsu_insurance(label, houbetsu)
+            found.append((ins.field, "V_HOUBETSU_INSURANCE", ERROR, message, number))
+            errors.add(ins.field)
+            return
         lo, hi = ins.prefecture_range
         if not lo <= pref <= hi:
             found.append(
@@ -399,13 +452,16 @@ class RecordChecker:
             )
             errors.add(ins.field)
             return
-        if number[:2] not in self.known_houbetsu:
+        if houbetsu in ins.separate_houbetsu:
+            message = msg.houbetsu_separate(label, houbetsu, ins.separate_houbetsu[houbetsu])
+            found.append((ins.field, "V_HOUBETSU_UNKNOWN", WARNING, message, number))
+        elif houbetsu not in self.known_houbetsu:
             found.append(
                 (
                     ins.field,
                     "V_HOUBETSU_UNKNOWN",
                     WARNING,
-                    msg.houbetsu_unknown(label, number[:2]),
+                    msg.houbetsu_unknown(label, houbetsu),
                     number,
                 )
             )
@@ -436,6 +492,9 @@ class RecordChecker:
             )
         elif not recipient_number_valid(value):
             failure = ("V_CHECK_DIGIT", msg.check_digit(spec.label, "mhlw"))
+            if self._lowered(rule.get("check_digit_option"), raw):
+                found.append((path, failure[0], WARNING, failure[1], raw.values.get(path)))
+                return
         else:
             return
         found.append((path, failure[0], ERROR, failure[1], raw.values.get(path)))

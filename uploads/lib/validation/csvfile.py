@@ -19,8 +19,9 @@ from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import FastRow
 from .fastrecord import use_fast_values
-from .layout import Layout
+from .layout import Layout, normalise_header
 from .masking import mask_text
+from .names import closest
 from .records import CsvColumns
 from .report import ERROR, WARNING, Issue, file_issue
 from .sniff import nul_issue
@@ -111,22 +112,55 @@ def _text_problem(cells: list[str], line: int, undecodable: re.Pattern, encoding
     return None
 
 
+MAX_SUGGESTIONS = 20  # "did you mean" for the first unknown names of a file only
+
+
+def _name_candidates(layout: Layout) -> list[tuple[str, str]]:
+    """(normalised, shown) for every header name of the layout, in layout order."""
+    found = _CANDIDATES.get(layout.id)
+    if found is None:
+        found = []
+        for spec in layout.fields:
+            for name in (spec.path, spec.label, *spec.aliases):
+                found.append((normalise_header(name), name))
+        for n in range(1, layout.list.max_items + 1):
+            for item in layout.list.items:
+                for name in (layout.list.item_field(n, item.path), item.label.format(n=n)):
+                    found.append((normalise_header(name), name))
+        _CANDIDATES[layout.id] = found
+    return found
+
+
+_CANDIDATES: dict[str, list[tuple[str, str]]] = {}
+
+
 def header_targets(
-    cells: list[str], layout: Layout, mode: str, line: int = 1
+    cells: list[str],
+    layout: Layout,
+    mode: str,
+    line: int = 1,
+    missing_hint: Callable[[], str] | None = None,
 ) -> tuple[list, list[Issue]]:
-    """Targets of the header cells and the header issues (unknown, duplicate, missing)."""
+    """Targets of the header cells and the header issues (unknown, duplicate, missing).
+
+    ``missing_hint`` gives what probably happened when no cell names a column (a file
+    separated by TAB or ";", a title row above the header, another encoding)."""
     targets: list[tuple | None] = []
     issues: list[Issue] = []
     seen: dict[tuple, int] = {}
+    suggestions = 0
     for cell in cells:
         target = layout.resolve_header(cell) if cell.strip() else None
         name = target[1].path if target and target[0] == "field" else mask_text(cell.strip())
         if target is None and cell.strip():
+            suggestion = None
+            if suggestions < MAX_SUGGESTIONS:
+                suggestions += 1
+                suggestion = closest(normalise_header(cell), _name_candidates(layout))
             issues.append(
                 file_issue(
                     "F_HEADER_UNKNOWN",
-                    f"列「{name}」はレイアウトにないため読み飛ばします。"
-                    "列名の誤りでないか確認してください。",
+                    msg.unknown_column(name, suggestion),
                     line=line,
                     field=name,
                     severity=WARNING,
@@ -150,11 +184,12 @@ def header_targets(
         targets.append(target)
     present = {t[1].path for t in targets if t and t[0] == "field"}
     if not present and not any(targets):
+        hint = missing_hint() if missing_hint is not None else ""
         return targets, [
             file_issue(
                 "F_HEADER_MISSING",
                 "見出し行がありません。1行目に列名"
-                "（myNumber または 個人番号 など）を入れてください。",
+                f"（myNumber または 個人番号 など）を入れてください。{hint}",
                 line=line,
             )
         ]
@@ -169,6 +204,30 @@ def header_targets(
                 )
             )
     return targets, issues
+
+
+def header_missing_hint(cells: list[str], layout: Layout, following: list[str]) -> str:
+    """What probably happened to a header row that names no column of the layout."""
+    joined = ",".join(cells)
+    for sep, name in (("\t", "タブ"), (";", "「;」")):
+        if sep in joined and any(
+            layout.resolve_header(part) for part in joined.split(sep) if part.strip()
+        ):
+            return (
+                f"区切り文字が{name}のようです。Excel では「CSV UTF-8（コンマ区切り）」または"
+                "「CSV（コンマ区切り）」で保存し直すか、出力設定で区切り文字をカンマにしてください。"
+            )
+    for offset, text in enumerate(following, start=1):
+        try:
+            row = next(csv.reader([text]))
+        except (csv.Error, StopIteration):
+            continue
+        if any(layout.resolve_header(cell) for cell in row if cell.strip()):
+            return (
+                f"その{offset}行下に見出し行があるようです。見出しの上にある表題などの行を"
+                "削除して、見出し行をファイルの先頭にしてください。"
+            )
+    return ""
 
 
 class CsvRows:
@@ -256,9 +315,18 @@ class CsvRows:
                 return row_no, line_no, problem or syntax_issue(start, str(exc))
             line_no += reader.line_num - 1
         else:
-            row = text.rstrip("\r\n").split(",")
-            if row == [""]:
+            body = text.rstrip("\r\n")
+            if not body:
                 return row_no, line_no, None
+            cells = body.count(",") + 1
+            if cells != self.columns.count:  # no list of cells for a row of the wrong width
+                row_no += 1
+                problem = self._wrong_width([body], cells, row_no, start)
+                if problem is not None:
+                    self.tally.rows = row_no - 1
+                    return row_no - 1, line_no, problem
+                return row_no, line_no, None
+            row = body.split(",")
         row_no += 1
         key = self.fast.cells(row) if self.fast and len(row) == self.columns.count else None
         if key is not None:
@@ -273,18 +341,25 @@ class CsvRows:
             return row_no - 1, line_no, problem
         return row_no, line_no, None
 
-    def _slow(self, row: list[str], row_no: int, line: int) -> Issue | None:
+    def _wrong_width(self, row: list[str], cells: int, row_no: int, line: int) -> Issue | None:
         problem = _text_problem(row, line, self.undecodable, self.encoding)
         if problem is not None:
             return problem
         tally = self.tally
+        issue = Issue(row_no, line, None, "R_COLUMN_COUNT", ERROR,
+                      msg.column_count(self.columns.count, cells))  # fmt: skip
+        tally.sink.add(issue)
+        tally.invalid += 1
+        tally.error_rows.append(row_no)
+        return None
+
+    def _slow(self, row: list[str], row_no: int, line: int) -> Issue | None:
         if len(row) != self.columns.count:
-            issue = Issue(row_no, line, None, "R_COLUMN_COUNT", ERROR,
-                          msg.column_count(self.columns.count, len(row)))  # fmt: skip
-            tally.sink.add(issue)
-            tally.invalid += 1
-            tally.error_rows.append(row_no)
-            return None
+            return self._wrong_width(row, len(row), row_no, line)
+        problem = _text_problem(row, line, self.undecodable, self.encoding)
+        if problem is not None:
+            return problem
+        tally = self.tally
         outcome = self.checker.check(self.columns.raw(row), row_no, line)
         tally.checked(row_no, line, outcome)
         return None
@@ -294,21 +369,98 @@ def _never(_row) -> None:
     return None
 
 
+HEADER_MAX_CHARS = 1 << 16  # a header row longer than this is refused at once
+
+
+class HeaderTooLong(Exception):
+    pass
+
+
+class _HeaderLines:
+    """Lines for the csv module while it reads the header row: at most ``left`` characters,
+    never a whole line longer than that (a file of one line of commas stays cheap)."""
+
+    def __init__(self, text, left: int):
+        self.text, self.left = text, left
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.left <= 0:
+            raise HeaderTooLong
+        line = self.text.readline(self.left)
+        if not line:
+            raise StopIteration
+        self.left -= len(line)
+        if self.left <= 0 and not line.endswith(("\n", "\r")):
+            raise HeaderTooLong
+        return line
+
+
+def header_too_wide(line: int, what: str) -> Issue:
+    return file_issue(
+        "F_CSV_SYNTAX",
+        f"{line}行目の見出し行{what}。区切り文字（カンマ）が続いているだけの行や、"
+        "見出しでない行が先頭にないか確認してください。",
+        line=line,
+    )
+
+
 def read_header(
-    lines: Iterator[str], encoding: str
+    text, encoding: str, max_columns: int | None = None
 ) -> tuple[list[str] | None, int, int, Issue | None]:
-    """The first non-blank row, its first and last line, and the issue that stops reading."""
+    """The first non-blank row, its first and last line, and the issue that stops reading.
+
+    ``text`` is the decoded file (anything with ``readline(size)``). The row may span lines
+    (a quoted line break) but not more than ``HEADER_MAX_CHARS`` characters, and it may not
+    have more than ``max_columns`` cells: both are ``F_CSV_SYNTAX`` before anything else is
+    built from the header."""
     line_no = 0
-    for text in lines:
+    undecodable = UNDECODABLE[encoding]
+    while True:
+        first = text.readline(HEADER_MAX_CHARS)
+        if not first:
+            return None, line_no, line_no, None
         line_no += 1
-        if not text.strip("\r\n"):
+        if not first.strip("\r\n"):
             continue
-        reader = csv.reader(chain((text,), lines), strict=True)
+        lines = _HeaderLines(text, HEADER_MAX_CHARS - len(first))
+        if len(first) >= HEADER_MAX_CHARS and not first.endswith(("\n", "\r")):
+            return (
+                None,
+                line_no,
+                line_no,
+                header_too_wide(line_no, f"が長すぎます（{HEADER_MAX_CHARS:,}文字超）"),
+            )
+        reader = csv.reader(chain((first,), lines), strict=True)
         try:
             cells = next(reader)
         except csv.Error as exc:
-            problem = _text_problem([text], line_no, UNDECODABLE[encoding], encoding)
+            problem = _text_problem([first], line_no, undecodable, encoding)
             return None, line_no, line_no, problem or syntax_issue(line_no, str(exc))
-        problem = _text_problem(cells, line_no, UNDECODABLE[encoding], encoding)
-        return cells, line_no, line_no + reader.line_num - 1, problem
-    return None, line_no, line_no, None
+        except HeaderTooLong:
+            return (
+                None,
+                line_no,
+                line_no,
+                header_too_wide(line_no, f"が長すぎます（{HEADER_MAX_CHARS:,}文字超）"),
+            )
+        last = line_no + reader.line_num - 1
+        problem = _text_problem(cells, line_no, undecodable, encoding)
+        if problem is None and max_columns is not None and len(cells) > max_columns:
+            problem = header_too_wide(
+                line_no, f"の列が多すぎます（{len(cells):,}列、上限{max_columns:,}列）"
+            )
+        return cells, line_no, last, problem
+
+
+def peek_lines(text, count: int = 5) -> list[str]:
+    """The next few lines, each cut to ``HEADER_MAX_CHARS`` (for a hint; reading stops after)."""
+    found = []
+    for _ in range(count):
+        line = text.readline(HEADER_MAX_CHARS)
+        if not line:
+            break
+        found.append(line)
+    return found

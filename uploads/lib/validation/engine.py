@@ -16,13 +16,20 @@ from ..checkdigits import municipality_code_valid
 from . import messages as msg
 from . import parallel
 from .checks import RecordChecker, Settings
-from .csvfile import CsvRows, header_targets, open_text, read_header
+from .csvfile import (
+    CsvRows,
+    header_missing_hint,
+    header_targets,
+    open_text,
+    peek_lines,
+    read_header,
+)
 from .fastpath import FastRow, JsonCells, json_columns
 from .fastrecord import use_fast_values
 from .jsonfile import FileProblem, iter_array, iter_lines
 from .layout import load_layout
-from .records import raw_from_json
-from .report import ERROR, Issue, IssueCollector, Report, file_issue
+from .records import UnknownKeys, raw_from_json
+from .report import ERROR, WARNING, Issue, IssueCollector, Report, file_issue
 from .sniff import empty_issue, sniff
 from .stage import StageSpec
 from .store import RecordStore
@@ -30,6 +37,12 @@ from .tally import AcceptedRecord, KeyChunk, Tally, error_row_set, find_duplicat
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 PROGRESS_STEP = 1 << 20  # report progress about every MiB read
+EOF_MARKER = b"\x1a"  # written at the end of a file by old systems (MS-DOS)
+MASS_REMOVAL_SHARE = 0.2  # more of the stored records removed in one file: K_MASS_REMOVAL
+EUC_JP_HINT = (
+    frozenset({"F_HEADER_MISSING", "F_HEADER_UNKNOWN", "F_ENCODING", "V_KANA", "V_CHARSET"}),
+    "（文字コードが EUC-JP のようです。UTF-8 か Shift_JIS（CP932）で保存し直してください。）",
+)
 JST = dt.timezone(dt.timedelta(hours=9))  # Japan has no daylight saving time
 Source = str | os.PathLike | BinaryIO
 
@@ -45,6 +58,10 @@ class Options:
     max_bytes: int = DEFAULT_MAX_BYTES
     layout: str = "pmh-medical-subsidy/1"
     workers: int | None = None  # None: decide by file size and CPUs; 1: never in parallel
+    # 公費負担者番号 and 受給者番号 check digits: "warning" lowers them, for the 法別番号 (2 digits)
+    # and 公費負担者番号 (8 digits) in ``insurer_check_programs``, or for all when it is empty.
+    insurer_check: str = ERROR
+    insurer_check_programs: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Raise ValueError for options the engine cannot run with (CLI exit status 3)."""
@@ -52,6 +69,14 @@ class Options:
             raise ValueError(f"mode は full か diff です: {self.mode!r}")
         if self.mynumber_check not in ("error", "warning"):
             raise ValueError(f"mynumber_check は error か warning です: {self.mynumber_check!r}")
+        if self.insurer_check not in ("error", "warning"):
+            raise ValueError(f"insurer_check は error か warning です: {self.insurer_check!r}")
+        for item in self.insurer_check_programs:
+            if not (len(item) in (2, 8) and item.isascii() and item.isdigit()):
+                raise ValueError(
+                    "検証番号を警告にする制度は法別番号（2桁）か"
+                    f"公費負担者番号（8桁）で指定してください: {item!r}"
+                )
         code = self.municipality_code
         if code is not None and not municipality_code_valid(code):
             raise ValueError(f"全国地方公共団体コードが正しくありません: {code!r}")
@@ -66,11 +91,29 @@ class Options:
             layout=load_layout(self.layout),
             mode=self.mode,
             is_csv=is_csv,
-            mynumber_severity=self.mynumber_check,
             today=today.isoformat(),
             prefecture=self.municipality_code[:2] if self.municipality_code else None,
             registered_houbetsu=frozenset(p[:2] for p in self.programs),
+            lowered_check_digits=self.lowered_check_digits(),
         )
+
+    def lowered_check_digits(self) -> dict[str, frozenset[str]]:
+        lowered = {}
+        if self.mynumber_check == WARNING:
+            lowered["myNumberCheckDigit"] = frozenset()
+        if self.insurer_check == WARNING:
+            lowered["insurerCheckDigit"] = frozenset(self.insurer_check_programs)
+        return lowered
+
+    def report_options(self) -> dict[str, Any]:
+        """``options`` of the report: the severities the file was judged with."""
+        options: dict[str, Any] = {
+            "myNumberCheckDigit": self.mynumber_check,
+            "insurerCheckDigit": self.insurer_check,
+        }
+        if self.insurer_check == WARNING and self.insurer_check_programs:
+            options["insurerCheckDigitPrograms"] = list(self.insurer_check_programs)
+        return options
 
 
 def validate_file(
@@ -80,6 +123,8 @@ def validate_file(
     municipality_code: str | None = None,
     programs: tuple[str, ...] | list[str] = (),
     mynumber_check: str = ERROR,
+    insurer_check: str = ERROR,
+    insurer_check_programs: tuple[str, ...] | list[str] = (),
     today: dt.date | None = None,
     store: RecordStore | None = None,
     max_issues: int = 1000,
@@ -106,6 +151,8 @@ def validate_file(
         municipality_code=municipality_code,
         programs=tuple(programs),
         mynumber_check=mynumber_check,
+        insurer_check=insurer_check,
+        insurer_check_programs=tuple(insurer_check_programs),
         today=today,
         max_issues=max_issues,
         max_bytes=max_bytes,
@@ -155,7 +202,9 @@ class _Run:
         self.layout = load_layout(options.layout)
         fh.seek(0, os.SEEK_END)
         self.size = fh.tell()
+        self.end = self.size  # where reading stops: before a trailing EOF byte
         fh.seek(0)
+        self.progress_done = 0
         self.format: str | None = None
         self.encoding: str | None = None
         self.chunks: list[KeyChunk] = []
@@ -175,8 +224,11 @@ class _Run:
                 )
             )
             return self._report(None)
-        sniffed = sniff(self.fh)
+        self._eof_marker()
+        sniffed = sniff(self.fh, self.end)
         self.format, self.encoding = sniffed.format, sniffed.encoding
+        if sniffed.euc_jp:
+            self.collector.hint = EUC_JP_HINT
         if sniffed.problem is not None:
             self.collector.add(sniffed.problem)
             return self._report(None)
@@ -201,10 +253,20 @@ class _Run:
                 writer.close()
         return self._report(tally)
 
+    def _eof_marker(self) -> None:
+        """One 0x1A at the very end is left out, with the file warning F_EOF_MARKER."""
+        if self.size == 0:
+            return
+        self.fh.seek(self.size - 1)
+        if self.fh.read(1) == EOF_MARKER:
+            self.end = self.size - 1
+            self.collector.add(file_issue("F_EOF_MARKER", msg.eof_marker(), severity=WARNING))
+        self.fh.seek(0)
+
     # -- formats ------------------------------------------------------------------------------
 
     def _open_text(self, encoding: str):
-        text = open_text(self.fh, 0, None, encoding)
+        text = open_text(self.fh, 0, self.end, encoding)
         if self.on_progress is not None:
             text.buffer.raw.progress = self._throttled_progress()
         return text
@@ -213,33 +275,49 @@ class _Run:
         size, report, last = self.size, self.on_progress, [0]
 
         def progress(done: int) -> None:
+            self.progress_done = done
             if done - last[0] >= PROGRESS_STEP:
                 last[0] = done
                 report(min(done, size), size)
 
         return progress
 
+    def heartbeat(self) -> None:
+        """Tell the caller the run is alive between reads (a phase that reads nothing: the
+        second part of a two-core run being finished, the duplicate search); the console
+        renews its lease on every progress call it takes."""
+        if self.on_progress is not None:
+            self.on_progress(min(self.progress_done, self.size), self.size)
+
     def _csv(self, checker: RecordChecker, tally: Tally) -> None:
         text = self._open_text(self.encoding)
         lines = iter(text)
-        cells, first_line, line, problem = read_header(lines, self.encoding)
+        max_columns = self.layout.max_columns
+        cells, first_line, line, problem = read_header(text, self.encoding, max_columns)
         if problem is None and cells is None:
             problem = empty_issue()
         if problem is not None:
             return self._stop(problem)
-        targets, issues = header_targets(cells, self.layout, self.options.mode, first_line)
+
+        def missing_hint() -> str:
+            return header_missing_hint(cells, self.layout, peek_lines(text))
+
+        targets, issues = header_targets(
+            cells, self.layout, self.options.mode, first_line, missing_hint
+        )
         for issue in issues:
             self.collector.add(issue)
         if self.collector.errors:
             return None
         rows = CsvRows(checker, targets, tally, encoding=self.encoding)
+        self.heartbeat()
         problem = self._csv_parallel(checker, tally, rows, text, lines, line, cells)
         if problem is False:
             tally.reset()
             self.extra_chunks.clear()
             text = self._open_text(self.encoding)
             lines = iter(text)
-            read_header(lines, self.encoding)
+            read_header(text, self.encoding, max_columns)
             problem = rows.run(lines, line)
         if problem is not None:
             self._stop(problem)
@@ -265,6 +343,8 @@ class _Run:
         if tally.needs_values:
             use_fast_values(tally, self.layout, json_columns(self.layout))
         cells = JsonCells(self.layout)
+        unknown = UnknownKeys(self.layout)
+        self.heartbeat()
         try:
             for line, obj in records:
                 tally.rows += 1
@@ -274,7 +354,10 @@ class _Run:
                     tally.invalid += 1
                     tally.error_rows.append(row)
                     continue
-                laid_out = cells.cells(obj) if fast is not None else None
+                laid_out = cells.cells(obj)
+                if laid_out is None or cells.unknown:
+                    for issue in unknown.issues(obj, row, line):
+                        tally.sink.add(issue)
                 key = fast.cells(laid_out) if laid_out is not None else None
                 if key is not None and tally.fast_values is not None:
                     tally.fast_record(row, line, key, laid_out)
@@ -305,17 +388,21 @@ class _Run:
             rows = tally.rows
             if rows == 0 and collector.file_problem is None:
                 collector.add(empty_issue())
+            self.heartbeat()
             duplicate_rows = self._duplicates()
             already = error_row_set(self.chunks, duplicate_rows)
             valid = rows - tally.invalid - len(set(duplicate_rows) - already)
         file_problem = collector.file_problem is not None
         accepted = collector.errors == 0
+        diff = self._diff(tally) if accepted and tally is not None else None
+        if diff is not None:
+            self._mass_removal(tally, diff)
         report = Report(
             layout=self.layout.id,
             mode=self.options.mode,
             format=self.format,
             encoding=self.encoding,
-            options={"myNumberCheckDigit": self.options.mynumber_check},
+            options=self.options.report_options(),
             rows=rows,
             valid_rows=0 if file_problem else valid,
             errors=collector.errors,
@@ -325,7 +412,7 @@ class _Run:
             issues=collector.first,
             issues_total=collector.total,
             issues_truncated=collector.total > len(collector.first),
-            diff=self._diff(tally) if accepted and tally is not None else None,
+            diff=diff,
         )
         if self.on_progress is not None:
             self.on_progress(self.size, self.size)
@@ -359,6 +446,23 @@ class _Run:
             stored = len(tally.store) if tally.store is not None else 0
             diff["removed"] = stored - diff["changed"] - diff["unchanged"]
         return diff
+
+    def _mass_removal(self, tally: Tally, diff: dict[str, int]) -> None:
+        """K_MASS_REMOVAL at the top of the report when more than a fifth of the records the
+        store holds for the integration would go (removed by a full file, deleted by a diff)."""
+        stored = len(tally.store) if tally.store is not None else 0
+        mode = self.options.mode
+        gone = diff["removed"] if mode == "full" else diff["deleted"]
+        if stored and gone > stored * MASS_REMOVAL_SHARE:
+            name = "removed" if mode == "full" else "deleted"
+            self.collector.add_first(
+                file_issue(
+                    "K_MASS_REMOVAL",
+                    msg.mass_removal(mode, stored, gone),
+                    severity=WARNING,
+                    **{name: gone, "stored": stored},
+                )
+            )
 
 
 def _line_lookup(chunks: list[KeyChunk], lines: list, rows: set[int]) -> dict[int, int]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 
 from ..checkdigits import insurer_number_valid, mynumber_digits_valid, recipient_digits_valid
-from .checks import RecordChecker
+from .checks import GAIJI_CLASS, KANA_CLASS, RecordChecker
 from .layout import FieldSpec, Layout
 from .tally import KEY_SEP
 
@@ -68,6 +68,8 @@ def field_pattern(spec: FieldSpec, layout: Layout, mode: str, never: str = "") -
     """
     required = spec.required_in(mode)
     kind = spec.kind
+    if spec.gaiji:  # a 外字 is a warning: such a value takes the detailed path
+        never += GAIJI_CLASS
     if kind in ("text", "multiline"):
         base = _NEVER_MULTILINE if kind == "multiline" else _NEVER
         return _repeat(f"[^{base}{never}]", spec, required), False
@@ -76,7 +78,7 @@ def field_pattern(spec: FieldSpec, layout: Layout, mode: str, never: str = "") -
     if kind == "digits":
         return _repeat("[0-9]", spec, required), False
     if kind == "kana":
-        return _repeat("[\u30a1-\u30f6\u30fc\u3000]", spec, required), False
+        return _repeat(f"[{KANA_CLASS}]", spec, required), False
     if kind == "date":
         return (_DATE if required else f"(?:{_DATE})?"), False
     if kind == "boolean":
@@ -122,11 +124,12 @@ class FastRow:
         }
         self.int_ranges: list[tuple[int, int]] = []
         cell_parts, plain_parts, quoted_parts, quoted_groups = [], [], [], []
-        for i, target in enumerate(columns):
-            cell_parts.append(self._pattern(target, i, ""))
+        runs = _runs(columns)
+        for i, target, count in runs:
+            cell_parts.append(_repeated(self._pattern(target, i, ""), SEP, count))
         needed = self._needed(index)
         self.position = {col: pos for pos, col in enumerate(needed)}
-        for i, target in enumerate(columns):
+        for i, target, count in runs:
             unquoted = self._pattern(target, i, _UNQUOTED_NEVER)
             quoted = self._pattern(target, i, _QUOTED_NEVER)
             either = f'"{quoted}"|{unquoted}'
@@ -136,8 +139,8 @@ class FastRow:
                 quoted_parts.append(f'("?)({unquoted})\\{len(quoted_groups) * 2 + 1}')
                 quoted_groups.append(len(quoted_groups) * 2 + 2)
             else:
-                plain_parts.append(unquoted)
-                quoted_parts.append(f"(?:{either})")
+                plain_parts.append(_repeated(unquoted, ",", count))
+                quoted_parts.append(_repeated(f"(?:{either})", ",", count))
         self._cell_match = re.compile(SEP.join(cell_parts), re.DOTALL).fullmatch
         self._plain_match = re.compile(",".join(plain_parts) + _LINE_END).fullmatch
         self._quoted_match = re.compile(",".join(quoted_parts) + _LINE_END).fullmatch
@@ -198,7 +201,7 @@ class FastRow:
         index, pos = self.index, self.position
         self.insurer = pos[index[ins.field]] if ins.field in index else None
         self.insurer_cache: dict[str, str | None] = {}
-        self.known = checker.known_houbetsu
+        self.known = checker.clean_houbetsu
         self.prefecture = checker.s.prefecture
         self.pref_range = ins.prefecture_range
         self.houbetsu_rules: list[tuple[frozenset, int, Callable]] = []
@@ -293,6 +296,22 @@ class FastRow:
         return post
 
 
+def _runs(columns: Sequence[tuple | None]) -> list[tuple[int, tuple | None, int]]:
+    """(first column, target, count): each run of columns the layout does not know is one
+    entry, so the patterns grow with the layout's columns, never with a file's empty ones."""
+    runs: list[tuple[int, tuple | None, int]] = []
+    for i, target in enumerate(columns):
+        if target is None and runs and runs[-1][1] is None:
+            runs[-1] = (runs[-1][0], None, runs[-1][2] + 1)
+        else:
+            runs.append((i, target, 1))
+    return runs
+
+
+def _repeated(pattern: str, sep: str, count: int) -> str:
+    return pattern if count == 1 else f"{pattern}(?:{sep}{pattern}){{{count - 1}}}"
+
+
 def _recipient_ok(value: str) -> bool:
     return value == "" or (value.isdigit() and recipient_digits_valid(value))
 
@@ -308,7 +327,10 @@ def json_columns(layout: Layout) -> list[tuple]:
 class JsonCells:
     """Lay a JSON object out as strings in :func:`json_columns` order, or None if it cannot be
     proven valid that way (a wrong type, a repeated key, a missing list): those take the
-    detailed path, which knows the JSON-specific codes."""
+    detailed path, which knows the JSON-specific codes.
+
+    ``unknown`` tells whether the object laid out had a key the layout does not know (one set
+    comparison per object): only then are its keys looked at (``records.UnknownKeys``)."""
 
     def __init__(self, layout: Layout):
         self.plan = []
@@ -319,10 +341,20 @@ class JsonCells:
         self.list_path = layout.list.path
         self.parts = [item.path for item in layout.list.items]
         self.pad = [""] * (layout.list.max_items * len(self.parts))
+        self.keys: dict[str | None, frozenset[str]] = {
+            None: frozenset({p or leaf for p, leaf, _ in self.plan} | {self.list_path}),
+            **{p: frozenset(leaf for q, leaf, _ in self.plan if q == p) for p in self.parents},
+        }
+        self.item_keys = frozenset(self.parts)
+        self.unknown = False
 
     def cells(self, obj: dict) -> list[str] | None:
+        self.unknown = False
         if type(obj) is not dict:
             return None
+        keys = self.keys
+        if not keys[None].issuperset(obj):
+            self.unknown = True
         holders: dict[str | None, dict] = {None: obj}
         for parent in self.parents:
             sub = obj.get(parent)
@@ -330,6 +362,8 @@ class JsonCells:
                 sub = {}
             elif type(sub) is not dict:
                 return None
+            elif not keys[parent].issuperset(sub):
+                self.unknown = True
             holders[parent] = sub
         row: list[str] = []
         append = row.append
@@ -356,6 +390,8 @@ class JsonCells:
         for item in items:
             if type(item) is not dict:
                 return None
+            if not self.item_keys.issuperset(item):
+                self.unknown = True
             for part in self.parts:
                 value = item.get(part)
                 if value is None:

@@ -50,6 +50,9 @@ class FieldSpec:
     not_future: bool = False
     true_forbidden_in: tuple[str, ...] = ()
     masked_last4: bool = False
+    aliases: tuple[str, ...] = ()  # further CSV header names (the official API's names)
+    gaiji: str | None = None  # "warning": private-use characters, 〓 and ● give V_GAIJI
+    line_break: str | None = None  # "warning": a line break is a V_CHARSET warning, not error
 
     def required_in(self, mode: str) -> bool:
         return self.required == "always" or self.required == mode
@@ -84,6 +87,8 @@ class InsurerSpec:
     national_houbetsu: frozenset[str]
     local_houbetsu_range: tuple[str, str]
     prefecture_range: tuple[str, str]
+    insurance_houbetsu: frozenset[str] = frozenset()  # health insurers: V_HOUBETSU_INSURANCE
+    separate_houbetsu: dict[str, str] = field(default_factory=dict)  # national, registered apart
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,17 @@ class Layout:
         """Target of a CSV header: ("field", FieldSpec) or ("item", n, part); None if unknown."""
         return self.headers.get(normalise_header(name))
 
+    @property
+    def column_capacity(self) -> int:
+        """How many columns the layout can name: every field and every list item part."""
+        return len(self.fields) + self.list.max_items * len(self.list.items)
+
+    @property
+    def max_columns(self) -> int:
+        """A header with more columns is refused at once (F_CSV_SYNTAX): room for the layout's
+        columns three times over in unknown ones, never a cost that grows with a hostile file."""
+        return 4 * self.column_capacity
+
     def required_columns(self, mode: str) -> list[FieldSpec]:
         return [f for f in self.fields if f.required_in(mode)]
 
@@ -121,9 +137,10 @@ def _field_from_data(data: dict, masked: set[str]) -> FieldSpec:
     kind = data["kind"]
     if kind not in KINDS:
         raise ValueError(f"unknown field kind {kind!r}")
-    if kind in ("integer", "code"):
+    if kind == "integer":  # codes are strings in PMH's API: a JSON number there is V_TYPE
         data.setdefault("json_number", "accept")
     data["true_forbidden_in"] = tuple(data.get("true_forbidden_in", ()))
+    data["aliases"] = tuple(data.get("aliases", ()))
     return FieldSpec(masked_last4=data["path"] in masked, **data)
 
 
@@ -132,6 +149,8 @@ def _header_map(fields: tuple[FieldSpec, ...], lst: ListSpec) -> dict[str, tuple
     for spec in fields:
         headers[normalise_header(spec.path)] = ("field", spec)
         headers[normalise_header(spec.label)] = ("field", spec)
+        for alias in spec.aliases:
+            headers[normalise_header(alias)] = ("field", spec)
     for n in range(1, lst.max_items + 1):
         for item in lst.items:
             target = ("item", n, item.path)
@@ -162,6 +181,8 @@ def layout_from_data(data: dict) -> Layout:
         national_houbetsu=frozenset(ins["national_houbetsu"]),
         local_houbetsu_range=tuple(ins["local_houbetsu_range"]),
         prefecture_range=tuple(ins["prefecture_range"]),
+        insurance_houbetsu=frozenset(ins.get("insurance_houbetsu", ())),
+        separate_houbetsu=dict(ins.get("separate_houbetsu", {})),
     )
     by_path = {f.path: f for f in fields}
     for name in (*data["key"], data["disclosure_flag"], data["delete_flag"], insurer.field):

@@ -14,6 +14,19 @@ _EXPONENT = re.compile(r"^[0-9.]+[eE][+-]?[0-9]+$")
 _FULLWIDTH_DIGIT = re.compile(r"[０-９]")
 _HALFWIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
 _HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_EXCEL_TEXT_FORMULA = re.compile(r'^="[^"]*"$')
+_GENGO_CODE_DATE = re.compile(r"^[1-5][0-9]{6}$")
+_PADDING = " \u3000"
+
+PADDING_HINT = (
+    "前後に空白があります。固定長で出力したときの桁をそろえる空白が残っているようです。"
+    "出力設定で空白を付けないようにするか、Excel の TRIM 関数などで取り除いてください。"
+)
+LEADING_ZERO_HINT = (
+    "Excel などで数値として扱われ、先頭の0が消えた可能性があります。"
+    "列の書式を「文字列」にして出力し直すか、出力時に桁数まで0で埋めてください"
+    '（Excel では =TEXT(A2,"{zeros}") など）。'
+)
 
 KIND_WORDS = {
     "alnum": "半角英数字",
@@ -32,6 +45,14 @@ def type_json(label: str, expected: str) -> str:
     return f"{label}のJSONの型が違います。{expected}で指定してください。"
 
 
+def type_code_number(label: str, codes: dict[str, str]) -> str:
+    example = next(iter(codes), "1")
+    return (
+        f"{label}がJSONの数値になっています。PMHのAPIではコードは文字列です。"
+        f'"{example}" のように引用符付きで指定してください。'
+    )
+
+
 def type_identifier_number(label: str) -> str:
     return (
         f"{label}がJSONの数値になっています。先頭の0が失われるため、"
@@ -43,6 +64,12 @@ def duplicate_key(label: str) -> str:
     return f"{label}の項目名が1つのレコードに2回以上あります。1つにしてください。"
 
 
+def padding(value: str) -> str:
+    """The fixed-width hint when a value has spaces around it and something inside them."""
+    stripped = value.strip(_PADDING)
+    return PADDING_HINT if stripped and stripped != value else ""
+
+
 def charset(label: str, kind: str, value: str) -> str:
     if kind in ("digits", "alnum"):
         if _EXPONENT.match(value):
@@ -50,7 +77,20 @@ def charset(label: str, kind: str, value: str) -> str:
                 f"{label}がExcelの指数表記（1.23E+11など）になっています。"
                 "セルの書式を「文字列」にして出力し直してください。"
             )
-        hint = ""
+        if _EXCEL_TEXT_FORMULA.match(value):
+            return (
+                f'{label}が Excel の数式 ="…" の形のままです。先頭を0のまま残すための書き方が'
+                "そのまま出力されたようです。= と引用符を取り除くか、"
+                "列の書式を「文字列」にして値だけを出力してください。"
+            )
+        if value.startswith("'"):
+            return (
+                f"{label}の先頭に Excel の文字列指定の ' が残っています。"
+                "' を取り除いてください（列の書式を「文字列」にすれば ' は要りません）。"
+            )
+        hint = padding(value)
+        if hint:
+            return f"{label}は{KIND_WORDS[kind]}だけで入力してください。{hint}"
         if _FULLWIDTH_DIGIT.search(value):
             hint = "全角数字は半角にしてください。"
         elif "-" in value or " " in value or "\u3000" in value:
@@ -62,7 +102,11 @@ def charset(label: str, kind: str, value: str) -> str:
     )
 
 
-def length_exact(label: str, n: int, actual: int) -> str:
+def length_exact(label: str, n: int, actual: int, digits: bool = False) -> str:
+    if digits and actual < n:
+        return f"{label}は{n}桁で入力してください（現在{actual}桁）。" + LEADING_ZERO_HINT.format(
+            zeros="0" * n
+        )
     return (
         f"{label}は{n}桁で入力してください（現在{actual}桁）。"
         "先頭の0が欠けていないか確認してください。"
@@ -76,10 +120,10 @@ def length_range(label: str, lo: int | None, hi: int | None, actual: int) -> str
 
 
 def national_recipient_length(label: str, houbetsu: str, n: int, actual: int) -> str:
-    return (
-        f"国の制度（法別番号{houbetsu}）の{label}は{n}桁の数字です（現在{actual}桁）。"
-        "表計算ソフトで先頭の0が消えていないか確認してください。"
-    )
+    text = f"国の制度（法別番号{houbetsu}）の{label}は{n}桁の数字です（現在{actual}桁）。"
+    if actual < n:
+        return text + LEADING_ZERO_HINT.format(zeros="0" * n)
+    return text + "余分な数字が付いていないか確認してください。"
 
 
 def kana(label: str, value: str) -> str:
@@ -87,17 +131,47 @@ def kana(label: str, value: str) -> str:
         hint = "半角カナは全角カタカナに直してください。"
     elif _HIRAGANA.search(value):
         hint = "ひらがなはカタカナに直してください。"
+    elif value.strip(_PADDING) != value:
+        hint = PADDING_HINT
     elif " " in value:
         hint = "空白は全角スペースにしてください。"
     else:
-        hint = "使えるのは全角カタカナ・長音「ー」・全角スペースだけです。"
+        hint = "使えるのは全角カタカナ・長音「ー」・中点「・」・「＝」・全角スペースだけです。"
     return f"{label}は全角カタカナで入力してください。{hint}"
 
 
+def kana_half_space(label: str) -> str:
+    return (
+        f"{label}の姓と名の間が半角スペースです。受け付けますが、全角スペースに置き換えてください。"
+    )
+
+
+def line_break(label: str) -> str:
+    return (
+        f"{label}に改行が含まれています（Excelで2行の住所を1つのセルにまとめたときなど）。"
+        "受け付けますが、PMHでは1行で表示されます。改行を取り除くか空白に置き換えてください。"
+    )
+
+
+def gaiji(label: str) -> str:
+    return (
+        f"外字の可能性: {label}にPMHで表示できない文字（外字・私用領域の文字、"
+        "文字の代わりの〓や●）が含まれています。正しい文字か代わりの文字に置き換えてください。"
+    )
+
+
 def date(label: str, value: str, csv: bool) -> str:
-    forms = "YYYY-MM-DD・YYYYMMDD・YYYY/MM/DD" if csv else "YYYY-MM-DD"
+    forms = "YYYY-MM-DD・YYYYMMDD・YYYY/MM/DD など" if csv else "YYYY-MM-DD"
     if _WAREKI.match(value):
         hint = "和暦は使えません。西暦（例: 2025-04-01）に直してください。"
+    elif _GENGO_CODE_DATE.match(value):
+        hint = (
+            "元号コード付きの和暦（1桁目が元号: 5 令和・4 平成・3 昭和、続く6桁が年月日。"
+            "例: 5060401 = 令和6年4月1日）のようです。"
+            "出力設定で西暦の日付（例: 2024-04-01）を選ぶか、西暦に変換してください。"
+        )
+    elif padding(value):
+        hint = PADDING_HINT
     elif _EXCEL_SERIAL.match(value):
         hint = "Excelの日付シリアル値のようです。セルの書式を日付にして出力し直してください。"
     elif "T" in value or ":" in value:
@@ -123,23 +197,29 @@ def date_order(label_from: str, label_to: str) -> str:
     return f"{label_to}が{label_from}より前になっています。期間を確認してください。"
 
 
-def code(label: str, codes: dict[str, str]) -> str:
+def code(label: str, codes: dict[str, str], value: str = "") -> str:
     listed = "・".join(f"{k}（{v}）" for k, v in codes.items())
-    return f"{label}は {listed} のいずれかで入力してください。"
+    return f"{label}は {listed} のいずれかで入力してください。{padding(value)}"
 
 
 def delete_in_full(label: str) -> str:
     return f"全件ファイルでは{label}にtrueを指定できません。削除は差分ファイルで送ってください。"
 
 
-def boolean(label: str, csv: bool) -> str:
+def boolean(label: str, csv: bool, value: str = "") -> str:
     if csv:
-        return f"{label}は 0・1・true・false のいずれかで入力してください（空白なし）。"
+        return (
+            f"{label}は 0・1・true・false のいずれかで入力してください（空白なし）。"
+            f"{padding(value)}"
+        )
     return f"{label}はJSONの true か false（引用符なし）で指定してください。"
 
 
-def number(label: str) -> str:
-    return f"{label}は半角の整数で入力してください（カンマ・小数点・全角数字は使えません）。"
+def number(label: str, value: str = "") -> str:
+    return (
+        f"{label}は半角の整数で入力してください（カンマ・小数点・全角数字は使えません）。"
+        f"{padding(value)}"
+    )
 
 
 def number_range(label: str, lo: int, hi: int) -> str:
@@ -169,10 +249,24 @@ def houbetsu_unknown(label: str, houbetsu: str) -> str:
     )
 
 
+def houbetsu_insurance(label: str, houbetsu: str) -> str:
+    return (
+        f"{label}の法別番号（{houbetsu}）は医療保険の保険者の番号です。"
+        "保険者番号を入力していませんか。受給者証に記載の公費負担者番号を入力してください。"
+    )
+
+
+def houbetsu_separate(label: str, houbetsu: str, name: str) -> str:
+    return (
+        f"{label}の法別番号（{houbetsu}・{name}）は医療費助成としてではなく、"
+        "厚生労働省の別の手続きで登録します。このファイルに含めてよいか確認してください。"
+    )
+
+
 def sex_not_managed(label: str, houbetsu: str, value: str) -> str:
     return (
         f"自立支援医療（法別番号{houbetsu}）は性別を管理しないため、{label}は {value} "
-        "（不明）にしてください。"
+        "（不明）が推奨です。受け付けますが、制度の取り扱いを確認してください。"
     )
 
 
@@ -206,4 +300,39 @@ def not_object() -> str:
     return (
         "配列の要素がオブジェクト（{…}）ではありません。"
         "1件のレコードは1つのオブジェクトにしてください。"
+    )
+
+
+def did_you_mean(suggestion: str | None) -> str:
+    return f"「{suggestion}」の誤りではありませんか。" if suggestion else ""
+
+
+def unknown_column(name: str, suggestion: str | None) -> str:
+    return (
+        f"列「{name}」はレイアウトにないため読み飛ばします。{did_you_mean(suggestion)}"
+        "列名の誤りでないか確認してください。"
+    )
+
+
+def unknown_key(path: str, suggestion: str | None) -> str:
+    return (
+        f"項目「{path}」はPMHのAPIにないため読み飛ばします。{did_you_mean(suggestion)}"
+        "項目名の誤りでないか確認してください（誤りのままでは値が登録されません）。"
+    )
+
+
+def mass_removal(mode: str, stored: int, removed: int) -> str:
+    share = removed * 100 / stored if stored else 0
+    what = "このファイルで削除される" if mode == "diff" else "このファイルに含まれず削除される"
+    return (
+        f"テスト環境にある{stored:,}件のうち{removed:,}件（{share:.0f}%）が{what}レコードです。"
+        "PMHではレコードが消えた翌日に医療機関が公費を終了します。"
+        "抽出条件の誤りや出力漏れでないか確認してください。"
+    )
+
+
+def eof_marker() -> str:
+    return (
+        "ファイルの末尾にEOF記号（0x1A）があります。古いシステムが付けるもので、"
+        "読み飛ばしました。出力設定で付けないようにできれば、そうしてください。"
     )

@@ -34,6 +34,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MIN_PARALLEL_BYTES = 16 << 20
 SCAN_BLOCK = 4 << 20
 MAX_SPLIT_SEARCH = 64 << 20
+HEARTBEAT_SECONDS = 1.0  # how often the main process says it is alive while it waits
 
 
 @dataclass(frozen=True)
@@ -166,13 +167,13 @@ def _die_with_parent(parent_end, main_pid: int) -> None:
             os._exit(1)
 
 
-def _worker(conn, parent_end, main_pid: int, path: str, not_before: int, encoding: str,
-            header: list[str], settings: Settings, spill_path: Path, store,
+def _worker(conn, parent_end, main_pid: int, path: str, end: int, not_before: int,
+            encoding: str, header: list[str], settings: Settings, spill_path: Path, store,
             stage: StageSpec | None) -> None:  # fmt: skip
-    """Find the cut (and tell the main process at once), then validate from it to the end."""
+    """Find the cut (and tell the main process at once), then validate from it to ``end``."""
     _die_with_parent(parent_end, main_pid)
     try:
-        split = find_split(path, os.path.getsize(path), not_before)
+        split = find_split(path, end, not_before)
         conn.send(("split", split))
         if split is None:
             return
@@ -183,7 +184,7 @@ def _worker(conn, parent_end, main_pid: int, path: str, not_before: int, encodin
         targets, _ = header_targets(header, layout, settings.mode)
         checker = RecordChecker(settings)
         with open(path, "rb") as fh:
-            text = open_text(fh, split.offset, None, encoding)
+            text = open_text(fh, split.offset, end, encoding)
             problem = CsvRows(checker, targets, tally, encoding=encoding).run(
                 iter(text), split.lines_before
             )
@@ -220,14 +221,14 @@ class Parallel:
         """The file problem (or None) once merged; False when the cut was wrong."""
         raw = text.buffer.raw
         not_before = raw.pos + 1
-        raw.end = max(self.run.size // 2, not_before)
+        raw.end = max(self.run.end // 2, not_before)
         encoding = "utf-8" if self.run.encoding == "utf-8-sig" else self.run.encoding
         with tempfile.TemporaryDirectory(prefix="pmh-validate-") as tmp:
             ctx = _context()
             receive, send = ctx.Pipe(duplex=False)
-            args = (send, receive, os.getpid(), os.fspath(self.run.path), not_before, encoding,
-                    self.header, self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
-                    self.stage)  # fmt: skip
+            args = (send, receive, os.getpid(), os.fspath(self.run.path), self.run.end,
+                    not_before, encoding, self.header, self.checker.s, Path(tmp, "worker.pickle"),
+                    self.tally.store, self.stage)  # fmt: skip
             worker = ctx.Process(target=_worker, args=args, daemon=True)
             worker.start()
             send.close()
@@ -269,6 +270,9 @@ class Parallel:
             collector.add(issue)
         if problem is not None or self.split is None:
             return problem  # a file-level stop in the first part, or no cut: all done here
+        self.run.heartbeat()
+        while not receive.poll(HEARTBEAT_SECONDS):  # the worker's part may take longer
+            self.run.heartbeat()
         status, result = receive.recv()
         if status != "ok":
             raise RuntimeError(f"validation worker failed: {result}")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from hashlib import blake2b
 from typing import Any
 
 from . import messages as msg
 from .checks import RawRecord
 from .layout import Layout
+from .masking import mask_text
+from .names import closest
+from .report import WARNING, Issue
 
 
 class DupDict(dict):
@@ -92,6 +96,93 @@ def _json_items(obj: dict, layout: Layout, raw: RawRecord) -> None:
                     raw.problems.append((path, "V_TYPE", msg.duplicate_key(path)))
                     item[part] = None
         raw.items.append((n, item))
+
+
+class UnknownKeys:
+    """JSON keys the layout does not know: ``F_HEADER_UNKNOWN`` once per key path per file.
+
+    Checked for every record, on the fast and the detailed path alike, before the record's own
+    issues. A record without unknown keys costs one set comparison per object in it.
+    """
+
+    def __init__(self, layout: Layout):
+        self.top: set[str] = {layout.list.path}
+        nested: dict[str, set[str]] = {}
+        for spec in layout.fields:
+            if spec.parent is None:
+                self.top.add(spec.path)
+            else:
+                self.top.add(spec.parent)
+                nested.setdefault(spec.parent, set()).add(spec.leaf)
+        self.nested = list(nested.items())
+        self.list_path = layout.list.path
+        self.item_keys = {item.path for item in layout.list.items}
+        # "Did you mean": the keys of the same object, then any field by its leaf name (a key
+        # put at the wrong level), compared case-insensitively.
+        self.leaves = {spec.leaf.casefold(): spec.path for spec in layout.fields}
+        self.candidates = {
+            None: [(k.casefold(), k) for k in sorted(self.top)],
+            self.list_path: [(k.casefold(), k) for k in sorted(self.item_keys)],
+            **{p: [(k.casefold(), f"{p}.{k}") for k in sorted(ks)] for p, ks in self.nested},
+        }
+        self.seen: set[str | bytes] = set()
+
+    def issues(self, obj: dict, row: int, line: int) -> list[Issue]:
+        top = self.top
+        if top.issuperset(obj) and self._nested_known(obj):
+            return []
+        found: list[Issue] = []
+        for key in obj:
+            if key not in top:
+                self._add(found, key, key, None, row, line)
+        for parent, known in self.nested:
+            sub = obj.get(parent)
+            if isinstance(sub, dict) and not known.issuperset(sub):
+                for key in sub:
+                    if key not in known:
+                        path = f"{parent}.{key}"
+                        self._add(found, path, path, parent, row, line, key)
+        items = obj.get(self.list_path)
+        if isinstance(items, list):
+            for n, item in enumerate(items, start=1):
+                if isinstance(item, dict) and not self.item_keys.issuperset(item):
+                    for key in item:
+                        if key not in self.item_keys:
+                            generic = f"{self.list_path}[].{key}"
+                            shown = f"{self.list_path}[{n}].{key}"
+                            self._add(found, generic, shown, self.list_path, row, line, key)
+        return found
+
+    def _nested_known(self, obj: dict) -> bool:
+        for parent, known in self.nested:
+            sub = obj.get(parent)
+            if isinstance(sub, dict) and not known.issuperset(sub):
+                return False
+        items = obj.get(self.list_path)
+        if isinstance(items, list):
+            keys = self.item_keys
+            for item in items:
+                if isinstance(item, dict) and not keys.issuperset(item):
+                    return False
+        return True
+
+    def _add(self, found: list, ident: str, shown: str, parent: str | None, row: int,
+             line: int, key: str | None = None) -> None:  # fmt: skip
+        seen = (
+            ident if len(ident) <= 200 else blake2b(ident.encode("utf-8", "surrogatepass")).digest()
+        )
+        if seen in self.seen:
+            return
+        self.seen.add(seen)
+        key = shown if key is None else key
+        folded = key.casefold()
+        suggestion = self.leaves.get(folded) if parent is None else None
+        if suggestion is None or suggestion == key:
+            suggestion = closest(folded, self.candidates[parent])
+        name = mask_text(shown)
+        found.append(
+            Issue(row, line, name, "F_HEADER_UNKNOWN", WARNING, msg.unknown_key(name, suggestion))
+        )
 
 
 class CsvColumns:

@@ -131,6 +131,15 @@ class IssueCollector:
         self.file_problem: Issue | None = None
         self._order: list[float] = []
         self._last_row = 0
+        # (codes, text): appended to the message of issues of these codes (a file-wide hint,
+        # such as "this file is probably EUC-JP").
+        self.hint: tuple[frozenset[str], str] | None = None
+
+    def _hinted(self, issue: Issue) -> Issue:
+        codes, text = self.hint  # type: ignore[misc]
+        if issue.code in codes:
+            return issue._replace(message=issue.message + text)
+        return issue
 
     def _count(self, issue: Issue) -> None:
         self.total += 1
@@ -145,6 +154,8 @@ class IssueCollector:
             self.sink(issue)
 
     def add(self, issue: Issue) -> None:
+        if self.hint is not None:
+            issue = self._hinted(issue)
         self._count(issue)
         if issue.row is not None:
             self._last_row = issue.row
@@ -152,6 +163,16 @@ class IssueCollector:
             self.first.append(issue)
             # A row-less (file-level) issue stays after the rows read before it.
             self._order.append(issue.row if issue.row is not None else self._last_row + 0.75)
+
+    def add_first(self, issue: Issue) -> None:
+        """A file-level issue found at the end that belongs at the top of the report (the mass
+        removal warning); the sink gets it last, like the key duplicates."""
+        self._count(issue)
+        self.first.insert(0, issue)
+        self._order.insert(0, -1.0)
+        if len(self.first) > self.max_issues:
+            self.first.pop()
+            self._order.pop()
 
     def merge_late(self, late: Iterable[Issue]) -> None:
         """Add issues found after the stream (key duplicates), keeping ``first`` in file order."""
@@ -185,6 +206,10 @@ def summary_text(report: Report, *, first: int = 20) -> str:
     ]
     if report.options.get("myNumberCheckDigit") == WARNING:
         lines.append("個人番号の検査用数字の誤りは警告として扱っています。")
+    if report.options.get("insurerCheckDigit") == WARNING:
+        listed = report.options.get("insurerCheckDigitPrograms")
+        scope = f"（対象: {'・'.join(listed)}）" if listed else ""
+        lines.append(f"公費負担者番号・受給者番号の検証番号の誤りは警告として扱っています{scope}。")
     if report.diff:
         names = {
             "added": "追加",
@@ -195,6 +220,8 @@ def summary_text(report: Report, *, first: int = 20) -> str:
             "updated": "更新",
             "deleted": "削除",
         }
+        gone = report.diff.get("removed", report.diff.get("deleted", 0))
+        lines.append(f"テスト環境から削除されるレコード: {gone}件")
         lines.append("差分: " + "  ".join(f"{names[k]} {v}" for k, v in report.diff.items()))
     if report.counts:
         lines.append("内訳: " + "  ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))

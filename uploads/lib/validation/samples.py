@@ -55,6 +55,11 @@ _TOWNS = [
     "十条仲原",
     "能見台",
 ]
+_FOREIGN = [
+    ("スミス　ジョン", "スミス・ジョン"),
+    ("グエン　ヴァン　アン", "グエン＝ヴァン＝アン"),
+    ("ワン　メイリン", "ワン・メイリン"),
+]
 # (法別番号, 受給者証名, sex managed)
 _PROGRAMS = [
     ("54", "特定医療費（指定難病）受給者証", True),
@@ -86,12 +91,16 @@ def valid_record(i: int, rng: random.Random, *, mode: str = "full") -> dict[str,
     houbetsu, cert_name, sex_managed = _PROGRAMS[i % len(_PROGRAMS)]
     surname, given = rng.choice(_SURNAMES), rng.choice(_GIVEN)
     year = rng.randrange(1940, 2020)
+    name = f"{surname[0]}\u3000{given[0]}"
+    kana = f"{surname[1]}\u3000{given[1]}"
+    if i % 50 == 7:  # a foreign resident: kana names joined by ・ (or ＝), both valid
+        name, kana = _FOREIGN[(i // 50) % len(_FOREIGN)]
     record: dict[str, Any] = {
         "orgSpecificCertificateTypeId": f"PMH{houbetsu}01",
         "myNumber": mynumber(rng),
         "basicFiveInfo": {
-            "name": f"{surname[0]}\u3000{given[0]}",
-            "nameKana": f"{surname[1]}\u3000{given[1]}",
+            "name": name,
+            "nameKana": kana,
             "address": f"東京都{rng.choice(_TOWNS)}{rng.randrange(1, 9)}-{rng.randrange(1, 30)}"
             f"-{rng.randrange(1, 20)}",
             "dateOfBirth": f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
@@ -225,6 +234,8 @@ def _bad_check_digit(number: str) -> str:
 
 
 # Mutations that each make a valid record carry one issue code; (code, path or None, value).
+# The last ones are the warnings of real municipal files (a half-width space in kana, a line
+# break in the address, a 外字, 法別 12) and an insurer's number in the 公費負担者番号 field.
 PLANTED: list[tuple[str, str, Any]] = [
     ("V_REQUIRED", "basicFiveInfo.name", _DELETE),
     ("V_LENGTH", "myNumber", "12345678901"),
@@ -243,6 +254,11 @@ PLANTED: list[tuple[str, str, Any]] = [
     ("V_CONDITIONS", "additionalConditions", "A01;B02"),
     ("K_DUPLICATE", None, None),
     ("R_COLUMN_COUNT", None, None),
+    ("V_HOUBETSU_INSURANCE", "medicalSubsidyInsurerNumber", "01131010"),
+    ("V_GAIJI", "basicFiveInfo.name", "山田\u3000〓郎"),
+    ("V_KANA", "basicFiveInfo.nameKana", "ヤマダ タロウ"),
+    ("V_CHARSET", "basicFiveInfo.address", "東京都千代田区霞が関1-2-2\n中央合同庁舎5号館"),
+    ("V_HOUBETSU_UNKNOWN", "medicalSubsidyInsurerNumber", insurer_number("12")),
 ]
 
 
@@ -256,8 +272,8 @@ def plant(
         value = insurer_number("15")
         record["medicalSubsidyRecipientNumber"] = "1234566"
         record["basicFiveInfo"]["sex"] = "1"
-    elif code == "V_PREFECTURE":
-        record["medicalSubsidyRecipientNumber"] = "1234566"
+    elif code in ("V_PREFECTURE", "V_HOUBETSU_UNKNOWN") and value is not None:
+        record["medicalSubsidyRecipientNumber"] = "1234566"  # valid for national programs
     elif code == "V_BOOLEAN":
         record["isNotDisclosed"] = False
     elif code == "K_DUPLICATE" and earlier is not None:

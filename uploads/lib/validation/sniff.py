@@ -4,6 +4,8 @@
 - Encoding: a UTF-8 BOM gives ``utf-8-sig``; otherwise the first 64 KiB from the first non-ASCII
   byte decide: valid UTF-8 gives ``utf-8``, anything else ``cp932``. A pure ASCII file is UTF-8.
 - Format: the first non-blank character: ``[`` JSON, ``{`` JSON Lines, anything else CSV.
+- A file read as CP932 whose bytes are valid EUC-JP with kana in them is probably EUC-JP (not
+  accepted): ``euc_jp`` lets the messages say so.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ _MAGIC = (
 )
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
+_KANA = re.compile("[\u3041-\u30ff]")
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,20 @@ class Sniffed:
     encoding: str | None
     format: str | None
     problem: Issue | None = None
+    euc_jp: bool = False
+
+
+class _Bounded:
+    """The first ``end`` bytes of a seekable file (a trailing EOF byte left out)."""
+
+    def __init__(self, fh: BinaryIO, end: int):
+        self.fh, self.end = fh, end
+
+    def seek(self, pos: int) -> None:
+        self.fh.seek(pos)
+
+    def read(self, size: int) -> bytes:
+        return self.fh.read(max(0, min(size, self.end - self.fh.tell())))
 
 
 def not_text(what: str, line: int | None = None) -> Issue:
@@ -71,8 +89,11 @@ def empty_issue() -> Issue:
     )
 
 
-def sniff(fh: BinaryIO) -> Sniffed:
-    """Inspect a seekable binary file from its start; leaves the position at 0."""
+def sniff(fh: BinaryIO, end: int | None = None) -> Sniffed:
+    """Inspect a seekable binary file (its first ``end`` bytes) from its start; leaves the
+    position at 0."""
+    if end is not None:
+        fh = _Bounded(fh, end)  # type: ignore[assignment]
     fh.seek(0)
     head = fh.read(HEAD_BYTES)
     try:
@@ -94,8 +115,10 @@ def _sniff(fh: BinaryIO, head: bytes) -> Sniffed:
     fmt = _format(fh, head, 3 if bom else 0)
     if fmt is None:
         return Sniffed("utf-8-sig" if bom else None, None, empty_issue())
-    encoding = "utf-8-sig" if bom else _encoding(fh, head)
-    return Sniffed(encoding, fmt)
+    if bom:
+        return Sniffed("utf-8-sig", fmt)
+    encoding, window = _encoding(fh, head)
+    return Sniffed(encoding, fmt, euc_jp=encoding == "cp932" and euc_jp_likely(window))
 
 
 def _format(fh: BinaryIO, head: bytes, start: int) -> str | None:
@@ -109,7 +132,8 @@ def _format(fh: BinaryIO, head: bytes, start: int) -> str | None:
     return None
 
 
-def _encoding(fh: BinaryIO, head: bytes) -> str:
+def _encoding(fh: BinaryIO, head: bytes) -> tuple[str, bytes]:
+    """The encoding, and the window from the first non-ASCII byte that decided it."""
     fh.seek(len(head))
     block = head
     while block:
@@ -122,7 +146,24 @@ def _encoding(fh: BinaryIO, head: bytes) -> str:
             try:
                 codecs.getincrementaldecoder("utf-8")().decode(window, at_end)
             except UnicodeDecodeError:
-                return "cp932"
-            return "utf-8"
+                return "cp932", window
+            return "utf-8", window
         block = fh.read(BLOCK_BYTES)
-    return "utf-8"
+    return "utf-8", b""
+
+
+def euc_jp_likely(window: bytes) -> bool:
+    """Valid EUC-JP holding kana, which CP932 reads as mostly half-width katakana.
+
+    CP932 text fails EUC-JP at its first kana or common kanji (lead bytes 0x81-0x9F); what
+    passes is mostly half-width katakana, which EUC-JP reads as kanji, rarely as kana."""
+    try:
+        text = codecs.getincrementaldecoder("euc_jp")().decode(window, False)
+    except UnicodeDecodeError:
+        return False
+    if not _KANA.search(text):
+        return False
+    as_cp932 = window.decode("cp932", "replace")
+    non_ascii = sum(1 for ch in as_cp932 if ch > "\x7f")
+    halfwidth = len(_HALFWIDTH_KANA.findall(as_cp932))
+    return non_ascii >= 4 and halfwidth * 2 >= non_ascii

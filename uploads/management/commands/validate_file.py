@@ -1,7 +1,9 @@
 """``python manage.py validate_file PATH``: validate one file and print its report (§8).
 
 Exit status: 0 accepted, 1 rejected for row issues, 2 rejected at file level, 3 could not run
-(bad option, missing file: a message on stderr and no report).
+(bad option, missing file: a message on stderr and no report). ``--insurer-check warning``
+lowers 公費負担者番号 and 受給者番号 check-digit failures to warnings (for the 法別番号 or
+公費負担者番号 in ``--insurer-check-programs``, or all).
 """
 
 import datetime as dt
@@ -44,6 +46,18 @@ class Command(BaseCommand):
         parser.add_argument("--against", type=Path, help="the previous full file to compare with")
         parser.add_argument("--programs", default="", help="公費負担者番号, comma-separated")
         parser.add_argument("--mynumber-check", choices=["error", "warning"], default="error")
+        parser.add_argument(
+            "--insurer-check",
+            choices=["error", "warning"],
+            default="error",
+            help="公費負担者番号・受給者番号 check-digit failures: error or warning",
+        )
+        parser.add_argument(
+            "--insurer-check-programs",
+            default="",
+            help="with --insurer-check warning: only for these 法別番号 (2 digits) or "
+            "公費負担者番号 (8 digits), comma-separated (default: all)",
+        )
         parser.add_argument("--today", help="YYYY-MM-DD: the date 'future' is measured against")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -75,10 +89,20 @@ class Command(BaseCommand):
                     f"--today は YYYY-MM-DD です: {options['today']}", returncode=COULD_NOT_RUN
                 ) from None
         programs = tuple(p.strip() for p in options["programs"].split(",") if p.strip())
+        lowered = tuple(
+            p.strip() for p in options["insurer_check_programs"].split(",") if p.strip()
+        )
+        if lowered and options["insurer_check"] != "warning":
+            raise CommandError(
+                "--insurer-check-programs は --insurer-check warning と一緒に指定してください",
+                returncode=COULD_NOT_RUN,
+            )
         return {
             "municipality_code": options["municipality"],
             "programs": programs,
             "mynumber_check": options["mynumber_check"],
+            "insurer_check": options["insurer_check"],
+            "insurer_check_programs": lowered,
             "today": today,
             "max_issues": getattr(settings, "PMH_REPORT_MAX_ISSUES", 1000),
             "max_bytes": getattr(settings, "PMH_MAX_UPLOAD_MB", 512) * 1024 * 1024,
