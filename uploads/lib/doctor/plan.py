@@ -1,0 +1,152 @@
+"""A mapping bound to one file's columns: for each target field, where its value comes from and
+the functions it goes through. Shared by the converter, the specification and the profile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from uploads.lib.validation import Layout, load_layout
+
+from . import conversions
+from .headers import header_key
+from .mapping import target_label, targets
+from .masking import NOT_DISCLOSED, shown
+from .sources import Column
+from .values import cell_text
+
+CACHE_MAX = 50_000  # distinct raw values remembered per field; dates and codes repeat a lot
+PERSONAL_FIELDS = frozenset({"basicFiveInfo.name", "basicFiveInfo.nameKana",
+                             "basicFiveInfo.address", "basicFiveInfo.dateOfBirth"})  # fmt: skip
+C_COLUMN_MISSING = "C_COLUMN_MISSING"
+
+# (converted text, indexes of the steps that changed it, (code, message) or None)
+Result = tuple[str, tuple[int, ...], tuple[str, str] | None]
+
+
+@dataclass
+class Step:
+    op: str
+    title: str
+    description: str
+    code: str
+    on_empty: bool
+    fn: Callable[[str], str]
+    rows: int = 0  # rows whose value this step changed
+
+
+@dataclass
+class FieldPlan:
+    path: str
+    label: str
+    entry: dict
+    columns: list[Column] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # steps[0] is the spreadsheet cell step
+    personal: bool = False
+    last4: bool = False
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def fixed(self) -> str | None:
+        return self.entry.get("value")
+
+    @property
+    def source_names(self) -> list[str]:
+        if "columns" in self.entry:
+            return list(self.entry["columns"])
+        return [self.entry["column"]] if "column" in self.entry else []
+
+    def run(self, raw: Any) -> Result:
+        """Convert one raw value (a cell, or a tuple of cells for joined columns)."""
+        hit = self._cache.get(raw)
+        if hit is not None:
+            return hit
+        result = self._run(raw)
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[raw] = result
+        return result
+
+    def _run(self, raw: Any) -> Result:
+        if isinstance(raw, tuple):
+            text = self.entry.get("joiner", "").join(p for p in map(cell_text, raw) if p)
+        else:
+            text = raw if isinstance(raw, str) else cell_text(raw)
+        touched = [0] if raw is not None and not isinstance(raw, str) else []
+        original = text
+        for i, step in enumerate(self.steps[1:], start=1):
+            if not text and not step.on_empty:
+                continue
+            try:
+                new = step.fn(text)
+            except ValueError as exc:
+                # The value goes out as it came, so that the engine reports it as the vendor
+                # sent it; the conversion report says why it could not be converted.
+                return original, tuple(touched), (step.code, str(exc))
+            if new != text:
+                touched.append(i)
+                text = new
+        return text, tuple(touched), None
+
+    def show(self, text: str, disclosed: bool = True) -> str:
+        if not disclosed:
+            return NOT_DISCLOSED
+        return shown(text, personal=self.personal, last4=self.last4)
+
+
+@dataclass
+class Plan:
+    layout: Layout
+    fields: list[FieldPlan]
+    problems: list[tuple[str, str, str]]  # (code, field, message) of the file as a whole
+
+    @property
+    def header(self) -> list[str]:
+        return [p.path for p in self.fields]
+
+    def disclosure_index(self) -> int | None:
+        return next((i for i, p in enumerate(self.fields) if p.path == self.layout.disclosure_flag),
+                    None)  # fmt: skip
+
+
+def bind(mapping: dict, columns: list[Column], personal_columns: set[str] = frozenset()) -> Plan:
+    """The mapping's fields whose columns this file has, in the layout's column order."""
+    layout = load_layout(mapping["layout"])
+    by_key = {header_key(c.name): c for c in columns}
+    entries = mapping["fields"]
+    plans, problems = [], []
+    masked = {f.path for f in layout.fields if f.masked_last4}
+    for path in targets(layout):
+        entry = entries.get(path)
+        if entry is None:
+            continue
+        plan = FieldPlan(path, target_label(layout, path), entry, last4=path in masked)
+        missing = [n for n in plan.source_names if header_key(n) not in by_key]
+        if missing:
+            problems.append((C_COLUMN_MISSING, path, _missing_message(plan, missing)))
+            continue
+        plan.columns = [by_key[header_key(n)] for n in plan.source_names]
+        plan.personal = path in PERSONAL_FIELDS or any(
+            c.name in personal_columns for c in plan.columns
+        )
+        plan.steps = _steps(entry)
+        plans.append(plan)
+    return Plan(layout, plans, problems)
+
+
+def _missing_message(plan: FieldPlan, missing: list[str]) -> str:
+    names = "」「".join(missing)
+    return (
+        f"対応表で「{plan.label}」に割り当てた列「{names}」がファイルにありません。"
+        "列名が変わっていないか確認し、対応表を直してください。"
+    )
+
+
+def _steps(entry: dict) -> list[Step]:
+    cell = Step("cell", conversions.CELL_TITLE, conversions.CELL_DESCRIPTION, "", False, str)
+    steps = [cell]
+    for conversion in entry.get("conversions", []):
+        op, fn = conversions.build(conversion)
+        steps.append(Step(op.name, op.title, op.describe(conversion), op.code, op.on_empty, fn))
+    return steps

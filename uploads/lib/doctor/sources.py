@@ -1,0 +1,210 @@
+"""Opening a municipality's export as it is: a CSV (UTF-8 with or without BOM, CP932) or an
+Excel workbook (.xlsx), with title rows, blank rows and merged cells above the header.
+
+A :class:`Table` gives the header's columns and then the data rows one by one; nothing but the
+few rows scanned for the header is held in memory. Cells are what the file holds: text for a
+CSV; text, int, float, datetime or bool for a workbook (see ``values.cell_text``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, BinaryIO
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from uploads.lib.validation.sniff import sniff
+
+HEADER_SCAN_ROWS = 30  # rows looked at for the header; title blocks are a few rows at most
+Source = str | os.PathLike | BinaryIO
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class SourceError(Exception):
+    """The file cannot be read as a table; the message is Japanese, for the user."""
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int  # position in a row
+    name: str  # the header cell as written (trimmed); "(B列)" when the cell is empty
+    letter: str  # the spreadsheet column letter, which users find in Excel
+
+
+@dataclass
+class Table:
+    format: str  # "csv" or "xlsx"
+    encoding: str | None  # CSV only: "utf-8", "utf-8-sig" or "cp932"
+    sheet: str | None  # xlsx only
+    sheets: tuple[str, ...]
+    header_line: int  # physical line (CSV) or row (xlsx) of the header, 1-based
+    columns: list[Column]
+    _rows: Iterator[tuple[int, list[Any]]]
+    delimiter: str = ","
+
+    def rows(self) -> Iterator[tuple[int, int, list[Any]]]:
+        """``(record number, physical line or sheet row, cells)`` for each non-blank data row."""
+        record = 0
+        for line, cells in self._rows:
+            if _blank(cells):
+                continue
+            record += 1
+            yield record, line, cells
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def open_table(
+    source: Source,
+    stack: ExitStack,
+    *,
+    sheet: str | None = None,
+    header_score: Callable[[list[str]], float] | None = None,
+) -> Table:
+    """Open ``source`` for reading; files are closed when ``stack`` closes.
+
+    ``header_score`` rates a candidate header row (the count of names it recognises); the row
+    scoring highest among the first rows is the header, the first wide row when none scores.
+    """
+    fh = _binary(source, stack)
+    head = fh.read(8)
+    fh.seek(0)
+    if head.startswith(_ZIP):
+        return _open_xlsx(fh, stack, sheet, header_score)
+    if head.startswith(_OLE):
+        raise SourceError(
+            "古い Excel 形式（.xls）か、パスワードで保護された Excel ファイルは読めません。"
+            "パスワードを外して .xlsx で保存するか、CSV で保存してください。"
+        )
+    return _open_csv(fh, stack, header_score)
+
+
+def _binary(source: Source, stack: ExitStack) -> BinaryIO:
+    if isinstance(source, str | os.PathLike):
+        return stack.enter_context(open(source, "rb"))  # noqa: SIM115
+    if not source.seekable():
+        raise SourceError("ファイルを読み直せません（シークできないストリームです）。")
+    source.seek(0)
+    return source
+
+
+def _open_csv(fh: BinaryIO, stack: ExitStack, header_score) -> Table:
+    sniffed = sniff(fh)
+    if sniffed.problem is not None:
+        raise SourceError(sniffed.problem.message)
+    if sniffed.format != "csv":
+        raise SourceError(
+            "JSON のファイルです。JSON は PMH の形式そのものなので、レイアウト診断ではなく"
+            "そのまま検証してください。"
+        )
+    # Undecodable bytes become U+FFFD, which conversion reports on the row that holds it.
+    text = io.TextIOWrapper(fh, encoding=sniffed.encoding, errors="replace", newline="")
+    stack.callback(text.detach)  # the caller's file object stays open
+    delimiter = _delimiter(text)
+    reader = csv.reader(text, delimiter=delimiter)
+    lines = _csv_lines(reader)
+    line, cells, rest = _find_header(lines, header_score)
+    return Table("csv", sniffed.encoding, None, (), line, _columns(cells), rest, delimiter)
+
+
+def _delimiter(text: io.TextIOWrapper) -> str:
+    """Tab when the first line has more tabs than commas (a TSV saved as .csv), else comma."""
+    first = text.readline()
+    text.seek(0)
+    return "\t" if first.count("\t") > first.count(",") else ","
+
+
+def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
+    line = 1
+    try:
+        for cells in reader:
+            yield line, cells
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise SourceError(
+            f"{line}行目から始まる行の引用符（\"）の使い方が正しくないため読めません（{exc}）。"
+        ) from None
+
+
+def _open_xlsx(fh: BinaryIO, stack: ExitStack, sheet: str | None, header_score) -> Table:
+    try:
+        book = load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise SourceError(
+            "Excel ファイル（.xlsx）として開けません。ファイルが壊れていないか、"
+            "ZIP などほかの形式でないか確認してください。"
+        ) from None
+    stack.callback(book.close)
+    names = tuple(book.sheetnames)
+    sheets = [ws for ws in book.worksheets if sheet is None or ws.title == sheet]
+    if not sheets:
+        raise SourceError(f"シート「{sheet}」がありません（シート: {'、'.join(names)}）。")
+    for ws in sheets:
+        rows = ((n, list(r)) for n, r in enumerate(ws.iter_rows(values_only=True), start=1))
+        try:
+            line, cells, rest = _find_header(rows, header_score)
+        except SourceError:
+            if ws is sheets[-1]:
+                raise
+            continue  # an empty sheet before the data
+        return Table("xlsx", None, ws.title, names, line, _columns(cells), rest)
+    raise SourceError("データのあるシートがありません。")  # pragma: no cover (loop returns)
+
+
+def _find_header(rows, header_score) -> tuple[int, list[Any], Iterator]:
+    """The header row among the first rows, and the iterator of the rows after it."""
+    scanned: list[tuple[int, list[Any]]] = []
+    for line, cells in rows:
+        if not _blank(cells):
+            scanned.append((line, cells))
+            if len(scanned) >= HEADER_SCAN_ROWS:
+                break
+    if not scanned:
+        raise SourceError("見出しもデータもありません（空のファイルかシートです）。")
+    pick = _pick_header(scanned, header_score)
+    line, cells = scanned[pick]
+    after = [(n, c) for n, c in scanned if n > line]
+    return line, cells, chain(after, rows)
+
+
+def _pick_header(scanned, header_score) -> int:
+    texts = [[_text(c) for c in cells] for _line, cells in scanned]
+    if header_score is not None:
+        scores = [header_score(t) for t in texts]
+        best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+        if scores[best] > 0:
+            return best
+    # A title row fills one or two cells; the header is the first row as wide as the data.
+    widths = [sum(1 for t in row if t.strip()) for row in texts]
+    return next(i for i, w in enumerate(widths) if w >= max(widths) * 0.8)
+
+
+def _text(cell: Any) -> str:
+    return "" if cell is None else str(cell)
+
+
+def _columns(cells: list[Any]) -> list[Column]:
+    columns = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        letter = get_column_letter(i + 1)
+        name = _text(cell).replace("\ufeff", "").strip()
+        if not name:
+            name = f"({letter}列)"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:  # two 備考 columns: the second is told apart by its position
+            name = f"{name}({letter}列)"
+        columns.append(Column(i, name, letter))
+    return columns
