@@ -13,8 +13,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from .headers import header_key
-from .plan import FieldPlan, Plan, bind
+from .plan import FieldPlan, Plan, bind, mapped_header_score
 from .sources import Source, Table, open_table
 
 C_COLUMN_COUNT = "C_COLUMN_COUNT"
@@ -87,7 +86,7 @@ def convert(
             source,
             stack,
             sheet=(mapping.get("source") or {}).get("sheet"),
-            header_score=_mapped_names(mapping),
+            header_score=mapped_header_score(mapping),
         )
         plan = bind(mapping, table.columns)
         summary = ConversionSummary(
@@ -101,14 +100,6 @@ def convert(
         _rows(table, plan, writer, summary, max_problems)
         summary.applied = applied(plan, summary.rows)
         return summary
-
-
-def _mapped_names(mapping: dict):
-    """Scores a candidate header row by how many of the mapping's columns it names."""
-    names = set()
-    for entry in mapping.get("fields", {}).values():
-        names.update(header_key(n) for n in entry.get("columns", [entry.get("column")]) if n)
-    return lambda cells: sum(1 for c in cells if header_key(c) in names)
 
 
 def _rows(table: Table, plan: Plan, writer, summary: ConversionSummary, limit: int) -> None:

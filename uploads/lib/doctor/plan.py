@@ -110,6 +110,15 @@ class Plan:
                     None)  # fmt: skip
 
 
+def mapped_header_score(mapping: dict) -> Callable[[list[str]], int]:
+    """Rates a candidate header row by how many of the mapping's columns it names, so that the
+    header is found under however many title rows this month's export has."""
+    names = set()
+    for entry in mapping.get("fields", {}).values():
+        names.update(header_key(n) for n in entry.get("columns", [entry.get("column")]) if n)
+    return lambda cells: sum(1 for c in cells if header_key(c) in names)
+
+
 def bind(mapping: dict, columns: list[Column], personal_columns: set[str] = frozenset()) -> Plan:
     """The mapping's fields whose columns this file has, in the layout's column order."""
     layout = load_layout(mapping["layout"])

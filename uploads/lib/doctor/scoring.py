@@ -178,9 +178,10 @@ def _table_conversion(ev: Evidence, table: dict[str, str], engine: set[str]) -> 
     if not seen:
         return []
     used = {k: table[k] for k in ev.seen if k in table}
+    seen_keys = set(used)
     for pair in synonym_data()["value_pairs"]:
         keys = [table_key(k) for k in pair]
-        if any(k in used for k in keys):
+        if any(k in seen_keys for k in keys):
             used |= {k: table[k] for k in keys if k in table}
     if ev.filled < ev.total and "" in table:
         used[""] = table[""]  # ○ or blank: the blank means "no"

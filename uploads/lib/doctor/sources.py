@@ -113,7 +113,7 @@ def _open_csv(fh: BinaryIO, stack: ExitStack, header_score) -> Table:
     text = io.TextIOWrapper(fh, encoding=sniffed.encoding, errors="replace", newline="")
     stack.callback(text.detach)  # the caller's file object stays open
     delimiter = _delimiter(text)
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     lines = _csv_lines(reader)
     line, cells, rest = _find_header(lines, header_score)
     return Table("csv", sniffed.encoding, None, (), line, _columns(cells), rest, delimiter)
