@@ -110,12 +110,12 @@ def _rows(table: Table, plan: Plan, writer, summary: ConversionSummary, limit: i
     rows = 0
     for record, line, cells in table.rows():
         rows = record
+        if is_csv and "\ufffd" in "".join(cells):
+            summary.add(_encoding_problem(record, line, table.encoding), limit)
         if len(cells) != width:
             if is_csv:
                 summary.add(_count_problem(record, line, width, len(cells)), limit)
-            cells = _fit(cells, width)
-        if is_csv and "\ufffd" in "".join(cells):
-            summary.add(_encoding_problem(record, line, table.encoding), limit)
+            cells = _fit(cells, width, "" if is_csv else None)
         out = []
         failed = None
         for plan_field, get in zip(plan.fields, getters, strict=True):
@@ -148,9 +148,9 @@ def _getter(plan: FieldPlan):
     return lambda cells: run(tuple(cells[i] for i in indexes))
 
 
-def _fit(cells: list, width: int) -> list:
+def _fit(cells: list, width: int, empty: str | None) -> list:
     if len(cells) < width:
-        return list(cells) + [None] * (width - len(cells))
+        return list(cells) + [empty] * (width - len(cells))
     return cells
 
 
