@@ -12,14 +12,16 @@ import pytest
 from openpyxl import Workbook
 
 from tests.fixtures.uploads.doctor import exports
-from uploads.lib.doctor import check_mapping, convert, new_mapping, profile_file
+from uploads.lib.doctor import check_mapping, convert, new_mapping, profile_file, twocores
 from uploads.lib.validation import load_layout, samples, validate_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "doctor"
 TODAY = dt.date(2025, 6, 1)
 LAYOUT = load_layout()
-FIXED = {"orgSpecificCertificateTypeId": {"value": "KODOMO01"},
-         "isAlwaysReimbursement": {"value": "0"}}  # fmt: skip
+FIXED = {
+    "orgSpecificCertificateTypeId": {"value": "KODOMO01"},
+    "isAlwaysReimbursement": {"value": "0"},
+}
 
 
 def _mapping_for(source) -> dict:
@@ -103,28 +105,49 @@ def test_xlsx_with_title_row_and_numbers_converted_and_validated():
     source = FIXTURES / "kodomo-title-row.xlsx"
     summary, text = _convert(source, _mapping_for(source))
     assert (summary.format, summary.sheet, summary.header_line, summary.rows) == (
-        "xlsx", "受給者一覧", 4, 12,
-    )  # fmt: skip
+        "xlsx",
+        "受給者一覧",
+        4,
+        12,
+    )
     applied = _applied(summary)
     assert applied[("myNumber", "cell")] == 11  # numbers stored as numbers, one text cell
     assert applied[("myNumber", "exponent")] == 0  # 1.23457E+11 cannot be repaired
-    assert applied[("myNumber", "pad", )] == 1  # a 個人番号 starting with 0
+    assert (
+        applied[
+            (
+                "myNumber",
+                "pad",
+            )
+        ]
+        == 1
+    )  # a 個人番号 starting with 0
     assert applied[("medicalSubsidyRecipientNumber", "pad")] == 3  # leading zeros lost
     assert applied[("validFrom", "date")] == 12  # Excel serials
     assert applied[("maxCopaymentAmount.monthlyCap", "integer")] == 12  # 5,000円
     assert applied[("basicFiveInfo.nameKana", "kana")] == 3  # rows in hiragana
     [problem] = summary.problems
-    assert (problem.row, problem.line, problem.field, problem.code) == (3, 7, "myNumber",
-                                                                        "C_EXPONENT")  # fmt: skip
+    assert (problem.row, problem.line, problem.field, problem.code) == (
+        3,
+        7,
+        "myNumber",
+        "C_EXPONENT",
+    )
     assert "有効数字6桁しか残っておらず、元の12桁の値は復元できません" in problem.message
     assert problem.value == "*******E+11"
     report = _validate(text)
     assert _issues(report) == [(3, "myNumber", "V_CHARSET")]  # sent as it came
     truth = [samples.flatten(r, LAYOUT) for r in exports.kodomo_records()]
     for n, row in enumerate(_rows(text), start=1):
-        for path in ("myNumber", "medicalSubsidyRecipientNumber", "basicFiveInfo.dateOfBirth",
-                     "basicFiveInfo.nameKana", "validFrom", "validTo",
-                     "maxCopaymentAmount.monthlyCap"):  # fmt: skip
+        for path in (
+            "myNumber",
+            "medicalSubsidyRecipientNumber",
+            "basicFiveInfo.dateOfBirth",
+            "basicFiveInfo.nameKana",
+            "validFrom",
+            "validTo",
+            "maxCopaymentAmount.monthlyCap",
+        ):
             if (n, path) != (3, "myNumber"):
                 assert row[path] == truth[n - 1][path], (n, path)
 
@@ -158,19 +181,27 @@ def _doc(**fields) -> dict:
 
 
 def test_joined_columns_fixed_values_and_missing_columns():
-    mapping = _doc(**{
-        "basicFiveInfo.name": {"columns": ["氏", "名"], "joiner": "\u3000"},
-        "certificationDetail[1].label": {"value": "負担割合"},
-        "certificationDetail[1].value": {"column": "負担割合"},
-        "basicFiveInfo.address": {"column": "住所"},
-    })  # fmt: skip
+    mapping = _doc(
+        **{
+            "basicFiveInfo.name": {"columns": ["氏", "名"], "joiner": "\u3000"},
+            "certificationDetail[1].label": {"value": "負担割合"},
+            "certificationDetail[1].value": {"column": "負担割合"},
+            "basicFiveInfo.address": {"column": "住所"},
+        }
+    )
     summary, text = _convert(_csv("氏,名,負担割合\n山田,太郎,2割\n佐藤,,1割\n"), mapping)
-    assert summary.columns == ["basicFiveInfo.name", "certificationDetail[1].label",
-                               "certificationDetail[1].value"]  # fmt: skip
+    assert summary.columns == [
+        "basicFiveInfo.name",
+        "certificationDetail[1].label",
+        "certificationDetail[1].value",
+    ]
     assert text.splitlines()[1:] == ["山田\u3000太郎,負担割合,2割", "佐藤,負担割合,1割"]
     [missing] = summary.problems
-    assert (missing.row, missing.field, missing.code) == (None, "basicFiveInfo.address",
-                                                          "C_COLUMN_MISSING")  # fmt: skip
+    assert (missing.row, missing.field, missing.code) == (
+        None,
+        "basicFiveInfo.address",
+        "C_COLUMN_MISSING",
+    )
     assert "列「住所」がファイルにありません" in missing.message
 
 
@@ -179,35 +210,43 @@ def test_rows_with_another_number_of_columns_and_undecodable_bytes():
     data = "区分,所得区分\n一般,上位\n一般\n".encode("cp932") + b"\x82\xff,a\n"
     summary, text = _convert(io.BytesIO(data), mapping)
     assert [(p.row, p.line, p.code) for p in summary.problems] == [
-        (2, 3, "C_COLUMN_COUNT"), (3, 4, "C_ENCODING"),
-    ]  # fmt: skip
+        (2, 3, "C_COLUMN_COUNT"),
+        (3, 4, "C_ENCODING"),
+    ]
     assert text.splitlines()[2] == "一般,"
 
 
 def test_problem_values_of_non_disclosed_rows_are_never_shown():
     mapping = _doc(
-        isNotDisclosed={"column": "不開示", "conversions": [
-            {"op": "map", "table": {"○": "1", "": "0"}}]},
+        isNotDisclosed={
+            "column": "不開示",
+            "conversions": [{"op": "map", "table": {"○": "1", "": "0"}}],
+        },
         validFrom={"column": "開始日", "conversions": [{"op": "date", "forms": ["wareki"]}]},
-    )  # fmt: skip
+    )
     summary, _text = _convert(_csv("不開示,開始日\n○,R6.2.30\n,R6.2.30\n"), mapping)
     assert [p.value for p in summary.problems] == ["(不開示)", "R6.2.30"]
 
 
 def test_without_a_non_disclosure_column_problem_values_are_masked():
-    mapping = _doc(validFrom={"column": "開始日", "conversions": [
-        {"op": "date", "forms": ["wareki"]}]})  # fmt: skip
+    mapping = _doc(
+        validFrom={"column": "開始日", "conversions": [{"op": "date", "forms": ["wareki"]}]}
+    )
     summary, _text = _convert(_csv("開始日\nR6.2.30\n"), mapping)
     assert summary.problems[0].value == "(不開示)"
 
 
 def test_problems_are_counted_beyond_the_listed_ones():
-    mapping = _doc(validFrom={"column": "開始日", "conversions": [
-        {"op": "date", "forms": ["wareki"]}]})  # fmt: skip
+    mapping = _doc(
+        validFrom={"column": "開始日", "conversions": [{"op": "date", "forms": ["wareki"]}]}
+    )
     out = io.StringIO()
     summary = convert(_csv("開始日\n" + "X\n" * 30), mapping, out, max_problems=5)
-    assert (len(summary.problems), summary.problems_total, summary.counts) == (5, 30,
-                                                                               {"C_DATE": 30})  # fmt: skip
+    assert (len(summary.problems), summary.problems_total, summary.counts) == (
+        5,
+        30,
+        {"C_DATE": 30},
+    )
     assert summary.to_dict()["problems_truncated"] is True
     json.dumps(summary.to_dict(), ensure_ascii=False)
 
@@ -258,3 +297,35 @@ def test_no_full_mynumber_in_the_summary():
     summary, _text = _convert(source, mapping)
     assert summary.problems_total == 16
     assert not re.search(r"\d{12}", json.dumps(summary.to_dict(), ensure_ascii=False))
+
+
+def test_two_cores_give_exactly_the_sequential_result(tmp_path, monkeypatch):
+    """A large CSV is cut at a record boundary; records, lines, counts and problems merge."""
+    recs = exports.records(3000, seed=9)
+    rows = list(exports.kokuho_rows(recs, plant=False))
+    for n in (7, 1500, 2900):
+        rows[n][4] = "H31.5.1"  # 令和の日付: a problem in each half
+    rows[2000][13] = '備考\n二行目, "引用"'  # a quoted field over two lines in the second half
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(exports.KOKUHO_HEADER)
+    writer.writerows(rows[:1000])
+    buffer.write("\r\n")  # a blank line: not a record
+    writer.writerows(rows[1000:])
+    path = tmp_path / "big.cp932.csv"
+    path.write_bytes(buffer.getvalue().encode("cp932"))
+    mapping = _mapping_for(FIXTURES / "kokuho.cp932.csv")
+    calls = []
+    in_two = twocores.convert_in_two
+    monkeypatch.setattr(twocores, "convert_in_two", lambda *a: calls.append(a) or in_two(*a))
+    results = []
+    for workers in (1, 2):
+        out = io.StringIO()
+        summary = convert(path, mapping, out, workers=workers, max_problems=2)
+        results.append((summary.to_dict(), out.getvalue()))
+    assert len(calls) == 1 and 0 < calls[0][1].offset < path.stat().st_size
+    assert results[0] == results[1]
+    summary, text = results[1]
+    assert summary["rows"] == 3000 and summary["problems_total"] == 3
+    assert [(p["row"], p["line"]) for p in summary["problems"]] == [(8, 9), (1501, 1503)]
+    assert _validate(text).counts == {"V_DATE": 3}

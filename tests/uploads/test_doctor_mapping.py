@@ -23,18 +23,25 @@ def _mapping(**fields):
 
 
 GOOD = _mapping(
-    myNumber={"column": "個人番号", "conversions": [{"op": "exponent"}, {"op": "pad", "width": 12}]},
+    myNumber={
+        "column": "個人番号",
+        "conversions": [{"op": "exponent"}, {"op": "pad", "width": 12}],
+    },
     **{
         "basicFiveInfo.name": {"columns": ["氏", "名"], "joiner": "\u3000"},
-        "basicFiveInfo.sex": {"column": "性別", "conversions": [
-            {"op": "map", "table": {"男": "1", "女": "2"}}]},
-        "basicFiveInfo.dateOfBirth": {"column": "生年月日", "conversions": [
-            {"op": "date", "forms": ["wareki", "era_code"]}]},
+        "basicFiveInfo.sex": {
+            "column": "性別",
+            "conversions": [{"op": "map", "table": {"男": "1", "女": "2"}}],
+        },
+        "basicFiveInfo.dateOfBirth": {
+            "column": "生年月日",
+            "conversions": [{"op": "date", "forms": ["wareki", "era_code"]}],
+        },
         "orgSpecificCertificateTypeId": {"value": "KODOMO01"},
         "certificationDetail[1].label": {"value": "負担割合"},
         "certificationDetail[1].value": {"column": "負担割合"},
     },
-)  # fmt: skip
+)
 
 
 def test_a_good_mapping_has_no_problem_and_round_trips_through_json():
@@ -59,41 +66,69 @@ def test_targets_are_the_layouts_csv_headers():
         ([], "JSON のオブジェクト"),
         ({"fields": {}}, "レイアウト診断の対応表ではありません"),
         ({**GOOD, "schema": "pmh-layout-doctor/9"}, "対応表の版「pmh-layout-doctor/9」は"),
-        ({**GOOD, "layout": "pmh-medical-subsidy/7"}, "レコードレイアウト「pmh-medical-subsidy/7」はありません"),
+        (
+            {**GOOD, "layout": "pmh-medical-subsidy/7"},
+            "レコードレイアウト「pmh-medical-subsidy/7」はありません",
+        ),
         ({**GOOD, "extra": 1}, "不明なキー「extra」"),
         ({**GOOD, "source": {"sheet": ""}}, "シート名"),
         (_mapping(foo={"column": "x"}), "「foo」は PMH のレイアウトにない項目です"),
-        (_mapping(myNumber="個人番号"), "項目「個人番号（myNumber）」: {\"column\": 列名}"),
+        (_mapping(myNumber="個人番号"), '項目「個人番号（myNumber）」: {"column": 列名}'),
         (_mapping(myNumber={}), "どれか1つを指定してください"),
         (_mapping(myNumber={"column": "a", "value": "b"}), "どれか1つ"),
-        (_mapping(myNumber={"value": "123456789018"}), "人ごとに違う項目には固定値を設定できません"),
+        (
+            _mapping(myNumber={"value": "123456789018"}),
+            "人ごとに違う項目には固定値を設定できません",
+        ),
         (_mapping(segment={"value": "a\nb"}), "改行や制御文字"),
         (_mapping(segment={"column": " "}), "空でない文字列"),
         (_mapping(segment={"columns": ["a"]}), "2〜10個"),
         (_mapping(segment={"column": "a", "joiner": "-"}), "つなぎの文字"),
         (_mapping(segment={"column": "a", "colour": "red"}), "不明なキー「colour」"),
         (_mapping(segment={"column": "a", "conversions": {}}), "20個までのリスト"),
-        (_mapping(segment={"column": "a", "conversions": ["trim"]}), "変換1: 変換は {\"op\""),
-        (_mapping(segment={"column": "a", "conversions": [{"op": "guess"}]}), "変換「guess」はありません"),
+        (_mapping(segment={"column": "a", "conversions": ["trim"]}), '変換1: 変換は {"op"'),
+        (
+            _mapping(segment={"column": "a", "conversions": [{"op": "guess"}]}),
+            "変換「guess」はありません",
+        ),
         (_mapping(segment={"column": "a", "conversions": [{"op": "pad"}]}), "桁数（width）"),
         (_mapping(segment={"column": "a", "conversions": [{"op": "pad", "width": True}]}), "桁数"),
-        (_mapping(segment={"column": "a", "conversions": [{"op": "date", "forms": ["us"]}]}),
-         "日付の書き方「us」は使えません"),
+        (
+            _mapping(segment={"column": "a", "conversions": [{"op": "date", "forms": ["us"]}]}),
+            "日付の書き方「us」は使えません",
+        ),
         (_mapping(segment={"column": "a", "conversions": [{"op": "date"}]}), "1つ以上"),
-        (_mapping(segment={"column": "a", "conversions": [{"op": "map", "table": {}}]}),
-         "値の対応表（table）"),
-        (_mapping(segment={"column": "a", "conversions": [{"op": "map", "table": {"a": 1}}]}),
-         "変換後の値を100文字以内の文字列で"),
-        (_mapping(segment={"column": "a", "conversions": [
-            {"op": "map", "table": {"a": "b"}, "other": "guess"}]}), "other"),
-        (_mapping(segment={"column": "a", "conversions": [{"op": "kana", "space": "yes"}]}),
-         "true か false"),
-        (_mapping(segment={"column": "a", "conversions": [{"op": "remove", "chars": ""}]}),
-         "取り除く文字"),
-        (_mapping(segment={"column": "区分"}, incomeSegment={"column": "区分"}),
-         "列「区分」が「区分」と「所得区分」の両方に割り当てられています"),
+        (
+            _mapping(segment={"column": "a", "conversions": [{"op": "map", "table": {}}]}),
+            "値の対応表（table）",
+        ),
+        (
+            _mapping(segment={"column": "a", "conversions": [{"op": "map", "table": {"a": 1}}]}),
+            "変換後の値を100文字以内の文字列で",
+        ),
+        (
+            _mapping(
+                segment={
+                    "column": "a",
+                    "conversions": [{"op": "map", "table": {"a": "b"}, "other": "guess"}],
+                }
+            ),
+            "other",
+        ),
+        (
+            _mapping(segment={"column": "a", "conversions": [{"op": "kana", "space": "yes"}]}),
+            "true か false",
+        ),
+        (
+            _mapping(segment={"column": "a", "conversions": [{"op": "remove", "chars": ""}]}),
+            "取り除く文字",
+        ),
+        (
+            _mapping(segment={"column": "区分"}, incomeSegment={"column": "区分"}),
+            "列「区分」が「区分」と「所得区分」の両方に割り当てられています",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_mappings_are_explained_in_japanese(doc, error):
     errors = check_mapping(doc)
     assert any(error in e for e in errors), errors

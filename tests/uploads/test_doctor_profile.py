@@ -122,8 +122,10 @@ def test_values_alone_propose_a_field_with_less_confidence_than_a_header():
     lines = ["番号A,番号B,かな,日付"]
     for r in recs:
         b = r["basicFiveInfo"]
-        lines.append(f"{r['myNumber']},{r['medicalSubsidyInsurerNumber']},"
-                     f"{exports._half_kana(b['nameKana'])},{b['dateOfBirth']}")  # fmt: skip
+        lines.append(
+            f"{r['myNumber']},{r['medicalSubsidyInsurerNumber']},"
+            f"{exports._half_kana(b['nameKana'])},{b['dateOfBirth']}"
+        )
     profile = profile_file(io.BytesIO("\n".join(lines).encode()), today=TODAY)
     fields = {f.field: f for f in profile.fields}
     assert fields["myNumber"].column == "番号A"
@@ -131,8 +133,13 @@ def test_values_alone_propose_a_field_with_less_confidence_than_a_header():
     assert fields["basicFiveInfo.nameKana"].column == "かな"
     assert fields["basicFiveInfo.dateOfBirth"].column == "日付"
     assert 0.9 >= fields["myNumber"].confidence > fields["medicalSubsidyInsurerNumber"].confidence
-    assert fields["medicalSubsidyInsurerNumber"].confidence > fields["basicFiveInfo.nameKana"].confidence
-    assert fields["basicFiveInfo.nameKana"].confidence > fields["basicFiveInfo.dateOfBirth"].confidence
+    assert (
+        fields["medicalSubsidyInsurerNumber"].confidence
+        > fields["basicFiveInfo.nameKana"].confidence
+    )
+    assert (
+        fields["basicFiveInfo.nameKana"].confidence > fields["basicFiveInfo.dateOfBirth"].confidence
+    )
     assert "列名" not in fields["myNumber"].reason
     assert "100%が個人番号の検査数字が正しい12桁の数字" in fields["myNumber"].reason
 
@@ -152,15 +159,18 @@ def test_each_column_is_proposed_for_one_field_at_most():
     assert _proposed(profile)["validFrom"] == "開始日"
 
 
-@pytest.mark.parametrize("name", ["kokuho.cp932.csv", "kodomo-title-row.xlsx",
-                                  "vendor.utf8-bom.csv"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["kokuho.cp932.csv", "kodomo-title-row.xlsx", "vendor.utf8-bom.csv"]
+)
 def test_only_masked_samples_come_out(name):
     profile = _profile(name)
     text = json.dumps(profile.to_dict(), ensure_ascii=False)
     assert not re.search(r"\d{12}", text)
-    recs = {"kokuho.cp932.csv": exports.records(**exports.KOKUHO_RECORDS),
-            "kodomo-title-row.xlsx": exports.kodomo_records(),
-            "vendor.utf8-bom.csv": exports.records(**exports.VENDOR_RECORDS)}[name]  # fmt: skip
+    recs = {
+        "kokuho.cp932.csv": exports.records(**exports.KOKUHO_RECORDS),
+        "kodomo-title-row.xlsx": exports.kodomo_records(),
+        "vendor.utf8-bom.csv": exports.records(**exports.VENDOR_RECORDS),
+    }[name]
     for r in recs:
         b = r["basicFiveInfo"]
         for secret in (b["name"], b["address"], b["nameKana"], b["dateOfBirth"]):
@@ -170,8 +180,7 @@ def test_only_masked_samples_come_out(name):
 
 
 def test_samples_never_come_from_rows_under_a_non_disclosure_measure():
-    data = ("個人番号,受給者番号,不開示\n123456789018,1234566,1\n987654321093,7654321,0\n"
-            ).encode()  # fmt: skip
+    data = ("個人番号,受給者番号,不開示\n123456789018,1234566,1\n987654321093,7654321,0\n").encode()
     profile = profile_file(io.BytesIO(data), today=TODAY)
     column = next(c for c in profile.columns if c.name == "受給者番号")
     assert column.samples == ("7654321",)

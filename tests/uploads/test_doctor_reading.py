@@ -41,8 +41,13 @@ def test_csv_encodings_are_detected_like_the_engine(data, encoding):
 
 
 def test_title_rows_and_blank_lines_above_the_header_are_skipped():
-    data = ("受給者一覧 令和7年4月1日現在,,\r\n\r\n作成: こども家庭課,,\r\n" + HEADER + ROW + "\r\n"
-            + ROW).encode("cp932")  # fmt: skip
+    data = (
+        "受給者一覧 令和7年4月1日現在,,\r\n\r\n作成: こども家庭課,,\r\n"
+        + HEADER
+        + ROW
+        + "\r\n"
+        + ROW
+    ).encode("cp932")
     table, rows = _table(data)
     assert table.header_line == 4
     assert [(r, line) for r, line, _c in rows] == [(1, 5), (2, 7)]
@@ -92,8 +97,13 @@ def test_xlsx_title_row_merged_cells_and_numbers_stored_as_numbers():
 
     table, rows = _table(_xlsx(build))
     assert (table.format, table.sheet, table.header_line) == ("xlsx", "Sheet", 4)
-    assert [c.name for c in table.columns] == ["(A列)", "受給者番号", "個人番号", "生年月日",
-                                               "市町村コード"]  # fmt: skip
+    assert [c.name for c in table.columns] == [
+        "(A列)",
+        "受給者番号",
+        "個人番号",
+        "生年月日",
+        "市町村コード",
+    ]
     assert rows == [(1, 5, [None, 123457, 123456789018, dt.datetime(1980, 1, 1), 131016])]
 
 

@@ -95,6 +95,7 @@ def test_xlsx_has_the_same_rows_as_text_cells():
     assert ws.max_row == 2 + len(rows)
     assert ws["D3"].value == "固定値「=HYPERLINK(1)」" and ws["D3"].data_type == "s"
     assert ws["F3"].data_type == "s"
-    sex_row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] ==
-                   "basicFiveInfo.sex")  # fmt: skip
+    sex_row = next(
+        r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "basicFiveInfo.sex"
+    )
     assert sex_row[5:8] == ("男 → 1", "女 → 2", "不明 → 0")

@@ -97,8 +97,18 @@ def test_wareki_round_trip(date, style):
 
 
 @FAST
-@given(DATES, st.sampled_from(["{y}/{m}/{d}", "{y}-{m:02d}-{d:02d}", "{y}年{m}月{d}日",
-                               "{y}{m:02d}{d:02d}", "{y}.{m}.{d}"]))  # fmt: skip
+@given(
+    DATES,
+    st.sampled_from(
+        [
+            "{y}/{m}/{d}",
+            "{y}-{m:02d}-{d:02d}",
+            "{y}年{m}月{d}日",
+            "{y}{m:02d}{d:02d}",
+            "{y}.{m}.{d}",
+        ]
+    ),
+)
 def test_western_round_trip(date, pattern):
     text = pattern.format(y=date.year, m=date.month, d=date.day)
     assert values.parse_date(text)[0] == date

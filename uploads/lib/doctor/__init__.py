@@ -2,7 +2,7 @@
 layout, converted row by row and explained (issue 24). Framework-free, like the engine: the
 console's pages, models and channels build on these functions."""
 
-from .convert import Applied, ConversionSummary, Problem, convert
+from .convert import convert
 from .mapping import (
     SCHEMA,
     MappingError,
@@ -14,6 +14,7 @@ from .mapping import (
 )
 from .profile import Candidate, ColumnReport, FieldProposal, Profile, profile_file
 from .sources import SourceError
+from .summary import Applied, ConversionSummary, Problem
 
 __all__ = [
     "SCHEMA",

@@ -182,8 +182,9 @@ def _integer(_p: dict) -> Convert:
 
 
 def _describe_map(p: dict) -> str:
-    pairs = "、".join(f"{k if k else '（空欄）'}→{v if v else '（空欄）'}" for k, v in
-                     p["table"].items())  # fmt: skip
+    pairs = "、".join(
+        f"{k if k else '（空欄）'}→{v if v else '（空欄）'}" for k, v in p["table"].items()
+    )
     other = "表にない値はそのまま" if p.get("other") == "keep" else "表にない値はエラー"
     return f"値を対応表で置き換える（{pairs}）。{other}"
 
@@ -200,31 +201,79 @@ def _describe_kana(p: dict) -> str:
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("trim", "前後の空白の除去", _no_params, _trim,
-           lambda p: "前後の空白（全角スペースを含む）を取り除く"),
-        Op("excel_text", "Excel の文字列指定の除去", _no_params, _excel,
-           lambda p: 'Excel で文字列にするための ="…" と先頭の \' を取り除く'),
-        Op("exponent", "指数表記の修復", _no_params, _exponent,
-           lambda p: "指数表記（1.23456789018E+11 など）を数字に戻す。"
-           "下の桁が失われている値（1.23457E+11）は復元できないためエラー",
-           code=C_EXPONENT),
-        Op("halfwidth", "全角英数字の半角化", _no_params, _halfwidth,
-           lambda p: "全角の英数字・記号を半角にする（１２３ → 123）"),
-        Op("remove", "文字の除去", _check_remove, _remove,
-           lambda p: "、".join(f"「{c}」" for c in p["chars"]) + "を取り除く"),
-        Op("pad", "先頭の0の補完", _check_pad, _pad,
-           lambda p: f"数字が{p['width']}桁より短いとき、先頭に0を補って{p['width']}桁にする"
-           "（表計算ソフトで失われた0を戻す）"),
-        Op("date", "日付の書き方の変換", _check_date, _date,
-           lambda p: "日付を西暦の YYYY-MM-DD にする（元の書き方: "
-           + "、".join(DATE_FORM_NAMES[f] for f in p["forms"]) + "）",
-           code=C_DATE),
+        Op(
+            "trim",
+            "前後の空白の除去",
+            _no_params,
+            _trim,
+            lambda p: "前後の空白（全角スペースを含む）を取り除く",
+        ),
+        Op(
+            "excel_text",
+            "Excel の文字列指定の除去",
+            _no_params,
+            _excel,
+            lambda p: 'Excel で文字列にするための ="…" と先頭の \' を取り除く',
+        ),
+        Op(
+            "exponent",
+            "指数表記の修復",
+            _no_params,
+            _exponent,
+            lambda p: (
+                "指数表記（1.23456789018E+11 など）を数字に戻す。"
+                "下の桁が失われている値（1.23457E+11）は復元できないためエラー"
+            ),
+            code=C_EXPONENT,
+        ),
+        Op(
+            "halfwidth",
+            "全角英数字の半角化",
+            _no_params,
+            _halfwidth,
+            lambda p: "全角の英数字・記号を半角にする（１２３ → 123）",
+        ),
+        Op(
+            "remove",
+            "文字の除去",
+            _check_remove,
+            _remove,
+            lambda p: "、".join(f"「{c}」" for c in p["chars"]) + "を取り除く",
+        ),
+        Op(
+            "pad",
+            "先頭の0の補完",
+            _check_pad,
+            _pad,
+            lambda p: (
+                f"数字が{p['width']}桁より短いとき、先頭に0を補って{p['width']}桁にする"
+                "（表計算ソフトで失われた0を戻す）"
+            ),
+        ),
+        Op(
+            "date",
+            "日付の書き方の変換",
+            _check_date,
+            _date,
+            lambda p: (
+                "日付を西暦の YYYY-MM-DD にする（元の書き方: "
+                + "、".join(DATE_FORM_NAMES[f] for f in p["forms"])
+                + "）"
+            ),
+            code=C_DATE,
+        ),
         Op("kana", "カナの全角化", _check_kana, _kana, _describe_kana),
         Op("map", "値の置き換え", _check_map, _map, _describe_map, on_empty=True),
-        Op("integer", "金額の記号の除去", _no_params, _integer,
-           lambda p: "金額の「,」「円」「¥」と空白を取り除いて整数にする", code=C_NUMBER),
+        Op(
+            "integer",
+            "金額の記号の除去",
+            _no_params,
+            _integer,
+            lambda p: "金額の「,」「円」「¥」と空白を取り除いて整数にする",
+            code=C_NUMBER,
+        ),
     )
-}  # fmt: skip
+}
 
 # The step every spreadsheet cell goes through before the mapping's conversions.
 CELL_TITLE = "Excel のセルの値を文字にする"
@@ -233,7 +282,7 @@ CELL_DESCRIPTION = "Excel の数値・日付のセルを文字にする（131016
 
 def check_conversion(conversion: Any) -> list[str]:
     if not isinstance(conversion, dict) or not isinstance(conversion.get("op"), str):
-        return ["変換は {\"op\": 名前, …} の形で指定してください"]
+        return ['変換は {"op": 名前, …} の形で指定してください']
     op = OPS.get(conversion["op"])
     if op is None:
         return [f"変換「{conversion['op'][:30]}」はありません（使えるもの: {'、'.join(OPS)}）"]

@@ -34,8 +34,13 @@ _TOP_KEYS = {"schema", "layout", "source", "fields", "title", "note"}
 _FIELD_KEYS = {"column", "columns", "joiner", "value", "conversions"}
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 # Fixed values make no sense for who the person is.
-_NEVER_FIXED = ("myNumber", "basicFiveInfo.name", "basicFiveInfo.nameKana",
-                "basicFiveInfo.address", "basicFiveInfo.dateOfBirth")  # fmt: skip
+_NEVER_FIXED = (
+    "myNumber",
+    "basicFiveInfo.name",
+    "basicFiveInfo.nameKana",
+    "basicFiveInfo.address",
+    "basicFiveInfo.dateOfBirth",
+)
 
 
 class MappingError(ValueError):
@@ -76,7 +81,9 @@ def check_mapping(doc: Any) -> list[str]:
     if doc.get("schema") != SCHEMA:
         found = doc.get("schema")
         if isinstance(found, str) and found.startswith("pmh-layout-doctor/"):
-            return [f"対応表の版「{found[:40]}」はこのコンソールでは読めません（読める版: {SCHEMA}）。"]
+            return [
+                f"対応表の版「{found[:40]}」はこのコンソールでは読めません（読める版: {SCHEMA}）。"
+            ]
         return ["レイアウト診断の対応表ではありません（schema がありません）。"]
     try:
         layout = load_layout(doc.get("layout") if isinstance(doc.get("layout"), str) else "")
@@ -103,7 +110,7 @@ def _check_source(source: Any) -> list[str]:
     if source is None:
         return []
     if not isinstance(source, dict) or set(source) - {"sheet"}:
-        return ["読み取り元（source）は {\"sheet\": シート名または null} の形で指定してください。"]
+        return ['読み取り元（source）は {"sheet": シート名または null} の形で指定してください。']
     sheet = source.get("sheet")
     if sheet is not None and not (isinstance(sheet, str) and 0 < len(sheet) <= 100):
         return ["シート名（source.sheet）は100文字以内の文字列か null です。"]
@@ -112,7 +119,7 @@ def _check_source(source: Any) -> list[str]:
 
 def _check_entry(path: str, entry: Any) -> list[str]:
     if not isinstance(entry, dict):
-        return ["{\"column\": 列名} などのオブジェクトで指定してください"]
+        return ['{"column": 列名} などのオブジェクトで指定してください']
     unknown = [k for k in entry if k not in _FIELD_KEYS]
     if unknown:
         return [f"不明なキー「{str(unknown[0])[:40]}」があります"]

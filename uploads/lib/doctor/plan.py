@@ -16,9 +16,15 @@ from .masking import NOT_DISCLOSED, shown
 from .sources import Column
 from .values import cell_text
 
-CACHE_MAX = 50_000  # distinct raw values remembered per field; dates and codes repeat a lot
-PERSONAL_FIELDS = frozenset({"basicFiveInfo.name", "basicFiveInfo.nameKana",
-                             "basicFiveInfo.address", "basicFiveInfo.dateOfBirth"})  # fmt: skip
+CACHE_MAX = 10_000  # distinct raw values remembered per field by ``run`` (samples, examples)
+PERSONAL_FIELDS = frozenset(
+    {
+        "basicFiveInfo.name",
+        "basicFiveInfo.nameKana",
+        "basicFiveInfo.address",
+        "basicFiveInfo.dateOfBirth",
+    }
+)
 C_COLUMN_MISSING = "C_COLUMN_MISSING"
 
 # (converted text, indexes of the steps that changed it, (code, message) or None)
@@ -69,11 +75,10 @@ class FieldPlan:
         return result
 
     def _run(self, raw: Any) -> Result:
-        if isinstance(raw, tuple):
-            text = self.entry.get("joiner", "").join(p for p in map(cell_text, raw) if p)
-        else:
-            text = raw if isinstance(raw, str) else cell_text(raw)
-        touched = [0] if raw is not None and not isinstance(raw, str) else []
+        parts = raw if isinstance(raw, tuple) else (raw,)
+        text = self.entry.get("joiner", "").join(p for p in map(cell_text, parts) if p)
+        # Step 0 counts the spreadsheet cells that were numbers or dates, not text.
+        touched = [0] if any(p is not None and not isinstance(p, str) for p in parts) else []
         original = text
         for i, step in enumerate(self.steps[1:], start=1):
             if not text and not step.on_empty:
@@ -106,8 +111,9 @@ class Plan:
         return [p.path for p in self.fields]
 
     def disclosure_index(self) -> int | None:
-        return next((i for i, p in enumerate(self.fields) if p.path == self.layout.disclosure_flag),
-                    None)  # fmt: skip
+        return next(
+            (i for i, p in enumerate(self.fields) if p.path == self.layout.disclosure_flag), None
+        )
 
 
 def mapped_header_score(mapping: dict) -> Callable[[list[str]], int]:

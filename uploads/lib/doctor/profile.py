@@ -103,8 +103,12 @@ class Profile:
             for f in self.fields
             if f.column is not None
         }
-        return {"schema": SCHEMA, "layout": self.layout, "source": {"sheet": self.sheet},
-                "fields": fields}  # fmt: skip
+        return {
+            "schema": SCHEMA,
+            "layout": self.layout,
+            "source": {"sheet": self.sheet},
+            "fields": fields,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -137,8 +141,17 @@ def profile_file(
     candidates = _candidates(spec, index, columns, evidence)
     chosen = _assign(candidates)
     proposals = _proposals(spec, mode, candidates, chosen, evidence)
-    profile = Profile(layout, table.format, table.encoding, table.sheet, table.sheets,
-                      table.header_line, len(rows), [], proposals)  # fmt: skip
+    profile = Profile(
+        layout,
+        table.format,
+        table.encoding,
+        table.sheet,
+        table.sheets,
+        table.header_line,
+        len(rows),
+        [],
+        proposals,
+    )
     personal = _personal(index, columns, candidates, evidence)
     profile.columns = _column_reports(profile, columns, rows, candidates, chosen, personal)
     return profile
@@ -213,12 +226,23 @@ def _proposals(layout, mode, candidates, chosen, evidence) -> list[FieldProposal
         required = spec.required_in(mode)
         if pick is None:
             note = _unmatched(layout, spec, required, others, chosen)
-            proposals.append(FieldProposal(spec.path, spec.label, required, None, 0.0, note,
-                                           [], others))  # fmt: skip
+            proposals.append(
+                FieldProposal(spec.path, spec.label, required, None, 0.0, note, [], others)
+            )
             continue
         convs = scoring.conversions_for(spec, evidence[pick.column], layout)
-        proposals.append(FieldProposal(spec.path, spec.label, required, pick.column,
-                                       pick.confidence, pick.reason, convs, others))  # fmt: skip
+        proposals.append(
+            FieldProposal(
+                spec.path,
+                spec.label,
+                required,
+                pick.column,
+                pick.confidence,
+                pick.reason,
+                convs,
+                others,
+            )
+        )
     return proposals
 
 
@@ -227,8 +251,8 @@ def _unmatched(layout, spec, required: bool, others: list[Candidate], chosen) ->
     if others:
         taken = others[0]
         owner = next(f for f, c in chosen.items() if c.column == taken.column)
-        text = (f"候補の列「{taken.column}」は、より当てはまる項目「{layout.by_path[owner].label}」に"
-                "割り当てました。")  # fmt: skip
+        label = layout.by_path[owner].label
+        text = f"候補の列「{taken.column}」は、より当てはまる項目「{label}」に割り当てました。"
     else:
         text = "列名からも値からも当てはまる列が見つかりません。"
     if required:
@@ -262,10 +286,21 @@ def _column_reports(profile, columns, rows, candidates, chosen, personal) -> lis
     for column in columns:
         samples = _samples(column, shown_rows, plans.get(column.name), column.name in personal)
         field_path = by_column.get(column.name)
-        note = "" if field_path else _column_note(plan.layout, column.name, candidates, chosen, rows)
+        note = (
+            "" if field_path else _column_note(plan.layout, column.name, candidates, chosen, rows)
+        )
         filled = sum(1 for v in _cells(rows, column.index) if v not in (None, ""))
-        reports.append(ColumnReport(column.name, column.letter, filled, samples,
-                                    column.name in personal, field_path, note))  # fmt: skip
+        reports.append(
+            ColumnReport(
+                column.name,
+                column.letter,
+                filled,
+                samples,
+                column.name in personal,
+                field_path,
+                note,
+            )
+        )
     return reports
 
 
@@ -300,8 +335,11 @@ def _column_note(layout, name: str, candidates, chosen, rows) -> str:
     if mine:
         best = mine[0]
         holder = chosen.get(best.field)
-        return (f"「{layout.by_path[best.field].label}」の候補でしたが、より当てはまる列「{holder.column}」を"
-                "割り当てました。必要なら入れ替えてください。")  # fmt: skip
+        label = layout.by_path[best.field].label
+        return (
+            f"「{label}」の候補でしたが、より当てはまる列「{holder.column}」を割り当てました。"
+            "必要なら入れ替えてください。"
+        )
     return (
         "列名も値も PMH の項目に当てはまらないため、変換では使いません。"
         "受給者証に印字する項目なら、券面項目（certificationDetail）に割り当てられます。"

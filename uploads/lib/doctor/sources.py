@@ -8,6 +8,7 @@ CSV; text, int, float, datetime or bool for a workbook (see ``values.cell_text``
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -28,6 +29,19 @@ HEADER_SCAN_ROWS = 30  # rows looked at for the header; title blocks are a few r
 Source = str | os.PathLike | BinaryIO
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+# Undecodable bytes become U+FFFD; counting them lets the converter look for the row that held
+# one only in the blocks where it happened.
+_REPLACED = [0]
+
+
+def _count_replaced(error: UnicodeDecodeError) -> tuple[str, int]:
+    _REPLACED[0] += 1
+    return "\ufffd", error.end
+
+
+codecs.register_error("doctor-replace", _count_replaced)
 
 
 class SourceError(Exception):
@@ -51,15 +65,27 @@ class Table:
     columns: list[Column]
     _rows: Iterator[tuple[int, list[Any]]]
     delimiter: str = ","
+    _replaced_seen: int = 0
 
     def rows(self) -> Iterator[tuple[int, int, list[Any]]]:
         """``(record number, physical line or sheet row, cells)`` for each non-blank data row."""
+        blank = _blank if self.format == "xlsx" else _no_text
         record = 0
         for line, cells in self._rows:
-            if _blank(cells):
+            if blank(cells):
                 continue
             record += 1
             yield record, line, cells
+
+    def replaced(self) -> bool:
+        """Whether undecodable bytes were replaced by U+FFFD since the last call (CSV only)."""
+        count = _REPLACED[0]
+        changed, self._replaced_seen = count != self._replaced_seen, count
+        return changed
+
+
+def _no_text(cells: list[str]) -> bool:
+    return not any(cells)  # CSV cells are text: ",,," is as blank as an empty line
 
 
 def _blank(cells: list[Any]) -> bool:
@@ -110,7 +136,7 @@ def _open_csv(fh: BinaryIO, stack: ExitStack, header_score) -> Table:
             "そのまま検証してください。"
         )
     # Undecodable bytes become U+FFFD, which conversion reports on the row that holds it.
-    text = io.TextIOWrapper(fh, encoding=sniffed.encoding, errors="replace", newline="")
+    text = io.TextIOWrapper(fh, encoding=sniffed.encoding, errors="doctor-replace", newline="")
     stack.callback(text.detach)  # the caller's file object stays open
     delimiter = _delimiter(text)
     reader = csv.reader(text, delimiter=delimiter, strict=True)
@@ -126,15 +152,33 @@ def _delimiter(text: io.TextIOWrapper) -> str:
     return "\t" if first.count("\t") > first.count(",") else ","
 
 
-def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
-    line = 1
+def open_csv_part(fh: BinaryIO, stack: ExitStack, head: Table, first_line: int) -> Table:
+    """The rows of a later part of a CSV whose header ``head`` was read (``split.Cut``)."""
+    encoding = "utf-8" if head.encoding == "utf-8-sig" else head.encoding
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="doctor-replace", newline="")
+    stack.callback(text.detach)
+    reader = csv.reader(text, delimiter=head.delimiter, strict=True)
+    return Table(
+        "csv",
+        head.encoding,
+        None,
+        (),
+        head.header_line,
+        head.columns,
+        _csv_lines(reader, first_line),
+        head.delimiter,
+    )
+
+
+def _csv_lines(reader, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
+    line, before = first_line, first_line - 1
     try:
         for cells in reader:
             yield line, cells
-            line = reader.line_num + 1
+            line = before + reader.line_num + 1
     except csv.Error as exc:
         raise SourceError(
-            f"{line}行目から始まる行の引用符（\"）の使い方が正しくないため読めません（{exc}）。"
+            f'{line}行目から始まる行の引用符（"）の使い方が正しくないため読めません（{exc}）。'
         ) from None
 
 

@@ -41,8 +41,14 @@ class SpecRow:
 
     def cells(self) -> list[str]:
         shown = [f"{before} → {after}" for before, after in self.examples]
-        return [self.field, self.label, self.required, self.source, self.conversion,
-                *(shown + [""] * (EXAMPLES - len(shown)))]  # fmt: skip
+        return [
+            self.field,
+            self.label,
+            self.required,
+            self.source,
+            self.conversion,
+            *(shown + [""] * (EXAMPLES - len(shown))),
+        ]
 
 
 def specification(mapping: dict, source: Source | None = None) -> list[SpecRow]:
@@ -64,8 +70,16 @@ def specification(mapping: dict, source: Source | None = None) -> list[SpecRow]:
         conversion = _conversion_text(entry)
         if entry is None and spec.required == "always":
             conversion = "必須の項目です。割り当てる列か固定値を決めてください。"
-        result.append(SpecRow(path, target_label(layout, path), required, _source_text(entry),
-                              conversion, examples))  # fmt: skip
+        result.append(
+            SpecRow(
+                path,
+                target_label(layout, path),
+                required,
+                _source_text(entry),
+                conversion,
+                examples,
+            )
+        )
     return result
 
 
@@ -73,8 +87,12 @@ def _sample(mapping: dict, source: Source | None) -> tuple[Plan | None, list[lis
     if source is None:
         return None, []
     with ExitStack() as stack:
-        table = open_table(source, stack, sheet=(mapping.get("source") or {}).get("sheet"),
-                           header_score=mapped_header_score(mapping))  # fmt: skip
+        table = open_table(
+            source,
+            stack,
+            sheet=(mapping.get("source") or {}).get("sheet"),
+            header_score=mapped_header_score(mapping),
+        )
         rows = [cells for _r, _l, cells in islice(table.rows(), SAMPLE_ROWS)]
     return bind(mapping, table.columns), rows
 

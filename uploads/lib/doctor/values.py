@@ -65,7 +65,9 @@ def era_date(letter: str, year: int, month: int, day: int) -> dt.date:
     try:
         date = dt.date(start.year + year - 1, month, day)
     except ValueError:
-        raise ValueError(f"{name}{_year_text(year)}年{month}月{day}日という日付はありません") from None
+        raise ValueError(
+            f"{name}{_year_text(year)}年{month}月{day}日という日付はありません"
+        ) from None
     if date < start:
         raise ValueError(f"{name}{_year_text(year)}年{month}月{day}日は{name}の始まりより前です")
     if index + 1 < len(ERAS) and date >= ERAS[index + 1][2]:
@@ -138,13 +140,17 @@ def excel_date(serial: int) -> dt.date:
 
 # ---- kana -----------------------------------------------------------------------------------
 
-_HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in range(0x3041, 0x3097)} | {0x309D: 0x30FD,
-                                                                           0x309E: 0x30FE}  # fmt: skip
+_HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in range(0x3041, 0x3097)} | {
+    0x309D: 0x30FD,
+    0x309E: 0x30FE,
+}
 _HALF_KANA = re.compile("[\uff61-\uff9f]")
 _HALF_KANA_RUN = re.compile("[\uff61-\uff9f]+")
 _HIRAGANA = re.compile("[\u3041-\u3096\u309d\u309e]")
 _FULL_KATAKANA = re.compile("[\u30a1-\u30f6\u30fc\u30fb\u3000\uff1d]+")
-_KANA_ANY = re.compile("[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc\u30fb\uff61-\uff9f =＝\u3000]+")
+_KANA_ANY = re.compile(
+    "[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc\u30fb\uff61-\uff9f =＝\u3000]+"
+)
 
 
 def full_katakana(text: str, *, hiragana: bool = True, space: bool = True) -> str:
