@@ -40,6 +40,8 @@ def _block_cells(table: Table, block: list, problems: list) -> list:
         for k, (record, line, row) in enumerate(block):
             if "\ufffd" in "".join(row):
                 problems.append((k, -2, _encoding_problem(record, line, table.encoding)))
+    if set(map(len, cells)) == {width}:
+        return cells
     for k, row in enumerate(cells):
         if len(row) != width:
             record, line, _c = block[k]

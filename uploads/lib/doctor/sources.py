@@ -63,8 +63,10 @@ class Table:
     sheets: tuple[str, ...]
     header_line: int  # physical line (CSV) or row (xlsx) of the header, 1-based
     columns: list[Column]
-    _rows: Iterator[tuple[int, list[Any]]]
+    _rows: Iterator[tuple[int, list[Any]]]  # xlsx: all rows; CSV: those read with the header
     delimiter: str = ","
+    _reader: Any = None  # CSV: the csv reader, read on from where the header scan stopped
+    _before: int = 0  # CSV: physical lines before the reader's first line
     _replaced_seen: int = 0
 
     def rows(self) -> Iterator[tuple[int, int, list[Any]]]:
@@ -72,10 +74,24 @@ class Table:
         blank = _blank if self.format == "xlsx" else _no_text
         record = 0
         for line, cells in self._rows:
-            if blank(cells):
-                continue
-            record += 1
-            yield record, line, cells
+            if not blank(cells):
+                record += 1
+                yield record, line, cells
+        if self._reader is not None:
+            yield from self._csv_rows(record)
+
+    def _csv_rows(self, record: int) -> Iterator[tuple[int, int, list[str]]]:
+        # The hot loop of a conversion: one generator straight over the csv reader.
+        reader, before = self._reader, self._before
+        line = before + reader.line_num + 1
+        try:
+            for cells in reader:
+                if any(cells):  # ",,," is as blank as an empty line
+                    record += 1
+                    yield record, line, cells
+                line = before + reader.line_num + 1
+        except csv.Error as exc:
+            raise _quote_error(line, exc) from None
 
     def replaced(self) -> bool:
         """Whether undecodable bytes were replaced by U+FFFD since the last call (CSV only)."""
@@ -85,7 +101,7 @@ class Table:
 
 
 def _no_text(cells: list[str]) -> bool:
-    return not any(cells)  # CSV cells are text: ",,," is as blank as an empty line
+    return not any(cells)
 
 
 def _blank(cells: list[Any]) -> bool:
@@ -140,9 +156,10 @@ def _open_csv(fh: BinaryIO, stack: ExitStack, header_score) -> Table:
     stack.callback(text.detach)  # the caller's file object stays open
     delimiter = _delimiter(text)
     reader = csv.reader(text, delimiter=delimiter, strict=True)
-    lines = _csv_lines(reader)
-    line, cells, rest = _find_header(lines, header_score)
-    return Table("csv", sniffed.encoding, None, (), line, _columns(cells), rest, delimiter)
+    line, cells, after = _find_header(_csv_lines(reader), header_score)
+    return Table(
+        "csv", sniffed.encoding, None, (), line, _columns(cells), iter(after), delimiter, reader
+    )
 
 
 def _delimiter(text: io.TextIOWrapper) -> str:
@@ -165,21 +182,28 @@ def open_csv_part(fh: BinaryIO, stack: ExitStack, head: Table, first_line: int) 
         (),
         head.header_line,
         head.columns,
-        _csv_lines(reader, first_line),
+        iter(()),
         head.delimiter,
+        reader,
+        first_line - 1,
     )
 
 
-def _csv_lines(reader, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
-    line, before = first_line, first_line - 1
+def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
+    """Rows with their first physical line, for the header scan."""
+    line = 1
     try:
         for cells in reader:
             yield line, cells
-            line = before + reader.line_num + 1
+            line = reader.line_num + 1
     except csv.Error as exc:
-        raise SourceError(
-            f'{line}行目から始まる行の引用符（"）の使い方が正しくないため読めません（{exc}）。'
-        ) from None
+        raise _quote_error(line, exc) from None
+
+
+def _quote_error(line: int, exc: csv.Error) -> SourceError:
+    return SourceError(
+        f'{line}行目から始まる行の引用符（"）の使い方が正しくないため読めません（{exc}）。'
+    )
 
 
 def _open_xlsx(fh: BinaryIO, stack: ExitStack, sheet: str | None, header_score) -> Table:
@@ -198,17 +222,18 @@ def _open_xlsx(fh: BinaryIO, stack: ExitStack, sheet: str | None, header_score) 
     for ws in sheets:
         rows = ((n, list(r)) for n, r in enumerate(ws.iter_rows(values_only=True), start=1))
         try:
-            line, cells, rest = _find_header(rows, header_score)
+            line, cells, after = _find_header(rows, header_score)
         except SourceError:
             if ws is sheets[-1]:
                 raise
             continue  # an empty sheet before the data
-        return Table("xlsx", None, ws.title, names, line, _columns(cells), rest)
+        return Table("xlsx", None, ws.title, names, line, _columns(cells), chain(after, rows))
     raise SourceError("データのあるシートがありません。")  # pragma: no cover (loop returns)
 
 
-def _find_header(rows, header_score) -> tuple[int, list[Any], Iterator]:
-    """The header row among the first rows, and the iterator of the rows after it."""
+def _find_header(rows, header_score) -> tuple[int, list[Any], list]:
+    """The header row among the first rows, and the rows read after it. ``rows`` is left
+    where the scan stopped (it reads no row ahead)."""
     scanned: list[tuple[int, list[Any]]] = []
     for line, cells in rows:
         if not _blank(cells):
@@ -219,8 +244,7 @@ def _find_header(rows, header_score) -> tuple[int, list[Any], Iterator]:
         raise SourceError("見出しもデータもありません（空のファイルかシートです）。")
     pick = _pick_header(scanned, header_score)
     line, cells = scanned[pick]
-    after = [(n, c) for n, c in scanned if n > line]
-    return line, cells, chain(after, rows)
+    return line, cells, [(n, c) for n, c in scanned if n > line]
 
 
 def _pick_header(scanned, header_score) -> int:

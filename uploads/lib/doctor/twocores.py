@@ -75,8 +75,19 @@ def convert_in_two(
         if "error" in result:
             raise SourceError(result["error"])
         _merge(result, plan, summary, limit)
-        with open(second, encoding="utf-8", newline="") as rest:
-            shutil.copyfileobj(rest, out, 1 << 20)
+        _append(second, out)
+
+
+def _append(path: Path, out: TextIO) -> None:
+    """The worker's half after ours: as bytes when ``out`` is a UTF-8 file (no decoding)."""
+    binary = getattr(out, "buffer", None)
+    if binary is not None and (out.encoding or "").lower().replace("-", "") == "utf8":
+        out.flush()
+        with open(path, "rb") as rest:
+            shutil.copyfileobj(rest, binary, 1 << 20)
+        return
+    with open(path, encoding="utf-8", newline="") as rest:
+        shutil.copyfileobj(rest, out, 1 << 20)
 
 
 def _second_half(path, cut: Cut, head: Table, plan: Plan, target: Path, limit, send) -> None:
