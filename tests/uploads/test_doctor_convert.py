@@ -329,3 +329,20 @@ def test_two_cores_give_exactly_the_sequential_result(tmp_path, monkeypatch):
     assert summary["rows"] == 3000 and summary["problems_total"] == 3
     assert [(p["row"], p["line"]) for p in summary["problems"]] == [(8, 9), (1501, 1503)]
     assert _validate(text).counts == {"V_DATE": 3}
+
+
+@pytest.mark.parametrize(
+    "cell", ["a,b", 'say "hi"', "two\nlines", "cr\rhere", "", "  spaced  ", "plain"]
+)
+def test_cells_that_need_quoting_survive_the_fast_writer(cell):
+    mapping = _doc(segment={"column": "区分"}, incomeSegment={"column": "所得区分"})
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["区分", "所得区分"], [cell, "x"], ["y", cell]])
+    _summary, text = _convert(_csv(buffer.getvalue()), mapping)
+    assert list(csv.reader(io.StringIO(text)))[1:] == [[cell, "x"], ["y", cell]]
+
+
+def test_a_single_empty_column_is_not_written_as_a_blank_line():
+    mapping = _doc(segment={"column": "区分"})
+    _summary, text = _convert(_csv("区分,備考\n,a\nb,c\n"), mapping)
+    assert list(csv.reader(io.StringIO(text))) == [["segment"], [""], ["b"]]

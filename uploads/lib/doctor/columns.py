@@ -37,6 +37,7 @@ class FieldColumn:
         self.out: dict[Any, str] = {}
         self.notes: dict[Any, tuple[tuple[int, ...], tuple[str, str] | None]] = {}
         self.seen = self.missed = 0  # distinct values per block, and those not kept before
+        self.uniform: tuple[int, ...] | None = None  # the steps every noted value went through
 
     def convert(self, cells: list[list], failures: list[Failure]) -> list[str]:
         n = len(cells)
@@ -52,12 +53,19 @@ class FieldColumn:
             text, touched, problem = self.plan._run(value)
             out[value] = text
             if touched or problem:
-                self.notes[value] = (touched, problem)
+                self._note(value, touched, problem)
         result = list(map(out.__getitem__, values))
         if self.notes:
             self._count(values, distinct, failures)
         self._forget(len(distinct), len(missing))
         return result
+
+    def _note(self, value: Any, touched: tuple[int, ...], problem) -> None:
+        if not self.notes:
+            self.uniform = None if problem else touched
+        elif problem or touched != self.uniform:
+            self.uniform = None
+        self.notes[value] = (touched, problem)
 
     def _forget(self, distinct: int, missing: int) -> None:
         """Keep values that repeat across blocks (dates, codes); drop those that do not
@@ -72,13 +80,17 @@ class FieldColumn:
     def _count(self, values: list, distinct: set, failures: list[Failure]) -> None:
         """Rows each step changed, and the rows whose value could not be converted."""
         notes = self.notes
-        # Look the block's few distinct values up in the notes, never the other way round:
-        # the notes may hold tens of thousands of dates.
-        hot = [v for v in distinct if v in notes]
+        # A dict view & a set iterates the smaller: the block's values, not the notes, which
+        # may hold tens of thousands of dates.
+        hot = notes.keys() & distinct
         if not hot:
             return
-        counts = Counter(values)
         steps = self.plan.steps
+        if self.uniform is not None and len(hot) == len(distinct):
+            for i in self.uniform:  # every row changed the same way (a kana column)
+                steps[i].rows += len(values)
+            return
+        counts = Counter(values)
         for value in hot:
             touched, problem = notes[value]
             for i in touched:

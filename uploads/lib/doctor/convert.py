@@ -58,10 +58,9 @@ def convert(
         )
         for code, path, message in plan.problems:
             summary.add(Problem(None, None, path, None, code, message, None), max_problems)
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(plan.header)
+        csv.writer(out, lineterminator="\n").writerow(plan.header)
         if cut is None or table.format != "csv":
-            convert_rows(table, plan, writer, summary, max_problems)
+            convert_rows(table, plan, out, summary, max_problems)
         else:
             twocores.convert_in_two(
                 os.fspath(source.path), cut, table, plan, out, summary, max_problems

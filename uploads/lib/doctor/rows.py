@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from itertools import islice
+from typing import TextIO
 
 from .columns import Failure, FieldColumn
 from .plan import FieldPlan, Plan
@@ -15,20 +17,40 @@ BLOCK_ROWS = 2048
 _FALSE = frozenset({"0", "false"})
 
 
-def convert_rows(table: Table, plan: Plan, writer, summary: ConversionSummary, limit: int) -> None:
+def convert_rows(
+    table: Table, plan: Plan, out: TextIO, summary: ConversionSummary, limit: int
+) -> None:
     columns = [FieldColumn(p, text_cells=table.format == "csv") for p in plan.fields]
+    writer = csv.writer(out, lineterminator="\n")
     rows = table.rows()
     while block := list(islice(rows, BLOCK_ROWS)):
         problems: list[tuple[int, int, Problem]] = []
         cells = _block_cells(table, block, problems)
         failures: list[Failure] = []
-        out = [column.convert(cells, failures) for column in columns]
+        converted = [column.convert(cells, failures) for column in columns]
         if failures:
-            _value_problems(block, plan, out, failures, problems)
+            _value_problems(block, plan, converted, failures, problems)
         for _k, _order, problem in sorted(problems, key=lambda p: p[:2]):
             summary.add(problem, limit)
-        writer.writerows(zip(*out, strict=True))
+        _write(out, writer, converted)
         summary.rows = block[-1][0]
+
+
+def _write(out: TextIO, writer, columns: list[list[str]]) -> None:
+    """A block of rows as CSV. Joined as plain text when no cell needs quoting (no comma,
+    quote or line break: then the counts of separators tell), else by the csv module."""
+    rows = list(zip(*columns, strict=True))
+    if len(columns) > 1:
+        blob = "\n".join(map(",".join, rows))
+        if (
+            '"' not in blob
+            and "\r" not in blob
+            and blob.count(",") == (len(columns) - 1) * len(rows)
+            and blob.count("\n") == len(rows) - 1
+        ):
+            out.write(blob + "\n")
+            return
+    writer.writerows(rows)
 
 
 def _block_cells(table: Table, block: list, problems: list) -> list:

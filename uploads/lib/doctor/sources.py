@@ -86,7 +86,7 @@ class Table:
         line = before + reader.line_num + 1
         try:
             for cells in reader:
-                if any(cells):  # ",,," is as blank as an empty line
+                if cells and (cells[0] or any(cells)):  # ",,," is as blank as an empty line
                     record += 1
                     yield record, line, cells
                 line = before + reader.line_num + 1

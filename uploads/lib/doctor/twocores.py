@@ -4,7 +4,6 @@ lines, counts and problems are merged so that the summary is that of a sequentia
 
 from __future__ import annotations
 
-import csv
 import multiprocessing
 import os
 import shutil
@@ -66,7 +65,7 @@ def convert_in_two(
         worker.start()
         send.close()
         try:
-            convert_rows(table, plan, csv.writer(out, lineterminator="\n"), summary, limit)
+            convert_rows(table, plan, out, summary, limit)
             result = receive.recv()
         except EOFError:
             raise SourceError("変換の途中で処理が止まりました。もう一度試してください。") from None
@@ -103,7 +102,7 @@ def _second_half(path, cut: Cut, head: Table, plan: Plan, target: Path, limit, s
                 Range(fh, cut.offset, os.path.getsize(path)), stack, head, cut.lines_before + 1
             )
             out = stack.enter_context(open(target, "w", encoding="utf-8", newline=""))
-            convert_rows(table, plan, csv.writer(out, lineterminator="\n"), part, limit)
+            convert_rows(table, plan, out, part, limit)
     except SourceError as exc:
         send.send({"error": str(exc)})
         return
