@@ -1,6 +1,6 @@
 """Converting an export to PMH's layout, one block of rows at a time.
 
-The output is a CSV in the layout's JSON-path headers (UTF-8, LF) that the engine validates
+The output is a CSV in the layout's JSON-path headers (UTF-8, CRLF) that the engine validates
 unchanged, so the engine's report stays the truth about the records. What the conversion did and
 what it could not do is the :class:`ConversionSummary`. A value that cannot be converted goes
 out as it came, so that the engine reports it too, as the vendor sent it.
@@ -58,7 +58,7 @@ def convert(
         )
         for code, path, message in plan.problems:
             summary.add(Problem(None, None, path, None, code, message, None), max_problems)
-        csv.writer(out, lineterminator="\n").writerow(plan.header)
+        csv.writer(out, lineterminator="\r\n").writerow(plan.header)
         if cut is None or table.format != "csv":
             convert_rows(table, plan, out, summary, max_problems)
         else:

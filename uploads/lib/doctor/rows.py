@@ -21,7 +21,8 @@ def convert_rows(
     table: Table, plan: Plan, out: TextIO, summary: ConversionSummary, limit: int
 ) -> None:
     columns = [FieldColumn(p, text_cells=table.format == "csv") for p in plan.fields]
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF: the csv module quotes a lone CR only when it is part of the line terminator.
+    writer = csv.writer(out, lineterminator="\r\n")
     rows = table.rows()
     while block := list(islice(rows, BLOCK_ROWS)):
         problems: list[tuple[int, int, Problem]] = []
@@ -41,14 +42,13 @@ def _write(out: TextIO, writer, columns: list[list[str]]) -> None:
     quote or line break: then the counts of separators tell), else by the csv module."""
     rows = list(zip(*columns, strict=True))
     if len(columns) > 1:
-        blob = "\n".join(map(",".join, rows))
+        blob = "\r\n".join(map(",".join, rows))
         if (
             '"' not in blob
-            and "\r" not in blob
             and blob.count(",") == (len(columns) - 1) * len(rows)
-            and blob.count("\n") == len(rows) - 1
+            and blob.count("\n") == blob.count("\r") == len(rows) - 1
         ):
-            out.write(blob + "\n")
+            out.write(blob + "\r\n")
             return
     writer.writerows(rows)
 
