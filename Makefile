@@ -28,6 +28,7 @@ test: install
 
 # Browser tests with Debian's Chromium; screenshots of the main pages land in var/e2e/.
 e2e: install
+	@bash scripts/ensure-browser.sh
 	$(BIN)/pytest tests/e2e -m e2e -p no:cacheprovider --output var/e2e/failures --screenshot only-on-failure $(PYTEST_ARGS)
 
 # `check --deploy` with production values must report nothing.

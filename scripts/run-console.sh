@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 mkdir -p var
-export DEBUG="${DEBUG:-1}"
+# Served as in production (DEBUG=0: Japanese error pages, no settings on a technical page);
+# `DEBUG=1 make run` turns Django's debug pages on. Plain HTTP on this machine: no secure cookies.
+export DEBUG="${DEBUG:-0}"
+export PMH_SECURE_COOKIES="${PMH_SECURE_COOKIES:-0}"
 if [ -z "${SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > var/secret_key
   SECRET_KEY="$(cat var/secret_key)"; export SECRET_KEY
@@ -35,7 +38,7 @@ fi
 cat <<MSG
 
   PMH onboarding console: http://$HOST:$PORT/
-  mode: $mode
+  mode: $mode (debug pages: $([ "$DEBUG" = "1" ] && echo on || echo off))
   demo logins (password: $PMH_DEMO_PASSWORD)
     operator   PMH operator
     helpdesk   help desk

@@ -1,4 +1,6 @@
+import copy
 import os
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group
@@ -20,6 +22,18 @@ def _console_settings(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings):
+    """Each test gets a cache namespace of its own, in both modes.
+
+    Rate-limit counters live in the cache and are keyed by token id; SQLite reuses ids after a
+    rolled-back test, so without this one test's requests count against the next one's.
+    """
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 class Cast:

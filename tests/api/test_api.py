@@ -3,7 +3,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from onboarding.tokens import api_token_issue, api_token_revoke
 from uploads.models import Submission
@@ -12,11 +11,6 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"
 VALID = (FIXTURES / "valid.cp932.csv").read_bytes()
 BAD = (FIXTURES / "V_CHECK_DIGIT.csv").read_bytes()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture
