@@ -169,3 +169,15 @@ def test_profiling_a_large_csv_reads_only_its_beginning():
     assert profile.rows_sampled == 100
     # The engine's sniffer reads its 64 KiB windows; the sample itself a few text buffers.
     assert fh.furthest < 400_000 < len(fh.getvalue())
+
+
+@pytest.mark.parametrize(
+    "first_row",
+    ["山田　太郎,123456789018,S55.1.1", "佐藤,ｻﾄｳ,2024/4/1", "a,b,1980"],
+)
+def test_a_file_without_a_header_is_refused_without_echoing_its_first_row(first_row):
+    data = (first_row + "\n" + first_row + "\n").encode()
+    with pytest.raises(SourceError) as caught:
+        _table(data)
+    assert "見出し行（列名の行）が見つかりません" in str(caught.value)
+    assert first_row.split(",")[0] not in str(caught.value)

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -25,6 +26,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from uploads.lib.validation.sniff import sniff
 
+from .values import parse_date
+
+_DATA = re.compile(r"[0-9０-９]{4}")  # a run of digits: a number, a code, a date
 HEADER_SCAN_ROWS = 30  # rows looked at for the header; title blocks are a few rows at most
 Source = str | os.PathLike | BinaryIO
 _ZIP = b"PK\x03\x04"
@@ -256,7 +260,26 @@ def _pick_header(scanned, header_score) -> int:
             return best
     # A title row fills one or two cells; the header is the first row as wide as the data.
     widths = [sum(1 for t in row if t.strip()) for row in texts]
-    return next(i for i, w in enumerate(widths) if w >= max(widths) * 0.8)
+    pick = next(i for i, w in enumerate(widths) if w >= max(widths) * 0.8)
+    if any(_looks_like_data(c) for c in scanned[pick][1]):
+        # Never take a record for the header: its cells would be shown as column names.
+        raise SourceError(
+            "見出し行（列名の行）が見つかりません。データの上に、個人番号・氏名・生年月日など"
+            "の列名を書いた行を入れてください。"
+        )
+    return pick
+
+
+def _looks_like_data(cell: Any) -> bool:
+    if cell is None or isinstance(cell, bool):
+        return False
+    if not isinstance(cell, str):
+        return True  # a number or a date cell is never a column name
+    text = cell.strip()
+    try:
+        return bool(_DATA.search(text)) or parse_date(text) is not None
+    except ValueError:
+        return True
 
 
 def _text(cell: Any) -> str:
