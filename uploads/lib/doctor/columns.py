@@ -50,7 +50,7 @@ class FieldColumn:
         out = self.out
         missing = distinct.difference(out)
         for value in missing:
-            text, touched, problem = self.plan._run(value)
+            text, touched, problem = self.plan.convert(value)
             out[value] = text
             if touched or problem:
                 self._note(value, touched, problem)

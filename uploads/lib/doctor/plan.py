@@ -68,13 +68,14 @@ class FieldPlan:
         hit = self._cache.get(raw)
         if hit is not None:
             return hit
-        result = self._run(raw)
+        result = self.convert(raw)
         if len(self._cache) >= CACHE_MAX:
             self._cache.clear()
         self._cache[raw] = result
         return result
 
-    def _run(self, raw: Any) -> Result:
+    def convert(self, raw: Any) -> Result:
+        """Convert one raw value without remembering it (``run`` remembers)."""
         parts = raw if isinstance(raw, tuple) else (raw,)
         text = self.entry.get("joiner", "").join(p for p in map(cell_text, parts) if p)
         # Step 0 counts the spreadsheet cells that were numbers or dates, not text.

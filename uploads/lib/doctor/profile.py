@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any
 
@@ -86,7 +86,6 @@ class Profile:
     rows_sampled: int
     columns: list[ColumnReport]
     fields: list[FieldProposal]
-    _personal: set[str] = field(default_factory=set, repr=False)
 
     @property
     def unmapped_columns(self) -> list[ColumnReport]:
@@ -112,7 +111,6 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("_personal")
         data["unmapped_columns"] = [c.name for c in self.unmapped_columns]
         data["unmatched_required"] = [f.field for f in self.unmatched_required]
         return data
