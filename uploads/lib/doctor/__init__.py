@@ -14,6 +14,7 @@ from .mapping import (
 )
 from .profile import Candidate, ColumnReport, FieldProposal, Profile, profile_file
 from .sources import SourceError
+from .spec import SpecRow, specification, write_specification_csv, write_specification_xlsx
 from .summary import Applied, ConversionSummary, Problem
 
 __all__ = [
@@ -27,11 +28,15 @@ __all__ = [
     "Problem",
     "Profile",
     "SourceError",
+    "SpecRow",
     "check_mapping",
     "convert",
     "mapping_from_json",
     "mapping_to_json",
     "new_mapping",
     "profile_file",
+    "specification",
     "targets",
+    "write_specification_csv",
+    "write_specification_xlsx",
 ]
