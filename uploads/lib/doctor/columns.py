@@ -18,7 +18,7 @@ from typing import Any
 from .plan import FieldPlan
 
 CACHE_MAX = 200_000  # distinct raw values kept per field: 80 years of birth dates in two forms
-LEARN_VALUES = 50_000  # values looked at before deciding whether a field's values repeat
+LEARN_VALUES = 100_000  # distinct values per window that decides whether a field's values repeat
 MISS_SHARE = 0.9  # … they do not when nine in ten were new
 
 # (block position, field plan, (code, message), text sent out)
@@ -35,9 +35,11 @@ class FieldColumn:
         # A CSV cell with no conversion goes out as it is: no lookup at all.
         self.passthrough = text_cells and len(indexes) == 1 and len(plan.steps) == 1
         self.out: dict[Any, str] = {}
-        self.notes: dict[Any, tuple[tuple[int, ...], tuple[str, str] | None]] = {}
-        self.seen = self.missed = 0  # distinct values per block, and those not kept before
+        self.notes: dict[Any, tuple[int, ...]] = {}  # values some step changed: which steps
+        self.failed: dict[Any, tuple[str, str]] = {}  # values that could not be converted
         self.uniform: tuple[int, ...] | None = None  # the steps every noted value went through
+        self.seen = self.missed = 0  # distinct values per block, and those not kept before
+        self.keep = True
 
     def convert(self, cells: list[list], failures: list[Failure]) -> list[str]:
         n = len(cells)
@@ -50,39 +52,44 @@ class FieldColumn:
         out = self.out
         missing = distinct.difference(out)
         for value in missing:
-            text, touched, problem = self.plan.convert(value)
-            out[value] = text
-            if touched or problem:
-                self._note(value, touched, problem)
+            out[value], touched, problem = self.plan.convert(value)
+            if touched:
+                self._note(value, touched)
+            if problem:
+                self.failed[value] = problem
         result = list(map(out.__getitem__, values))
         if self.notes:
-            self._count(values, distinct, failures)
+            self._count(values, distinct)
+        if self.failed:
+            self._failures(values, distinct, failures)
         self._forget(len(distinct), len(missing))
         return result
 
-    def _note(self, value: Any, touched: tuple[int, ...], problem) -> None:
+    def _note(self, value: Any, touched: tuple[int, ...]) -> None:
         if not self.notes:
-            self.uniform = None if problem else touched
-        elif problem or touched != self.uniform:
+            self.uniform = touched
+        elif touched != self.uniform:
             self.uniform = None
-        self.notes[value] = (touched, problem)
+        self.notes[value] = touched
 
     def _forget(self, distinct: int, missing: int) -> None:
-        """Keep values that repeat across blocks (dates, codes); drop those that do not
-        (names, addresses), and never keep more than ``CACHE_MAX``."""
+        """Keep values that repeat across blocks (dates, codes); stop keeping those that do
+        not (names, addresses), and never keep more than ``CACHE_MAX``."""
         self.seen += distinct
         self.missed += missing
-        keep = self.seen < LEARN_VALUES or self.missed < MISS_SHARE * self.seen
-        if not keep or len(self.out) > CACHE_MAX:
+        if self.seen >= LEARN_VALUES:
+            # Judged over a window: the first blocks of any field are mostly new values.
+            self.keep = self.keep and self.missed < MISS_SHARE * self.seen
+            self.seen = self.missed = 0
+        if not self.keep or len(self.out) > CACHE_MAX:
             self.out.clear()
             self.notes.clear()
+            self.failed.clear()
 
-    def _count(self, values: list, distinct: set, failures: list[Failure]) -> None:
-        """Rows each step changed, and the rows whose value could not be converted."""
-        notes = self.notes
-        # A dict view & a set iterates the smaller: the block's values, not the notes, which
-        # may hold tens of thousands of dates.
-        hot = notes.keys() & distinct
+    def _count(self, values: list, distinct: set) -> None:
+        """Rows each step changed. A dict view & a set iterates the smaller: the block's
+        values, not the notes, which may hold tens of thousands of dates."""
+        hot = self.notes.keys() & distinct
         if not hot:
             return
         steps = self.plan.steps
@@ -92,11 +99,10 @@ class FieldColumn:
             return
         counts = Counter(values)
         for value in hot:
-            touched, problem = notes[value]
-            for i in touched:
+            for i in self.notes[value]:
                 steps[i].rows += counts[value]
-            if problem is not None:
-                text = self.out[value]
-                failures += [
-                    (k, self.plan, problem, text) for k, v in enumerate(values) if v == value
-                ]
+
+    def _failures(self, values: list, distinct: set, failures: list[Failure]) -> None:
+        for value in self.failed.keys() & distinct:
+            problem, text = self.failed[value], self.out[value]
+            failures += [(k, self.plan, problem, text) for k, v in enumerate(values) if v == value]

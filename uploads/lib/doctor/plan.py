@@ -76,10 +76,13 @@ class FieldPlan:
 
     def convert(self, raw: Any) -> Result:
         """Convert one raw value without remembering it (``run`` remembers)."""
-        parts = raw if isinstance(raw, tuple) else (raw,)
-        text = self.entry.get("joiner", "").join(p for p in map(cell_text, parts) if p)
-        # Step 0 counts the spreadsheet cells that were numbers or dates, not text.
-        touched = [0] if any(p is not None and not isinstance(p, str) for p in parts) else []
+        if isinstance(raw, str):  # a CSV cell, the common case
+            text, touched = raw, []
+        else:
+            parts = raw if isinstance(raw, tuple) else (raw,)
+            text = self.entry.get("joiner", "").join(p for p in map(cell_text, parts) if p)
+            # Step 0 counts the spreadsheet cells that were numbers or dates, not text.
+            touched = [0] if any(p is not None and not isinstance(p, str) for p in parts) else []
         original = text
         for i, step in enumerate(self.steps[1:], start=1):
             if not text and not step.on_empty:
