@@ -346,3 +346,20 @@ def test_a_single_empty_column_is_not_written_as_a_blank_line():
     mapping = _doc(segment={"column": "区分"})
     _summary, text = _convert(_csv("区分,備考\n,a\nb,c\n"), mapping)
     assert list(csv.reader(io.StringIO(text))) == [["segment"], [""], ["b"]]
+
+
+def test_lines_stay_exact_after_blank_rows_and_cells_over_two_lines():
+    mapping = _doc(
+        designatedMedicalInstitutions={"column": "医療機関"},
+        validFrom={"column": "開始日", "conversions": [{"op": "date", "forms": ["wareki"]}]},
+        isNotDisclosed={"column": "不開示"},
+    )
+    data = '医療機関,開始日,不開示\r\nA,R7.4.1,0\r\n\r\n"B\r\n二行目",R7.4.1,0\r\n,,\r\nC,R7.2.30,0\r\n'
+    summary, text = _convert(_csv(data), mapping)
+    assert summary.rows == 3
+    assert [(p.row, p.line, p.value) for p in summary.problems] == [(3, 7, "R7.2.30")]
+    assert list(csv.reader(io.StringIO(text)))[1:] == [
+        ["0", "A", "2025-04-01"],
+        ["0", "B\r\n二行目", "2025-04-01"],
+        ["0", "C", "R7.2.30"],
+    ]

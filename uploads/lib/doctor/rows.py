@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-from itertools import islice
 from typing import TextIO
 
 from .columns import Failure, FieldColumn
 from .plan import FieldPlan, Plan
-from .sources import Table
+from .sources import Block, Table
 from .summary import ConversionSummary, Problem
 
 C_COLUMN_COUNT = "C_COLUMN_COUNT"
@@ -23,8 +22,7 @@ def convert_rows(
     columns = [FieldColumn(p, text_cells=table.format == "csv") for p in plan.fields]
     # CRLF: the csv module quotes a lone CR only when it is part of the line terminator.
     writer = csv.writer(out, lineterminator="\r\n")
-    rows = table.rows()
-    while block := list(islice(rows, BLOCK_ROWS)):
+    for block in table.blocks(BLOCK_ROWS):
         problems: list[tuple[int, int, Problem]] = []
         cells = _block_cells(table, block, problems)
         failures: list[Failure] = []
@@ -34,7 +32,7 @@ def convert_rows(
         for _k, _order, problem in sorted(problems, key=lambda p: p[:2]):
             summary.add(problem, limit)
         _write(out, writer, converted)
-        summary.rows = block[-1][0]
+        summary.rows = block.last
 
 
 def _write(out: TextIO, writer, columns: list[list[str]]) -> None:
@@ -53,22 +51,23 @@ def _write(out: TextIO, writer, columns: list[list[str]]) -> None:
     writer.writerows(rows)
 
 
-def _block_cells(table: Table, block: list, problems: list) -> list:
+def _block_cells(table: Table, block: Block, problems: list) -> list:
     """The cells of a block of rows, each row as wide as the header; odd rows reported."""
-    cells = [c for _r, _l, c in block]
+    cells = block.cells
     width = len(table.columns)
     is_csv = table.format == "csv"
     if is_csv and table.replaced():
-        for k, (record, line, row) in enumerate(block):
+        for k, row in enumerate(cells):
             if "\ufffd" in "".join(row):
-                problems.append((k, -2, _encoding_problem(record, line, table.encoding)))
+                where = block.record(k), block.line(k)
+                problems.append((k, -2, _encoding_problem(*where, table.encoding)))
     if set(map(len, cells)) == {width}:
         return cells
     for k, row in enumerate(cells):
         if len(row) != width:
-            record, line, _c = block[k]
             if is_csv:
-                problems.append((k, -1, _count_problem(record, line, width, len(row))))
+                where = block.record(k), block.line(k)
+                problems.append((k, -1, _count_problem(*where, width, len(row))))
             cells[k] = _fit(row, width, "" if is_csv else None)
     return cells
 
@@ -77,7 +76,7 @@ def _value_problems(block, plan: Plan, out, failures: list[Failure], problems: l
     disclosure = plan.disclosure_index()
     order = {p.path: i for i, p in enumerate(plan.fields)}
     for k, plan_field, (code, message), text in failures:
-        record, line, _c = block[k]
+        record, line = block.record(k), block.line(k)
         disclosed = disclosure is not None and out[disclosure][k].lower() in _FALSE
         problem = _value_problem(record, line, plan_field, code, message, text, disclosed)
         problems.append((k, order[plan_field.path], problem))

@@ -17,7 +17,8 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
@@ -60,6 +61,26 @@ class Column:
 
 
 @dataclass
+class Block:
+    """Consecutive records: their cells, record numbers and physical lines (or sheet rows)."""
+
+    cells: list[list[Any]]
+    first: int  # record number of cells[0]
+    start_line: int  # line of cells[0]; with ``lines`` None, each record is one line
+    lines: list[int] | None = None
+
+    def record(self, k: int) -> int:
+        return self.first + k
+
+    def line(self, k: int) -> int:
+        return self.lines[k] if self.lines is not None else self.start_line + k
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.cells) - 1
+
+
+@dataclass
 class Table:
     format: str  # "csv" or "xlsx"
     encoding: str | None  # CSV only: "utf-8", "utf-8-sig" or "cp932"
@@ -84,6 +105,44 @@ class Table:
         if self._reader is not None:
             yield from self._csv_rows(record)
 
+    def blocks(self, size: int) -> Iterator[Block]:
+        """The records in blocks of ``size``: for a CSV, read by the csv module in C, lines
+        worked out only for a block holding a blank line or a line break inside a cell."""
+        record = 0
+        head = self.rows() if self._reader is None else self._pending()
+        while chunk := list(islice(head, size)):
+            yield Block([c for _r, _l, c in chunk], chunk[0][0], 0, [ln for _r, ln, _c in chunk])
+            record = chunk[-1][0]
+        if self._reader is not None:
+            yield from self._csv_blocks(record, size)
+
+    def _pending(self) -> Iterator[tuple[int, int, list[Any]]]:
+        record = 0
+        for line, cells in self._rows:
+            if any(cells):
+                record += 1
+                yield record, line, cells
+
+    def _csv_blocks(self, record: int, size: int) -> Iterator[Block]:
+        reader, before = self._reader, self._before
+        while True:
+            start = before + reader.line_num + 1
+            try:
+                rows = list(islice(reader, size))
+            except csv.Error as exc:
+                raise _quote_error(before + reader.line_num, exc) from None
+            if not rows:
+                return
+            simple = before + reader.line_num + 1 - start == len(rows) and [] not in rows
+            if simple and all(map(itemgetter(0), rows)):
+                yield Block(rows, record + 1, start)
+                record += len(rows)
+                continue
+            block = _odd_block(rows, record, start)
+            if block.cells:
+                yield block
+                record = block.last
+
     def _csv_rows(self, record: int) -> Iterator[tuple[int, int, list[str]]]:
         # The hot loop of a conversion: one generator straight over the csv reader.
         reader, before = self._reader, self._before
@@ -102,6 +161,19 @@ class Table:
         count = _REPLACED[0]
         changed, self._replaced_seen = count != self._replaced_seen, count
         return changed
+
+
+def _odd_block(rows: list[list[str]], record: int, start: int) -> Block:
+    """A block with blank rows or cells spanning lines: each record's line, blank rows out."""
+    cells, lines = [], []
+    line = start
+    for row in rows:
+        if row and any(row):
+            cells.append(row)
+            lines.append(line)
+        text = "".join(row)
+        line += 1 + text.count("\n") + text.count("\r") - text.count("\r\n")
+    return Block(cells, record + 1, start, lines)
 
 
 def _no_text(cells: list[str]) -> bool:
