@@ -11,15 +11,14 @@ the file.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from operator import itemgetter
+from collections.abc import Sequence
 from typing import Any
 
 from .plan import FieldPlan
 
 CACHE_MAX = 200_000  # distinct raw values kept per field: 80 years of birth dates in two forms
-LEARN_VALUES = 100_000  # distinct values per window that decides whether a field's values repeat
-MISS_SHARE = 0.9  # … they do not when nine in ten were new
+LEARN_ROWS = 100_000  # rows in the window that decides whether a field's values repeat
+MISS_SHARE = 0.9  # … they do not when nine rows in ten brought a new value
 
 # (block position, field plan, (code, message), text sent out)
 Failure = tuple[int, FieldPlan, tuple[str, str], str]
@@ -30,54 +29,59 @@ class FieldColumn:
 
     def __init__(self, plan: FieldPlan, *, text_cells: bool):
         self.plan = plan
-        indexes = [c.index for c in plan.columns]
-        self.pick: Callable[[list], Any] | None = itemgetter(*indexes) if indexes else None
+        self.indexes = [c.index for c in plan.columns]
         # A CSV cell with no conversion goes out as it is: no lookup at all.
-        self.passthrough = text_cells and len(indexes) == 1 and len(plan.steps) == 1
+        self.passthrough = text_cells and len(self.indexes) == 1 and len(plan.steps) == 1
         self.out: dict[Any, str] = {}
         self.notes: dict[Any, tuple[int, ...]] = {}  # values some step changed: which steps
         self.failed: dict[Any, tuple[str, str]] = {}  # values that could not be converted
         self.uniform: tuple[int, ...] | None = None  # the steps every noted value went through
-        self.seen = self.missed = 0  # distinct values per block, and those not kept before
+        self.seen = self.missed = 0  # rows, and distinct values that were not kept before
         self.keep = True
 
-    def convert(self, cells: list[list], failures: list[Failure]) -> list[str]:
-        n = len(cells)
+    def convert(self, columns: list[tuple], failures: list[Failure]) -> Sequence[str]:
+        """This field's output for a block given as its source columns (the block transposed)."""
+        n = len(columns[0])
         if self.plan.fixed is not None:
             return [self.plan.fixed] * n
-        values = list(map(self.pick, cells))
-        if self.passthrough:
-            return values
-        distinct = set(values)
+        if len(self.indexes) == 1:
+            values = columns[self.indexes[0]]
+            if self.passthrough:
+                return values
+        else:
+            values = list(zip(*(columns[i] for i in self.indexes), strict=True))
         out = self.out
-        missing = distinct.difference(out)
-        for value in missing:
-            out[value], touched, problem = self.plan.convert(value)
-            if touched:
-                self._note(value, touched)
-            if problem:
-                self.failed[value] = problem
-        result = list(map(out.__getitem__, values))
+        result = list(map(out.get, values))
+        missing: set = set()
+        if None in result:  # values not met before: converted once each
+            missing = {v for v, r in zip(values, result, strict=True) if r is None}
+            for value in missing:
+                self._learn(value)
+            result = list(map(out.__getitem__, values))
         if self.notes:
-            self._count(values, distinct)
-        if self.failed:
-            self._failures(values, distinct, failures)
-        self._forget(len(distinct), len(missing))
+            self._count(values)
+        if self.failed and any(map(self.failed.__contains__, values)):
+            self._failures(values, failures)
+        self._forget(n, len(missing))
         return result
 
-    def _note(self, value: Any, touched: tuple[int, ...]) -> None:
-        if not self.notes:
-            self.uniform = touched
-        elif touched != self.uniform:
-            self.uniform = None
-        self.notes[value] = touched
+    def _learn(self, value: Any) -> None:
+        self.out[value], touched, problem = self.plan.convert(value)
+        if touched:
+            if not self.notes:
+                self.uniform = touched
+            elif touched != self.uniform:
+                self.uniform = None
+            self.notes[value] = touched
+        if problem:
+            self.failed[value] = problem
 
-    def _forget(self, distinct: int, missing: int) -> None:
+    def _forget(self, rows: int, missing: int) -> None:
         """Keep values that repeat across blocks (dates, codes); stop keeping those that do
         not (names, addresses), and never keep more than ``CACHE_MAX``."""
-        self.seen += distinct
+        self.seen += rows
         self.missed += missing
-        if self.seen >= LEARN_VALUES:
+        if self.seen >= LEARN_ROWS:
             # Judged over a window: the first blocks of any field are mostly new values.
             self.keep = self.keep and self.missed < MISS_SHARE * self.seen
             self.seen = self.missed = 0
@@ -86,23 +90,19 @@ class FieldColumn:
             self.notes.clear()
             self.failed.clear()
 
-    def _count(self, values: list, distinct: set) -> None:
-        """Rows each step changed. A dict view & a set iterates the smaller: the block's
-        values, not the notes, which may hold tens of thousands of dates."""
-        hot = self.notes.keys() & distinct
-        if not hot:
-            return
-        steps = self.plan.steps
-        if self.uniform is not None and len(hot) == len(distinct):
+    def _count(self, values: Sequence) -> None:
+        """Rows each step changed."""
+        notes, steps = self.notes, self.plan.steps
+        if self.uniform is not None and all(map(notes.__contains__, values)):
             for i in self.uniform:  # every row changed the same way (a kana column)
                 steps[i].rows += len(values)
             return
         counts = Counter(values)
-        for value in hot:
-            for i in self.notes[value]:
+        for value in notes.keys() & counts.keys():
+            for i in notes[value]:
                 steps[i].rows += counts[value]
 
-    def _failures(self, values: list, distinct: set, failures: list[Failure]) -> None:
-        for value in self.failed.keys() & distinct:
+    def _failures(self, values: Sequence, failures: list[Failure]) -> None:
+        for value in self.failed.keys() & set(values):
             problem, text = self.failed[value], self.out[value]
             failures += [(k, self.plan, problem, text) for k, v in enumerate(values) if v == value]

@@ -26,7 +26,8 @@ def convert_rows(
         problems: list[tuple[int, int, Problem]] = []
         cells = _block_cells(table, block, problems)
         failures: list[Failure] = []
-        converted = [column.convert(cells, failures) for column in columns]
+        source = list(zip(*cells, strict=True))  # the block as its columns, in C
+        converted = [column.convert(source, failures) for column in columns]
         if failures:
             _value_problems(block, plan, converted, failures, problems)
         for _k, _order, problem in sorted(problems, key=lambda p: p[:2]):
