@@ -83,9 +83,12 @@ def measure_xlsx(rows: int, directory: Path) -> dict:
 
 
 def _rss() -> dict:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"rss": own, "rss_workers": children}
+    """Peak RSS, and CPU seconds of this process and its workers (steadier than wall time on
+    a shared machine)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(r.ru_utime + r.ru_stime for r in (own, children))
+    return {"rss": own.ru_maxrss / 1024, "rss_workers": children.ru_maxrss / 1024, "cpu": cpu}
 
 
 def child(*args: str) -> dict:
@@ -144,6 +147,12 @@ def report(args, directory: Path) -> None:
     print(
         f"doctor: convert {d['convert']:.2f} s + validate {d['validate']:.2f} s = "
         f"{d['total']:.2f} s   RSS {d['rss']:.0f} MB + workers {d['rss_workers']:.0f} MB"
+    )
+    cpu_d = min(r["cpu"] for r in doctor)
+    cpu_e = min(r["cpu"] for r in engine)
+    print(
+        f"CPU seconds (all processes): doctor {cpu_d:.2f}, engine {cpu_e:.2f}, "
+        f"ratio {cpu_d / cpu_e:.2f}x"
     )
     print(f"ratio {d['total'] / e['total']:.2f}x (target <= 2.0x); conversion problems "
           f"{d['problems']}, engine errors {d['errors']}")  # fmt: skip
