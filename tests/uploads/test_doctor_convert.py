@@ -354,7 +354,10 @@ def test_lines_stay_exact_after_blank_rows_and_cells_over_two_lines():
         validFrom={"column": "開始日", "conversions": [{"op": "date", "forms": ["wareki"]}]},
         isNotDisclosed={"column": "不開示"},
     )
-    data = '医療機関,開始日,不開示\r\nA,R7.4.1,0\r\n\r\n"B\r\n二行目",R7.4.1,0\r\n,,\r\nC,R7.2.30,0\r\n'
+    data = (
+        '医療機関,開始日,不開示\r\nA,R7.4.1,0\r\n\r\n"B\r\n二行目",R7.4.1,0\r\n'
+        ",,\r\nC,R7.2.30,0\r\n"
+    )
     summary, text = _convert(_csv(data), mapping)
     assert summary.rows == 3
     assert [(p.row, p.line, p.value) for p in summary.problems] == [(3, 7, "R7.2.30")]
