@@ -35,6 +35,7 @@ class FieldColumn:
         self.out: dict[Any, str] = {}
         self.notes: dict[Any, tuple[int, ...]] = {}  # values some step changed: which steps
         self.failed: dict[Any, tuple[str, str]] = {}  # values that could not be converted
+        self.plain: set = set()  # values no step changed
         self.uniform: tuple[int, ...] | None = None  # the steps every noted value went through
         self.seen = self.missed = 0  # rows, and distinct values that were not kept before
         self.keep = True
@@ -73,6 +74,8 @@ class FieldColumn:
             elif touched != self.uniform:
                 self.uniform = None
             self.notes[value] = touched
+        else:
+            self.plain.add(value)
         if problem:
             self.failed[value] = problem
 
@@ -89,12 +92,19 @@ class FieldColumn:
             self.out.clear()
             self.notes.clear()
             self.failed.clear()
+            self.plain.clear()
 
     def _count(self, values: Sequence) -> None:
         """Rows each step changed."""
         notes, steps = self.notes, self.plan.steps
-        if self.uniform is not None and all(map(notes.__contains__, values)):
-            for i in self.uniform:  # every row changed the same way (a kana column)
+        # Every row changed the same way (a date or kana column): no lookup in the notes,
+        # which may hold tens of thousands of values; only in the few plain or failed ones.
+        if (
+            self.uniform is not None
+            and not any(map(self.plain.__contains__, values))
+            and not any(map(self.failed.__contains__, values))
+        ):
+            for i in self.uniform:
                 steps[i].rows += len(values)
             return
         counts = Counter(values)

@@ -92,7 +92,8 @@ class FieldPlan:
             except ValueError as exc:
                 # The value goes out as it came, so that the engine reports it as the vendor
                 # sent it; the conversion report says why it could not be converted.
-                return original, tuple(touched), (step.code, str(exc))
+                cell_step = touched[:1] if touched[:1] == [0] else []
+                return original, tuple(cell_step), (step.code, str(exc))
             if new != text:
                 touched.append(i)
                 text = new
