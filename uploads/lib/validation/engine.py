@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..checkdigits import municipality_code_valid
+from . import jsonfast, parallel
 from . import messages as msg
-from . import parallel
 from .checks import RecordChecker, Settings
 from .csvfile import (
     CsvRows,
@@ -26,7 +26,7 @@ from .csvfile import (
 )
 from .fastpath import FastRow, JsonCells, json_columns
 from .fastrecord import use_fast_values
-from .jsonfile import FileProblem, iter_array, iter_lines
+from .jsonfile import FileProblem, exact_element, iter_array, iter_lines
 from .layout import load_layout
 from .records import UnknownKeys, raw_from_json
 from .report import ERROR, WARNING, Issue, IssueCollector, Report, file_issue
@@ -337,38 +337,62 @@ class _Run:
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
         self.encoding = encoding
-        text = self._open_text(encoding)
-        records = iter_array(text) if self.format == "json" else iter_lines(text)
+        if jsonfast.available():
+            progress = self._throttled_progress() if self.on_progress is not None else None
+            bom = encoding == "utf-8-sig"
+            records = jsonfast.records(self.fh, self.end, self.format, bom, progress)
+        else:
+            text = self._open_text(encoding)
+            exact = iter_array(text) if self.format == "json" else iter_lines(text)
+            records = ((line, obj, None) for line, obj in exact)
         fast = FastRow(checker, json_columns(self.layout))
         if tally.needs_values:
             use_fast_values(tally, self.layout, json_columns(self.layout))
         cells = JsonCells(self.layout)
         unknown = UnknownKeys(self.layout)
+        key_count = cells.key_count
+        repeated = jsonfast.has_repeated_key
         self.heartbeat()
         try:
-            for line, obj in records:
+            for line, obj, raw in records:
                 tally.rows += 1
                 row = tally.rows
-                if not isinstance(obj, dict):
-                    tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
-                    tally.invalid += 1
-                    tally.error_rows.append(row)
-                    continue
-                laid_out = cells.cells(obj)
-                if laid_out is None or cells.unknown:
-                    for issue in unknown.issues(obj, row, line):
-                        tally.sink.add(issue)
-                key = fast.cells(laid_out) if laid_out is not None else None
-                if key is not None and tally.fast_values is not None:
-                    tally.fast_record(row, line, key, laid_out)
-                    continue
-                if key is not None:
-                    tally.clean(row, line, key)
-                    continue
-                tally.checked(row, line, checker.check(raw_from_json(obj, self.layout), row, line))
+                if raw is not None:
+                    laid_out = cells.cells(obj)
+                    if laid_out is not None and not cells.unknown:
+                        key = fast.cells(laid_out)
+                        if key is not None and not repeated(raw, key_count(obj)):
+                            if tally.fast_values is not None:
+                                tally.fast_record(row, line, key, laid_out)
+                            else:
+                                tally.clean(row, line, key)
+                            continue
+                    # Not proven clean: decoded again the exact way and checked in full.
+                    obj = exact_element(raw.decode("utf-8", "surrogateescape"))
+                self._json_record(checker, tally, fast, cells, unknown, row, line, obj)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)
+
+    def _json_record(self, checker, tally, fast, cells, unknown, row, line, obj) -> None:
+        """One record the exact way: the reference the fast way must agree with."""
+        if not isinstance(obj, dict):
+            tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
+            tally.invalid += 1
+            tally.error_rows.append(row)
+            return
+        laid_out = cells.cells(obj)
+        if laid_out is None or cells.unknown:
+            for issue in unknown.issues(obj, row, line):
+                tally.sink.add(issue)
+        key = fast.cells(laid_out) if laid_out is not None else None
+        if key is not None and tally.fast_values is not None:
+            tally.fast_record(row, line, key, laid_out)
+            return
+        if key is not None:
+            tally.clean(row, line, key)
+            return
+        tally.checked(row, line, checker.check(raw_from_json(obj, self.layout), row, line))
 
     def _stop(self, issue: Issue) -> None:
         if issue.code == "F_ENCODING":

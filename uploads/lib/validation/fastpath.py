@@ -384,6 +384,17 @@ class JsonCells:
                 return None
         return self._items(obj.get(self.list_path), row)
 
+    def key_count(self, obj: dict) -> int:
+        """Keys in all the objects of a record that :meth:`cells` laid out."""
+        count = len(obj)
+        for parent in self.parents:
+            sub = obj.get(parent)
+            if sub is not None:
+                count += len(sub)
+        for item in obj[self.list_path]:
+            count += len(item)
+        return count
+
     def _items(self, items, row: list[str]) -> list[str] | None:
         if type(items) is not list or len(items) * len(self.parts) > len(self.pad):
             return None

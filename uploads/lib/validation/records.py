@@ -89,9 +89,10 @@ def _json_items(obj: dict, layout: Layout, raw: RawRecord) -> None:
             raw.problems.append((path, "V_TYPE", _container_type(path)))
             continue
         if type(item) is DupDict and item.duplicates:
+            duplicates = item.duplicates
             item = dict(item)
             for part in parts:
-                if part in item.duplicates:  # type: ignore[attr-defined]
+                if part in duplicates:
                     path = lst.item_field(n, part)
                     raw.problems.append((path, "V_TYPE", msg.duplicate_key(path)))
                     item[part] = None

@@ -1,0 +1,183 @@
+"""The fast way through JSON: records cut from bytes and parsed by orjson, the exact way kept.
+
+JSON Lines are cut at line feeds, a JSON array at ``}``, ``,``, ``{`` between two elements (a
+candidate whose braces do not balance is inside an element: the cut moves on). A piece is
+trusted only when orjson parses it as a whole, which proves it is exactly one element: the first
+piece starts where the array's first element does, and so by turn every later one. Each record
+comes out with the line its ``{`` is on and its bytes (``raw``), so that a record the fast
+checks cannot prove clean is decoded again the exact way (``jsonfile.py``: repeated keys, whole
+integers) and checked in full. Anything unusual for the cutter (a lone CR, a piece that orjson
+refuses, a syntax error, an undecodable byte, the end of the array) hands the rest of the file
+to the exact reader at that record, which gives the same records and issues it always gave.
+Memory holds one block of the file (1 MiB) and one record, never the file.
+
+orjson keeps the last value of a repeated key; :func:`has_repeated_key` tells such a record
+from its bytes, so that it too takes the exact way (``V_TYPE``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from .csvfile import open_text
+from .jsonfile import MAX_RECORD_CHARS, iter_array, iter_lines
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the engine then reads every record the exact way
+    orjson = None
+
+ENABLED = orjson is not None  # tests switch it off to compare both ways
+BLOCK = 1 << 20
+MAX_CANDIDATES = 64  # element-like cuts tried inside one record before the exact way takes it
+_OPEN = re.compile(rb"[ \t\n\r]*\[[ \t\n\r]*(?=\{)")
+_CUT = re.compile(rb"\}[ \t\n\r]*,[ \t\n\r]*\{")
+_LAST = re.compile(rb"\}[ \t\n\r]*\][ \t\n\r]*\Z")
+_SPACED_KEY = re.compile(rb'"[ \t\n\r]+:')
+_BOM = b"\xef\xbb\xbf"
+
+Record = tuple[int, Any, bytes | None]  # line, object, its bytes (None: decoded exactly)
+
+
+def available() -> bool:
+    return ENABLED and orjson is not None
+
+
+def has_repeated_key(raw: bytes, keys: int) -> bool:
+    """Whether the element in ``raw``, parsed into objects holding ``keys`` keys in all, had
+    more keys in its text (a repeated key). Without a backslash no string holds a quote, so
+    every ``"`` followed by ``:`` ends a key; a backslash or a space before a colon is simply
+    not proven here (True: the exact way decides)."""
+    if b"\\" in raw or _SPACED_KEY.search(raw):
+        return True
+    return raw.count(b'":') != keys
+
+
+def records(fh: BinaryIO, end: int, fmt: str, bom: bool,
+            progress: Callable[[int], None] | None) -> Iterator[Record]:  # fmt: skip
+    """(line, object, raw) for each record of a JSON (``fmt`` "json") or JSON Lines file."""
+    if fmt == "json":
+        return _array(fh, end, bom, progress)
+    return _lines(fh, end, bom, progress)
+
+
+def _read(fh: BinaryIO, pos: int, end: int) -> bytes:
+    fh.seek(pos)
+    return fh.read(min(BLOCK, end - pos))
+
+
+def _exact_rest(fh, offset: int, end: int, fmt: str, bom: bool, line: int, skip: int, progress):
+    """The rest of the file the exact way. JSON Lines resume at the line (``line`` lines
+    before it); an array is read again from its start, its first ``skip`` elements left out
+    (already given), so that every line and column the exact reader reports is its own."""
+    encoding = "utf-8-sig" if bom and offset == 0 else "utf-8"
+    if fmt == "json":
+        offset = 0
+    text = open_text(fh, offset, end, encoding)
+    text.buffer.raw.progress = progress
+    items = iter_array(text) if fmt == "json" else iter_lines(text, line)
+    for at, obj in items:
+        if skip:
+            skip -= 1
+            continue
+        yield at, obj, None
+
+
+def _lines(fh, end, bom, progress) -> Iterator[Record]:
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    offset = 0  # of ``buf`` in the file
+    line = 0
+    buf = _read(fh, 0, end)
+    if bom and buf.startswith(_BOM):
+        buf, offset = buf[3:], 3
+    pos = 0
+    while True:
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            more = _read(fh, offset + len(buf), end) if offset + len(buf) < end else b""
+            if more:
+                buf, offset, pos = buf[pos:] + more, offset + pos, 0
+                if len(buf) > MAX_RECORD_CHARS:
+                    yield from _exact_rest(fh, offset, end, "jsonl", bom, line, 0, progress)
+                    return
+                if progress is not None:
+                    progress(offset + len(buf))
+                continue
+            if pos >= len(buf):
+                return
+            nl = len(buf) - 1  # the last line, without a line feed
+        start, pos = pos, nl + 1
+        cr = buf.find(b"\r", start, pos)
+        if cr >= 0 and cr != nl - 1:  # a CR that ends a line of its own: the exact way counts
+            yield from _exact_rest(fh, offset + start, end, "jsonl", bom, line, 0, progress)
+            return
+        line += 1
+        raw = buf[start:pos]
+        try:
+            obj = loads(raw)
+        except decode_error:
+            if not raw.strip(b" \t\r\n"):
+                continue
+            yield from _exact_rest(fh, offset + start, end, "jsonl", bom, line - 1, 0, progress)
+            return
+        if type(obj) is not dict:
+            yield from _exact_rest(fh, offset + start, end, "jsonl", bom, line - 1, 0, progress)
+            return
+        yield line, obj, raw
+
+
+def _array(fh, end, bom, progress) -> Iterator[Record]:
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    buf = _read(fh, 0, end)
+    offset = 3 if bom and buf.startswith(_BOM) else 0
+    if offset:
+        buf = buf[3:]
+    opened = _OPEN.match(buf)
+    if opened is None:  # not an array of objects, or a first element past the first block
+        yield from _exact_rest(fh, 0, end, "json", bom, 1, 0, progress)
+        return
+    pos = opened.end()
+    line, counted, done = 1, 0, 0
+    eof = offset + len(buf) >= end
+    while True:
+        cut, scan, tries = None, pos, 0
+        while tries <= MAX_CANDIDATES:
+            cut = _CUT.search(buf, scan)
+            if cut is None:
+                break
+            stop = cut.start() + 1
+            if buf.count(b"{", pos, stop) == buf.count(b"}", pos, stop):
+                break
+            tries, scan = tries + 1, cut.end() - 1
+        if cut is None and not eof and len(buf) - pos <= MAX_RECORD_CHARS:
+            line += buf.count(b"\n", counted, pos)
+            more = _read(fh, offset + len(buf), end)
+            buf, offset, pos, counted = buf[pos:] + more, offset + pos, 0, 0
+            eof = offset + len(buf) >= end
+            if progress is not None:
+                progress(offset + len(buf))
+            continue
+        line += buf.count(b"\n", counted, pos)
+        counted = pos
+        after = None
+        if cut is not None and tries <= MAX_CANDIDATES:
+            after = cut.end() - 1
+        else:
+            last = _LAST.search(buf, pos) if eof and cut is None else None
+            if last is None:
+                yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress)
+                return
+            stop = last.start() + 1
+        raw = buf[pos:stop]
+        try:
+            obj = loads(raw)
+        except decode_error:
+            yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress)
+            return
+        yield line, obj, raw
+        done += 1
+        if after is None:
+            return
+        pos = after
