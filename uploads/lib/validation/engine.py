@@ -350,7 +350,7 @@ class _Run:
             use_fast_values(tally, self.layout, json_columns(self.layout))
         cells = JsonCells(self.layout)
         unknown = UnknownKeys(self.layout)
-        key_count = cells.key_count
+        lay = cells.strict()
         repeated = jsonfast.has_repeated_key
         self.heartbeat()
         try:
@@ -358,10 +358,10 @@ class _Run:
                 tally.rows += 1
                 row = tally.rows
                 if raw is not None:
-                    laid_out = cells.cells(obj)
-                    if laid_out is not None and not cells.unknown:
+                    laid_out, keys = lay(obj)
+                    if laid_out is not None:
                         key = fast.cells(laid_out)
-                        if key is not None and not repeated(raw, key_count(obj)):
+                        if key is not None and not repeated(raw, keys):
                             if tally.fast_values is not None:
                                 tally.fast_record(row, line, key, laid_out)
                             else:
