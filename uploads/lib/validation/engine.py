@@ -24,11 +24,9 @@ from .csvfile import (
     peek_lines,
     read_header,
 )
-from .fastpath import FastRow, JsonCells, json_columns
-from .fastrecord import use_fast_values
-from .jsonfile import FileProblem, exact_element, iter_array, iter_lines
+from .jsonbody import JsonBody
+from .jsonfile import FileProblem, iter_array, iter_lines
 from .layout import load_layout
-from .records import UnknownKeys, raw_from_json
 from .report import ERROR, WARNING, Issue, IssueCollector, Report, file_issue
 from .sniff import empty_issue, sniff
 from .stage import StageSpec
@@ -345,54 +343,12 @@ class _Run:
             text = self._open_text(encoding)
             exact = iter_array(text) if self.format == "json" else iter_lines(text)
             records = ((line, obj, None) for line, obj in exact)
-        fast = FastRow(checker, json_columns(self.layout))
-        if tally.needs_values:
-            use_fast_values(tally, self.layout, json_columns(self.layout))
-        cells = JsonCells(self.layout)
-        unknown = UnknownKeys(self.layout)
-        lay = cells.strict()
-        repeated = jsonfast.has_repeated_key
         self.heartbeat()
         try:
-            for line, obj, raw in records:
-                tally.rows += 1
-                row = tally.rows
-                if raw is not None:
-                    laid_out, keys = lay(obj)
-                    if laid_out is not None:
-                        key = fast.cells(laid_out)
-                        if key is not None and not repeated(raw, keys):
-                            if tally.fast_values is not None:
-                                tally.fast_record(row, line, key, laid_out)
-                            else:
-                                tally.clean(row, line, key)
-                            continue
-                    # Not proven clean: decoded again the exact way and checked in full.
-                    obj = exact_element(raw.decode("utf-8", "surrogateescape"))
-                self._json_record(checker, tally, fast, cells, unknown, row, line, obj)
+            JsonBody(checker, tally).run(records)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)
-
-    def _json_record(self, checker, tally, fast, cells, unknown, row, line, obj) -> None:
-        """One record the exact way: the reference the fast way must agree with."""
-        if not isinstance(obj, dict):
-            tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
-            tally.invalid += 1
-            tally.error_rows.append(row)
-            return
-        laid_out = cells.cells(obj)
-        if laid_out is None or cells.unknown:
-            for issue in unknown.issues(obj, row, line):
-                tally.sink.add(issue)
-        key = fast.cells(laid_out) if laid_out is not None else None
-        if key is not None and tally.fast_values is not None:
-            tally.fast_record(row, line, key, laid_out)
-            return
-        if key is not None:
-            tally.clean(row, line, key)
-            return
-        tally.checked(row, line, checker.check(raw_from_json(obj, self.layout), row, line))
 
     def _stop(self, issue: Issue) -> None:
         if issue.code == "F_ENCODING":

@@ -55,12 +55,21 @@ def has_repeated_key(raw: bytes, keys: int) -> bool:
     return raw.count(b'":') != keys
 
 
+class Unsure(Exception):
+    """A part of a two-core run met what only the exact reader can read: start again alone."""
+
+
 def records(fh: BinaryIO, end: int, fmt: str, bom: bool,
-            progress: Callable[[int], None] | None) -> Iterator[Record]:  # fmt: skip
-    """(line, object, raw) for each record of a JSON (``fmt`` "json") or JSON Lines file."""
+            progress: Callable[[int], None] | None, *, start: int = 0, line: int = 0,
+            stop: int | None = None, strict: bool = False) -> Iterator[Record]:  # fmt: skip
+    """(line, object, raw) for each record of a JSON (``fmt`` "json") or JSON Lines file.
+
+    A part of a two-core run starts at ``start`` (a line, or an element's ``{``), with
+    ``line`` lines before it, and an array's first part stops before ``stop``; ``strict``
+    raises :class:`Unsure` where the exact reader would have to take over."""
     if fmt == "json":
-        return _array(fh, end, bom, progress)
-    return _lines(fh, end, bom, progress)
+        return _array(fh, end, bom, progress, start, line, stop, strict)
+    return _lines(fh, end, bom, progress, start, line, strict)
 
 
 def _read(fh: BinaryIO, pos: int, end: int) -> bytes:
@@ -68,10 +77,12 @@ def _read(fh: BinaryIO, pos: int, end: int) -> bytes:
     return fh.read(min(BLOCK, end - pos))
 
 
-def _exact_rest(fh, offset: int, end: int, fmt: str, bom: bool, line: int, skip: int, progress):
+def _exact_rest(fh, offset, end, fmt, bom, line, skip, progress, strict=False):
     """The rest of the file the exact way. JSON Lines resume at the line (``line`` lines
     before it); an array is read again from its start, its first ``skip`` elements left out
     (already given), so that every line and column the exact reader reports is its own."""
+    if strict:
+        raise Unsure
     encoding = "utf-8-sig" if bom and offset == 0 else "utf-8"
     if fmt == "json":
         offset = 0
@@ -85,12 +96,15 @@ def _exact_rest(fh, offset: int, end: int, fmt: str, bom: bool, line: int, skip:
         yield at, obj, None
 
 
-def _lines(fh, end, bom, progress) -> Iterator[Record]:
+def _lines(fh, end, bom, progress, start, line, strict) -> Iterator[Record]:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    offset = 0  # of ``buf`` in the file
-    line = 0
-    buf = _read(fh, 0, end)
-    if bom and buf.startswith(_BOM):
+
+    def rest(at: int, lines: int) -> Iterator[Record]:
+        return _exact_rest(fh, at, end, "jsonl", bom, lines, 0, progress, strict)
+
+    offset = start  # of ``buf`` in the file
+    buf = _read(fh, start, end)
+    if bom and start == 0 and buf.startswith(_BOM):
         buf, offset = buf[3:], 3
     pos = 0
     while True:
@@ -100,7 +114,7 @@ def _lines(fh, end, bom, progress) -> Iterator[Record]:
             if more:
                 buf, offset, pos = buf[pos:] + more, offset + pos, 0
                 if len(buf) > MAX_RECORD_CHARS:
-                    yield from _exact_rest(fh, offset, end, "jsonl", bom, line, 0, progress)
+                    yield from rest(offset, line)
                     return
                 if progress is not None:
                     progress(offset + len(buf))
@@ -111,7 +125,7 @@ def _lines(fh, end, bom, progress) -> Iterator[Record]:
         start, pos = pos, nl + 1
         cr = buf.find(b"\r", start, pos)
         if cr >= 0 and cr != nl - 1:  # a CR that ends a line of its own: the exact way counts
-            yield from _exact_rest(fh, offset + start, end, "jsonl", bom, line, 0, progress)
+            yield from rest(offset + start, line)
             return
         line += 1
         raw = buf[start:pos]
@@ -120,26 +134,34 @@ def _lines(fh, end, bom, progress) -> Iterator[Record]:
         except decode_error:
             if not raw.strip(b" \t\r\n"):
                 continue
-            yield from _exact_rest(fh, offset + start, end, "jsonl", bom, line - 1, 0, progress)
+            yield from _exact_rest(
+                fh, offset + start, end, "jsonl", bom, line - 1, 0, progress, strict
+            )
             return
         if type(obj) is not dict:
-            yield from _exact_rest(fh, offset + start, end, "jsonl", bom, line - 1, 0, progress)
+            yield from _exact_rest(
+                fh, offset + start, end, "jsonl", bom, line - 1, 0, progress, strict
+            )
             return
         yield line, obj, raw
 
 
-def _array(fh, end, bom, progress) -> Iterator[Record]:
+def _array(fh, end, bom, progress, start, line, until, strict) -> Iterator[Record]:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    buf = _read(fh, 0, end)
-    offset = 3 if bom and buf.startswith(_BOM) else 0
-    if offset:
-        buf = buf[3:]
-    opened = _OPEN.match(buf)
-    if opened is None:  # not an array of objects, or a first element past the first block
-        yield from _exact_rest(fh, 0, end, "json", bom, 1, 0, progress)
-        return
-    pos = opened.end()
-    line, counted, done = 1, 0, 0
+    buf = _read(fh, start, end)
+    offset = start
+    if start:
+        pos = 0  # an element's "{" found by the two-core run's cut
+    else:
+        offset = 3 if bom and buf.startswith(_BOM) else 0
+        if offset:
+            buf = buf[3:]
+        opened = _OPEN.match(buf)
+        if opened is None:  # not an array of objects, or a first element past the first block
+            yield from _exact_rest(fh, 0, end, "json", bom, 1, 0, progress, strict)
+            return
+        pos = opened.end()
+    line, counted, done = line or 1, 0, 0
     eof = offset + len(buf) >= end
     while True:
         cut, scan, tries = None, pos, 0
@@ -167,17 +189,23 @@ def _array(fh, end, bom, progress) -> Iterator[Record]:
         else:
             last = _LAST.search(buf, pos) if eof and cut is None else None
             if last is None:
-                yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress)
+                yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress, strict)
                 return
             stop = last.start() + 1
         raw = buf[pos:stop]
         try:
             obj = loads(raw)
         except decode_error:
-            yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress)
+            yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress, strict)
             return
         yield line, obj, raw
         done += 1
         if after is None:
+            if until is not None:
+                raise Unsure
             return
         pos = after
+        if until is not None and offset + pos >= until:
+            if offset + pos == until:
+                return
+            raise Unsure

@@ -127,6 +127,7 @@ class UnknownKeys:
             **{p: [(k.casefold(), f"{p}.{k}") for k in sorted(ks)] for p, ks in self.nested},
         }
         self.seen: set[str | bytes] = set()
+        self.emitted: list[str | bytes] = []  # what ``seen`` got, in the order of the issues
 
     def issues(self, obj: dict, row: int, line: int) -> list[Issue]:
         top = self.top
@@ -175,6 +176,7 @@ class UnknownKeys:
         if seen in self.seen:
             return
         self.seen.add(seen)
+        self.emitted.append(seen)
         key = shown if key is None else key
         folded = key.casefold()
         suggestion = self.leaves.get(folded) if parent is None else None
