@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.uploads.fuzz_strategies import cell_text, mutated
-from uploads.lib.validation import InMemoryStore, jsonfast, samples, validate_file
+from uploads.lib.validation import InMemoryStore, jsonfast, parallel, samples, validate_file
 
 TODAY = dt.date(2025, 6, 1)
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,3 +164,42 @@ def test_planted_file_gives_the_same_report_both_ways():
     for data in (samples.json_bytes(records), samples.json_bytes(records, lines=True)):
         assert_same_report(data)
         assert_same_report(data, mode="diff")
+
+
+@pytest.mark.parametrize("lines", [True, False])
+def test_two_cores_give_the_same_report(tmp_path, monkeypatch, lines):
+    """A file given by path is read on two cores; the report equals the exact way's, with an
+    unknown key and a repeated record key on both sides of the cut."""
+    records = list(samples.planted_records(800, rate=0.05, csv=False))
+    for i in (10, 700):
+        records[i]["extraKey"] = "x"
+        records[i]["certificationDetail"].append({"label": "a", "value": "b", "note": "c"})
+    records[650] = dict(records[5])  # the same key as a row of the first part
+    path = tmp_path / ("f.jsonl" if lines else "f.json")
+    path.write_bytes(samples.json_bytes(records, lines=lines))
+    outcomes = []
+    execute = parallel.JsonParallel.execute
+
+    def spy(self, *args):
+        outcomes.append(execute(self, *args))
+        return outcomes[-1]
+
+    monkeypatch.setattr(parallel.JsonParallel, "execute", spy)
+    two = validate_file(path, today=TODAY, workers=2).to_json()
+    assert outcomes == [True]
+    with exact_only():
+        one = validate_file(path, today=TODAY, workers=1).to_json()
+    assert two == one
+    report = json.loads(two)
+    assert report["counts"]["K_DUPLICATE"] >= 1
+    assert report["counts"]["F_HEADER_UNKNOWN"] == 2  # once per key in the file
+
+
+def test_two_cores_fall_back_to_one_when_a_part_is_unsure(tmp_path):
+    records = list(samples.planted_records(400, csv=False))
+    records[300]["basicFiveInfo"]["address"] = "東京{都"  # braces that do not balance
+    path = tmp_path / "f.json"
+    path.write_bytes(samples.json_bytes(records))
+    two = validate_file(path, today=TODAY, workers=2).to_json()
+    with exact_only():
+        assert two == validate_file(path, today=TODAY, workers=1).to_json()

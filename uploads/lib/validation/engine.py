@@ -338,6 +338,17 @@ class _Run:
         if jsonfast.available():
             progress = self._throttled_progress() if self.on_progress is not None else None
             bom = encoding == "utf-8-sig"
+            if parallel.wanted(self.path, self.size, self.options.workers, tally):
+                self.heartbeat()
+                two = parallel.JsonParallel(self, checker, tally, self.stage)
+                if two.execute(self.format, bom, progress):
+                    self._keep(tally)
+                    for chunk, lines_array in self.extra_chunks:
+                        self.chunks.append(chunk)
+                        self.lines.append(lines_array)
+                    return
+                tally.reset()
+                self.extra_chunks.clear()
             records = jsonfast.records(self.fh, self.end, self.format, bom, progress)
         else:
             text = self._open_text(encoding)

@@ -61,14 +61,14 @@ class Unsure(Exception):
 
 def records(fh: BinaryIO, end: int, fmt: str, bom: bool,
             progress: Callable[[int], None] | None, *, start: int = 0, line: int = 0,
-            stop: int | None = None, strict: bool = False) -> Iterator[Record]:  # fmt: skip
+            until: int | None = None, strict: bool = False) -> Iterator[Record]:  # fmt: skip
     """(line, object, raw) for each record of a JSON (``fmt`` "json") or JSON Lines file.
 
     A part of a two-core run starts at ``start`` (a line, or an element's ``{``), with
-    ``line`` lines before it, and an array's first part stops before ``stop``; ``strict``
+    ``line`` lines before it, and an array's first part stops before ``until``; ``strict``
     raises :class:`Unsure` where the exact reader would have to take over."""
     if fmt == "json":
-        return _array(fh, end, bom, progress, start, line, stop, strict)
+        return _array(fh, end, bom, progress, start, line, until, strict)
     return _lines(fh, end, bom, progress, start, line, strict)
 
 
