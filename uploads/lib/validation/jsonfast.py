@@ -102,48 +102,43 @@ def _lines(fh, end, bom, progress, start, line, strict) -> Iterator[Record]:
     def rest(at: int, lines: int) -> Iterator[Record]:
         return _exact_rest(fh, at, end, "jsonl", bom, lines, 0, progress, strict)
 
-    offset = start  # of ``buf`` in the file
-    buf = _read(fh, start, end)
-    if bom and start == 0 and buf.startswith(_BOM):
-        buf, offset = buf[3:], 3
-    pos = 0
+    if bom and start == 0 and _read(fh, 0, 3) == _BOM:
+        start = 3
+    at = read = start  # where the next line starts; where the next block is read
+    pending = b""
     while True:
-        nl = buf.find(b"\n", pos)
-        if nl < 0:
-            more = _read(fh, offset + len(buf), end) if offset + len(buf) < end else b""
-            if more:
-                buf, offset, pos = buf[pos:] + more, offset + pos, 0
-                if len(buf) > MAX_RECORD_CHARS:
-                    yield from rest(offset, line)
-                    return
-                if progress is not None:
-                    progress(offset + len(buf))
-                continue
-            if pos >= len(buf):
+        block = _read(fh, read, end) if read < end else b""
+        read += len(block)
+        if block:
+            pieces = (pending + block).split(b"\n")
+            pending = pieces.pop()  # the line the next block goes on with
+            if progress is not None:
+                progress(read)
+        else:
+            pieces = [pending] if pending else []
+        for raw in pieces:  # a line without its line feed
+            cr = raw.find(b"\r")
+            if cr >= 0 and cr != len(raw) - 1:  # a CR ending a line of its own: the exact way
+                yield from rest(at, line)
                 return
-            nl = len(buf) - 1  # the last line, without a line feed
-        start, pos = pos, nl + 1
-        cr = buf.find(b"\r", start, pos)
-        if cr >= 0 and cr != nl - 1:  # a CR that ends a line of its own: the exact way counts
-            yield from rest(offset + start, line)
+            line += 1
+            try:
+                obj = loads(raw)
+            except decode_error:
+                if not raw.strip(b" \t\r\n"):
+                    at += len(raw) + 1
+                    continue
+                obj = None
+            if type(obj) is not dict:
+                yield from rest(at, line - 1)
+                return
+            at += len(raw) + 1
+            yield line, obj, raw
+        if not block:
             return
-        line += 1
-        raw = buf[start:pos]
-        try:
-            obj = loads(raw)
-        except decode_error:
-            if not raw.strip(b" \t\r\n"):
-                continue
-            yield from _exact_rest(
-                fh, offset + start, end, "jsonl", bom, line - 1, 0, progress, strict
-            )
+        if len(pending) > MAX_RECORD_CHARS:  # the exact way tells how long a line may be
+            yield from rest(at, line)
             return
-        if type(obj) is not dict:
-            yield from _exact_rest(
-                fh, offset + start, end, "jsonl", bom, line - 1, 0, progress, strict
-            )
-            return
-        yield line, obj, raw
 
 
 def _array(fh, end, bom, progress, start, line, until, strict) -> Iterator[Record]:
