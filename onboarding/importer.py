@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import jaconv
 
-from uploads.lib.checkdigits import municipality_code_valid
+from coderules.checkdigits import municipality_code_valid
 
 COLUMNS = ("code", "prefecture", "city", "prefecture_kana", "city_kana")
 

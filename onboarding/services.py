@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onboarding import rules
+from onboarding import evidence, rules
 from onboarding.models import (
     STAGE_ORDER,
     Integration,
@@ -222,17 +222,11 @@ def gate(*, integration: Integration, to: str, now: datetime | None = None) -> G
             return GateResult(
                 False, [_("This integration needs no network check: move it to testing.")]
             )
-        from connectivity.services import network_evidence
-
-        evidence = network_evidence(integration=integration, now=now)
-        return GateResult(evidence.ok, list(evidence.reasons))
+        return GateResult(*evidence.ask(evidence.NETWORK, integration=integration, now=now))
     if to == Stage.TESTING:
         return GateResult(True)
     if to == Stage.TEST_PASSED:
-        from uploads.services import test_evidence
-
-        evidence = test_evidence(integration=integration)
-        return GateResult(evidence.ok, list(evidence.reasons))
+        return GateResult(*evidence.ask(evidence.TESTS, integration=integration, now=now))
     if to == Stage.READY:
         if integration.go_live_date is None:
             return GateResult(False, [_("Set the go-live date first.")])

@@ -15,7 +15,7 @@ def test_login_page_is_japanese_by_default(client):
 
 
 def test_pages_redirect_anonymous_users_to_login(client):
-    response = client.get(reverse("console:dashboard"))
+    response = client.get(reverse("dashboard:dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -50,7 +50,7 @@ def _nav_labels(response) -> list[str]:
 
 @pytest.mark.parametrize("who", ["operator", "helpdesk", "alice"])
 def test_each_role_sees_the_dashboard(cast, client_for, who):
-    response = client_for(getattr(cast, who)).get(reverse("console:dashboard"))
+    response = client_for(getattr(cast, who)).get(reverse("dashboard:dashboard"))
     assert response.status_code == 200
     assert "ダッシュボード" in _nav_labels(response)
 

@@ -16,8 +16,8 @@ def _pages(cast):
         "export": reverse("onboarding:municipality_export"),
         "board": reverse("onboarding:board"),
         "prefectures": reverse("onboarding:prefectures"),
-        "own_municipality": reverse("onboarding:municipality_detail", args=[a.municipality.code]),
-        "other_municipality": reverse("onboarding:municipality_detail", args=[b.municipality.code]),
+        "own_municipality": reverse("dashboard:municipality_detail", args=[a.municipality.code]),
+        "other_municipality": reverse("dashboard:municipality_detail", args=[b.municipality.code]),
         "own_integration": reverse("onboarding:integration_detail", args=[a.pk]),
         "other_integration": reverse("onboarding:integration_detail", args=[b.pk]),
         "own_contacts": reverse("onboarding:integration_contacts", args=[a.pk]),
@@ -209,7 +209,7 @@ def test_list_pages_run_a_bounded_number_of_queries(
 ):
     for n in range(40):
         code = f"{10000 + n:05d}"
-        from uploads.lib.checkdigits import municipality_check_digit
+        from coderules.checkdigits import municipality_check_digit
 
         code += str(municipality_check_digit(code))
         m = Municipality.objects.create(code=code, prefecture="東京都", city=f"市{n}")
@@ -297,7 +297,7 @@ def test_municipality_page_shows_stage_timeline_recent_submissions_and_reachabil
         status="review",
         received_at=timezone.now(),
     )
-    url = reverse("onboarding:municipality_detail", args=["131016"])
+    url = reverse("dashboard:municipality_detail", args=["131016"])
     client = client_for(cast.alice)
     with django_assert_max_num_queries(10):
         body = client.get(url).content.decode()
