@@ -266,45 +266,6 @@ def test_batch_uploader_page_and_downloads(cast, client_for):
     assert helpdesk.get(url).status_code == 403
 
 
-def test_municipality_page_shows_stage_timeline_recent_submissions_and_reachability(
-    cast, client_for, django_assert_max_num_queries
-):
-    from django.utils import timezone
-
-    from onboarding import services
-    from uploads.models import Submission
-
-    Integration.objects.filter(pk=cast.integration_a.pk).update(
-        rework_method="manual",
-        route="usb",
-        data_mode="full",
-        test_access="offline",
-        data_format="csv",
-    )
-    services.integration_move(
-        integration=Integration.objects.get(pk=cast.integration_a.pk),
-        to="decided",
-        by=cast.operator,
-    )
-    Submission.objects.create(
-        integration=cast.integration_a,
-        channel="web",
-        original_name="chiyoda-full.csv",
-        size=1,
-        sha256="1" * 64,
-        mode="full",
-        stage_at_receipt="decided",
-        status="review",
-        received_at=timezone.now(),
-    )
-    url = reverse("dashboard:municipality_detail", args=["131016"])
-    client = client_for(cast.alice)
-    with django_assert_max_num_queries(10):
-        body = client.get(url).content.decode()
-    assert "chiyoda-full.csv" in body and "方式決定" in body
-    assert reverse("connectivity:integration", args=[cast.integration_a.pk]) in body
-
-
 def test_a_prefecture_itself_is_listed_by_its_name(cast, client_for):
     Municipality.objects.create(code="130001", prefecture="東京都", city="")
     body = client_for(cast.operator).get(reverse("onboarding:municipality_list")).content.decode()
