@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onboarding import evidence, rules
+from onboarding.importer import Rejected, decode, read_rows
 from onboarding.models import (
     STAGE_ORDER,
     Integration,
@@ -315,8 +316,6 @@ class ImportResult:
 @transaction.atomic
 def municipalities_import(*, data: bytes) -> ImportResult:
     """Create or update municipalities by code; rows with a bad code are rejected by line."""
-    from onboarding.importer import Rejected, decode, read_rows
-
     result = ImportResult()
     existing = {m.code: m for m in Municipality.objects.all()}
     to_create, to_update = [], []
