@@ -1,5 +1,5 @@
-"""The roof's pages: the dashboard, the municipality page (its integrations with their latest
-submissions) and the audit record, each showing more than one app at once."""
+"""The roof's pages, each drawing on several apps: the dashboard, the municipality page (its
+integrations with their latest submissions) and the audit record (its rows link to every app)."""
 
 import json
 
