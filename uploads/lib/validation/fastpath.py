@@ -15,7 +15,12 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from ..checkdigits import insurer_number_valid, mynumber_digits_valid, recipient_digits_valid
+from coderules.checkdigits import (
+    insurer_number_valid,
+    mynumber_digits_valid,
+    recipient_digits_valid,
+)
+
 from .checks import GAIJI_CLASS, KANA_CLASS, RecordChecker
 from .layout import FieldSpec, Layout
 from .tally import KEY_SEP
