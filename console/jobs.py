@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,18 @@ def jobs_mode() -> str:
     )
 
 
-def enqueue(queue: str, func: Callable, *args, job_id: str | None = None, **kwargs) -> None:
-    """Run func(*args, **kwargs) in the background once the current transaction commits."""
+def enqueue(queue: str, func: Callable | str, *args, job_id: str | None = None, **kwargs) -> None:
+    """Run func(*args, **kwargs) in the background once the current transaction commits.
+
+    ``func`` may be a dotted path (as RQ takes it), so that a lower floor can name a job of its
+    own app's ``jobs.py`` without importing it."""
     transaction.on_commit(lambda: _dispatch(queue, func, args, kwargs, job_id), robust=True)
 
 
-def _dispatch(queue: str, func: Callable, args: tuple, kwargs: dict, job_id: str | None) -> None:
+def _dispatch(queue: str, func, args: tuple, kwargs: dict, job_id: str | None) -> None:
     mode = jobs_mode()
+    if mode != "rq" and isinstance(func, str):
+        func = import_string(func)
     if mode == "sync":
         func(*args, **kwargs)
     elif mode == "thread":

@@ -27,7 +27,7 @@ def work_horse_killed(job, retpid: int, ret_val: int, rusage) -> None:
     fails once every attempt is used up (a file that kills its validator every time)."""
     if job.func_name != "uploads.jobs.process_submission":
         return
-    from uploads.services import submission_horse_killed
+    from uploads.lifecycle import submission_horse_killed
 
     try:
         submission_horse_killed(submission_id=job.args[0], job_id=job.id)

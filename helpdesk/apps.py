@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class HelpdeskConfig(AppConfig):
     name = "helpdesk"
     verbose_name = _("Help desk")
+
+    def ready(self) -> None:
+        from helpdesk.services import error_item_record_submission
+        from uploads import hooks
+
+        hooks.add_problem_reporter(error_item_record_submission)

@@ -1,4 +1,4 @@
-"""Results back on the channel their file came from (``uploads.delivery``).
+"""Results back on the channel their file came from (``intake.channels``).
 
 Each deliverer is idempotent and raises on failure. A duplicate (the same bytes again) is not
 validated again: it is answered with the first submission's result.
@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from intake.models import FolderItem, MailItem
 from uploads import results
-from uploads.delivery import register
 from uploads.lib import dropbox
 from uploads.lib.mail import ParsedMail, build_reply
 from uploads.models import Status, Submission
@@ -49,7 +48,6 @@ def result_files(submission: Submission) -> tuple[bytes, bytes]:
     return data, b"".join(results.result_csv(source))
 
 
-@register("folder")
 def deliver_folder(submission: Submission) -> None:
     item = FolderItem.objects.get(submission=submission)
     claimed = Path(item.claimed_path)
@@ -125,11 +123,9 @@ def send_result_mail(submission: Submission, *, force: bool = False) -> None:
     item.save(update_fields=["reply_message_id", "replied_at"])
 
 
-@register("mail")
 def deliver_mail(submission: Submission) -> None:
     send_result_mail(submission)
 
 
-@register("media")
 def deliver_media(submission: Submission) -> None:
     """An operator hands the result files over (downloads on the handover page)."""

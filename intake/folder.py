@@ -22,8 +22,9 @@ from helpdesk.services import error_item_record
 from intake.models import FolderItem
 from onboarding.models import Integration
 from uploads.lib import dropbox
+from uploads.lifecycle import SubmissionTooLarge, submission_receive
 from uploads.models import Channel, Submission
-from uploads.services import MIB, SubmissionTooLarge, submission_receive
+from uploads.services import MIB
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,9 @@ from uploads.lib.mail import (
     parse_message,
 )
 from uploads.lib.safe_names import display_name
+from uploads.lifecycle import submission_receive
 from uploads.models import Channel
-from uploads.services import MIB, submission_receive
+from uploads.services import MIB
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,14 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
+from intake.channels import deliverer_for
+from intake.deliverers import send_result_mail
 from intake.folder import FolderSweep, folder_sweep
 from intake.mail import MailPoll, mail_poll
 from intake.models import MediaFile, MediaHandover, Redelivery
 from onboarding.models import Integration
-from uploads.delivery import deliverer_for
+from uploads.lifecycle import submission_receive
 from uploads.models import Channel, Status, Submission
-from uploads.services import submission_receive
 
 __all__ = [
     "FolderSweep",
@@ -64,8 +65,6 @@ def submission_redeliver(*, submission: Submission, by) -> Submission:
         raise NotRedeliverable
     deliver = deliverer_for(submission.channel)
     if submission.channel == Channel.MAIL:
-        from intake.deliverers import send_result_mail
-
         send_result_mail(submission, force=True)
     else:
         deliver(submission)

@@ -11,7 +11,7 @@ from intake.forms import HandoverForm, MediaFilesForm
 from intake.media import can_record_media, get_handover_for_user
 from onboarding.access import get_integration_for_user
 from uploads.access import can_see_result, get_submission_for_user
-from uploads.services import SubmissionTooLarge
+from uploads.lifecycle import SubmissionTooLarge
 
 
 @any_role

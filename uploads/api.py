@@ -21,7 +21,7 @@ from ninja.throttling import SimpleRateThrottle
 from console import audit
 from onboarding.models import ApiIdempotencyKey, ApiToken, Integration
 from onboarding.tokens import api_token_authenticate
-from uploads import services
+from uploads import lifecycle
 from uploads.models import Channel, Mode, Status, Submission
 
 log = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ def submission_create(request):
         if earlier is not None:
             return _accepted(request, earlier)
     try:
-        submission = services.submission_receive(
+        submission = lifecycle.submission_receive(
             integration=integration,
             channel=Channel.API,
             original_name=upload.name or "upload",
@@ -286,7 +286,7 @@ def submission_create(request):
             sender=f"{token.vendor.slug}/{token.name}",
             mode=mode,
         )
-    except services.SubmissionTooLarge:
+    except lifecycle.SubmissionTooLarge:
         raise _too_large() from None
     except OSError:
         log.exception("Could not store an API upload")

@@ -170,7 +170,7 @@ def test_review_hides_verdict_and_report_until_release(client, cast, token_a):
     assert status["verdict"] is None and status["rows"] is None and status["report_url"] is None
     report = get(client, token_a, f"/api/v1/submissions/{sid}/report")
     assert report.status_code == 404 and report.json()["error"]["code"] == "report_not_ready"
-    from uploads.services import submission_release
+    from uploads.lifecycle import submission_release
 
     submission_release(
         submission=Submission.objects.get(pk=sid), by=cast.operator, comment="確認済"

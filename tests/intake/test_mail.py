@@ -14,8 +14,8 @@ from onboarding.models import IntegrationContact
 from tests import mailserver
 from tests.uploads.submission_helpers import csv_file, full_records
 from uploads.lib.mail import RESULT_HEADER
+from uploads.lifecycle import submission_release
 from uploads.models import Channel, Status, Submission
-from uploads.services import submission_release
 
 pytestmark = pytest.mark.django_db
 

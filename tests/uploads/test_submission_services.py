@@ -13,7 +13,7 @@ from tests.uploads.submission_helpers import (
     full_records,
     receive,
 )
-from uploads import processing, services
+from uploads import lifecycle, processing, services
 from uploads.lib.validation.report import Issue
 from uploads.models import FileDeletion, Status, StoredRecord, Submission, Verdict
 from uploads.selectors import late_integrations
@@ -130,7 +130,7 @@ def test_the_same_bytes_are_a_duplicate_of_the_first_and_not_validated_again(cas
 
 def test_a_file_over_the_limit_stores_nothing(cast, settings, tmp_path):
     settings.PMH_MAX_UPLOAD_MB = 1
-    with pytest.raises(services.SubmissionTooLarge):
+    with pytest.raises(lifecycle.SubmissionTooLarge):
         receive(cast.integration_a, b"x" * (1024 * 1024 + 1))
     assert not Submission.objects.exists()
     assert not [p for p in (tmp_path / "files").rglob("*") if p.is_file()]
@@ -158,9 +158,9 @@ def test_stored_bytes_are_unchanged_and_verified(cast, jobs):
 def test_a_second_claim_fails_while_the_lease_is_held(cast, jobs):
     submission = receive(cast.integration_a, csv_file(full_records(2)))  # jobs not run
     assert submission.status == Status.QUEUED
-    token = processing.claim(submission.pk)
+    token = lifecycle.submission_claim(submission_id=submission.pk)
     assert token is not None
-    assert processing.claim(submission.pk) is None
+    assert lifecycle.submission_claim(submission_id=submission.pk) is None
     processing.process(submission.pk)  # a retried job: nothing happens
     submission.refresh_from_db()
     assert submission.status == Status.VALIDATING and submission.attempts == 1
@@ -168,10 +168,10 @@ def test_a_second_claim_fails_while_the_lease_is_held(cast, jobs):
 
 def test_an_attempt_that_lost_its_lease_cannot_commit(cast, jobs):
     submission = receive(cast.integration_a, csv_file(full_records(3)))
-    stale = processing.claim(submission.pk)
+    stale = lifecycle.submission_claim(submission_id=submission.pk)
     later = timezone.now() + dt.timedelta(hours=1)
     with jobs():
-        done = services.submissions_reconcile(now=later)
+        done = lifecycle.submissions_reconcile(now=later)
     assert done.requeued == [submission.pk]
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.attempts == 2
@@ -179,7 +179,7 @@ def test_an_attempt_that_lost_its_lease_cannot_commit(cast, jobs):
     staging = processing.Staging(
         integration_id=submission.integration_id, submission_id=submission.pk
     )
-    with pytest.raises(processing.LeaseLost):
+    with pytest.raises(lifecycle.LeaseLost):
         processing._finish(submission, stale, _FakeReport(), staging)
     staging.drop()
     assert submission.issues.count() == 0
@@ -192,8 +192,8 @@ class _FakeReport:
 def test_the_reconciler_queues_again_what_has_no_job(cast, jobs):
     submission = receive(cast.integration_a, csv_file(full_records(2)))  # enqueue lost
     with jobs():
-        assert services.submissions_reconcile().queued == []  # not stale yet
-        done = services.submissions_reconcile(now=timezone.now() + dt.timedelta(minutes=5))
+        assert lifecycle.submissions_reconcile().queued == []  # not stale yet
+        done = lifecycle.submissions_reconcile(now=timezone.now() + dt.timedelta(minutes=5))
     assert done.queued == [submission.pk]
     submission.refresh_from_db()
     assert submission.verdict == Verdict.ACCEPTED
@@ -202,36 +202,36 @@ def test_the_reconciler_queues_again_what_has_no_job(cast, jobs):
 def test_after_the_last_attempt_the_submission_fails_with_a_reason(cast, jobs, settings):
     settings.PMH_SUBMISSION_MAX_ATTEMPTS = 2
     submission = receive(cast.integration_a, csv_file(full_records(2)))
-    processing.claim(submission.pk)
+    lifecycle.submission_claim(submission_id=submission.pk)
     later = timezone.now() + dt.timedelta(hours=1)
-    services.submissions_reconcile(now=later)  # back to queued, job not run
-    processing.claim(submission.pk)
-    done = services.submissions_reconcile(now=later + dt.timedelta(hours=1))
+    lifecycle.submissions_reconcile(now=later)  # back to queued, job not run
+    lifecycle.submission_claim(submission_id=submission.pk)
+    done = lifecycle.submissions_reconcile(now=later + dt.timedelta(hours=1))
     assert done.failed == [submission.pk]
     submission.refresh_from_db()
     assert submission.status == Status.FAILED
     assert submission.attempts == 2
     assert "2" in submission.failure_reason
     with jobs():
-        services.submission_retry(submission=submission, by=cast.operator)
+        lifecycle.submission_retry(submission=submission, by=cast.operator)
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.verdict == Verdict.ACCEPTED
 
 
 def test_issues_written_by_a_dead_attempt_are_removed_when_another_wins(cast, jobs):
     submission = receive(cast.integration_a, csv_file(full_records(3)))  # jobs not run
-    dead = processing.claim(submission.pk)
+    dead = lifecycle.submission_claim(submission_id=submission.pk)
     writer = processing.IssueWriter(submission.pk, 1, dead)
     writer.add(Issue(1, 2, "myNumber", "V_CHECK_DIGIT", "warning", "left by a killed worker"))
     writer.flush()  # then the worker died
     assert submission.issues.count() == 1
     with jobs():
-        done = services.submissions_reconcile(now=timezone.now() + dt.timedelta(hours=1))
+        done = lifecycle.submissions_reconcile(now=timezone.now() + dt.timedelta(hours=1))
     assert done.requeued == [submission.pk]
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.attempts == 2
     assert submission.issues.count() == submission.warnings == 0
-    with pytest.raises(processing.LeaseLost):  # the dead attempt cannot add any more
+    with pytest.raises(lifecycle.LeaseLost):  # the dead attempt cannot add any more
         writer.add(Issue(2, 3, "myNumber", "V_CHECK_DIGIT", "warning", "late"))
         writer.flush()
     assert submission.issues.count() == 0
@@ -240,15 +240,15 @@ def test_issues_written_by_a_dead_attempt_are_removed_when_another_wins(cast, jo
 def test_a_killed_horse_gives_back_only_the_attempt_of_its_own_job(cast, jobs):
     submission = receive(cast.integration_a, csv_file(full_records(2)))  # jobs not run
     first_job = submission.job_id
-    processing.claim(submission.pk)
-    assert services.submission_horse_killed(submission_id=submission.pk, job_id="other") is None
+    lifecycle.submission_claim(submission_id=submission.pk)
+    assert lifecycle.submission_horse_killed(submission_id=submission.pk, job_id="other") is None
     with jobs():
-        outcome = services.submission_horse_killed(submission_id=submission.pk, job_id=first_job)
+        outcome = lifecycle.submission_horse_killed(submission_id=submission.pk, job_id=first_job)
     assert outcome == "requeued"
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.attempts == 2
     # A late report about the first job changes nothing any more.
-    assert services.submission_horse_killed(submission_id=submission.pk, job_id=first_job) is None
+    assert lifecycle.submission_horse_killed(submission_id=submission.pk, job_id=first_job) is None
 
 
 def test_a_result_waits_for_review_and_is_released_with_a_comment(cast, jobs):
@@ -262,13 +262,13 @@ def test_a_result_waits_for_review_and_is_released_with_a_comment(cast, jobs):
     assert submission.verdict is not None
     assert StoredRecord.objects.filter(integration=integration).count() == 2
     with jobs():
-        services.submission_release(submission=submission, by=cast.helpdesk, comment="確認済み")
+        lifecycle.submission_release(submission=submission, by=cast.helpdesk, comment="確認済み")
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED
     assert submission.report["comment"] == "確認済み"
     assert submission.released_by == cast.helpdesk
-    with pytest.raises(services.NotInReview):
-        services.submission_release(submission=submission, by=cast.helpdesk)
+    with pytest.raises(lifecycle.NotInReview):
+        lifecycle.submission_release(submission=submission, by=cast.helpdesk)
 
 
 def test_review_policy_never_overrides_offline_access(cast, jobs):
@@ -282,12 +282,12 @@ def test_review_policy_never_overrides_offline_access(cast, jobs):
 
 
 def test_a_failed_delivery_puts_the_submission_in_failed(cast, jobs, monkeypatch):
-    from uploads import delivery
+    from intake import channels
 
     def broken(submission):
         raise OSError("outbox not writable")
 
-    monkeypatch.setitem(delivery.DELIVERERS, "folder", broken)
+    monkeypatch.setitem(channels.DELIVERERS, "folder", broken)
     with jobs():
         submission = receive(cast.integration_a, csv_file(full_records(1)), channel="folder")
     submission.refresh_from_db()
@@ -396,7 +396,7 @@ def test_receive_streams_from_a_file_object_without_reading_it_whole(cast, jobs)
 
     stream = Chunky(csv_file(full_records(3)))
     with jobs():
-        submission = services.submission_receive(
+        submission = lifecycle.submission_receive(
             integration=cast.integration_a,
             channel="api",
             original_name="x.csv",
