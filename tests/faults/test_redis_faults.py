@@ -16,8 +16,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.folder.receive import folder_sweep
+from intake.mail.receive import mail_poll
 from intake.models import FolderItem, MailItem, MailMessage
-from intake.services import folder_sweep, mail_poll
 from onboarding.models import IntegrationContact
 from tests.faults.workers import require_services
 from tests.uploads.submission_helpers import csv_file, full_records
@@ -158,7 +159,7 @@ def test_web_upload_is_stored_and_processed_once_redis_is_back(cast, outage, cli
     client = client_for(cast.alice)
     data = csv_file(full_records(4))
     response = client.post(
-        reverse("uploads:upload", args=[cast.integration_a.pk]),
+        reverse("intake:upload", args=[cast.integration_a.pk]),
         {"files": [SimpleUploadedFile("web.csv", data, content_type="text/csv")], "mode": ""},
         headers={"Accept": "application/json"},
     )

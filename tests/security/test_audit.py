@@ -268,7 +268,7 @@ def test_review_release_is_recorded(cast, client, jobs):
 
 
 def test_redelivery_is_recorded(cast, client, jobs, settings):
-    from intake.services import folder_sweep
+    from intake.folder.receive import folder_sweep
 
     with jobs():
         folder_sweep()
@@ -397,5 +397,5 @@ def test_upload_of_a_file_is_not_an_audited_action(cast, client):
     client = _signed_in(client, cast.alice)
     web = io.BytesIO(csv_file(full_records(1)))
     web.name = "x.csv"
-    client.post(reverse("uploads:upload", args=[cast.integration_a.pk]), {"files": [web]})
+    client.post(reverse("intake:upload", args=[cast.integration_a.pk]), {"files": [web]})
     assert not AuditRecord.objects.exists()

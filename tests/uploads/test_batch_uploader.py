@@ -117,7 +117,8 @@ def test_same_content_is_never_sent_twice(live_server, tmp_path, token):
 
 
 def test_retries_after_503_then_succeeds(live_server, tmp_path, token, monkeypatch):
-    from uploads import api, lifecycle
+    from intake.api import views as api
+    from uploads import lifecycle
 
     real = lifecycle.submission_receive
     calls = {"n": 0}

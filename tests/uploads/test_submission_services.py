@@ -287,7 +287,7 @@ def test_a_failed_delivery_puts_the_submission_in_failed(cast, jobs, monkeypatch
     def broken(submission):
         raise OSError("outbox not writable")
 
-    monkeypatch.setitem(channels.DELIVERERS, "folder", broken)
+    monkeypatch.setitem(channels.CHANNELS, "folder", channels.ChannelKind("x", broken))
     with jobs():
         submission = receive(cast.integration_a, csv_file(full_records(1)), channel="folder")
     submission.refresh_from_db()

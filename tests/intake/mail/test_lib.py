@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from uploads.lib.mail import (
+from intake.mail.lib import (
     RESULT_HEADER,
     Ingest,
     Quarantine,
@@ -23,10 +23,10 @@ from uploads.lib.mail import (
     decide,
     parse_message,
 )
-from uploads.lib.mail.classify import REASONS, zip_encrypted
-from uploads.lib.mail.parse import Attachment, subject_tokens
+from intake.mail.lib.classify import REASONS, zip_encrypted
+from intake.mail.lib.parse import Attachment, subject_tokens
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "mail"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uploads" / "mail"
 _spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
 gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)

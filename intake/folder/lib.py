@@ -57,16 +57,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from .safe_names import NAME_MAX, safe_name, truncate
-from .validation.sniff import sniff
+from intake.lib.safe_names import NAME_MAX, safe_name, truncate
+from uploads.lib.validation.sniff import sniff
 
 INBOX, PROCESSING, ARCHIVE, ERROR, OUTBOX = "inbox", "processing", "archive", "error", "outbox"
 SUBFOLDERS = (INBOX, PROCESSING, ARCHIVE, ERROR, OUTBOX)
 IGNORED_SUFFIXES = (".tmp", ".part", "~")
-MODES = ("full", "diff")
 REASON_SUFFIX = ".reason.txt"
-RESULT_JSON_SUFFIX = ".result.json"
-RESULT_CSV_SUFFIX = ".result.csv"
+# The longest suffix that the caller's result names add to a file name (``.result.json``).
+RESULT_SUFFIX_MAX = len(".result.json")
 BOM = b"\xef\xbb\xbf"
 LOCK_NAME = ".intake.lock"
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
@@ -164,14 +163,6 @@ def ensure_layout(root: str | os.PathLike[str], name: str) -> Layout:
 def is_ignored(name: str) -> bool:
     """Names the spec tells us to leave alone: partial uploads, editor backups, hidden files."""
     return name.startswith(".") or name.lower().endswith(IGNORED_SUFFIXES)
-
-
-def mode_from_name(name: str) -> str | None:
-    """The mode token just before the extension: ``daily.full.csv`` → ``full``; else None."""
-    parts = name.rsplit(".", 2)
-    if len(parts) == 3 and parts[0] and parts[1].lower() in MODES:
-        return parts[1].lower()
-    return None
 
 
 @contextlib.contextmanager
@@ -461,27 +452,26 @@ def archive(claimed: str | os.PathLike[str], *, submission_id: int | str, when: 
     return target
 
 
-def result_names(original_name: str) -> tuple[str, str]:
-    """``daily.full.csv`` → (``daily.full.csv.result.json``, ``daily.full.csv.result.csv``)."""
-    budget = NAME_MAX - len(RESULT_JSON_SUFFIX)
-    base = safe_name(original_name, max_bytes=budget, normalize=False)
-    return base + RESULT_JSON_SUFFIX, base + RESULT_CSV_SUFFIX
+def outbox_base(original_name: str) -> str:
+    """``F`` of the result names ``F.result.json``/``F.result.csv``, safe as a file name here."""
+    return safe_name(original_name, max_bytes=NAME_MAX - RESULT_SUFFIX_MAX, normalize=False)
 
 
 def write_outbox(
     folder: Layout | str | os.PathLike[str],
-    original_name: str,
+    names: tuple[str, str],
     *,
     report_json: bytes,
     result_csv: bytes,
 ) -> tuple[Path, Path]:
-    """Write ``F.result.json`` and ``F.result.csv`` atomically; a newer result replaces an older.
+    """Write the report and the issue list under ``names`` (the caller's rule, made from
+    ``outbox_base``) atomically; a newer result replaces an older.
 
     The CSV gets a UTF-8 BOM when it has none, so Excel opens it (spec §3.1).
     """
     layout = _layout(folder)
     layout.outbox.mkdir(parents=True, exist_ok=True)
-    json_name, csv_name = result_names(original_name)
+    json_name, csv_name = names
     if not result_csv.startswith(BOM):
         result_csv = BOM + result_csv
     return (

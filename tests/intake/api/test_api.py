@@ -8,7 +8,7 @@ from onboarding.tokens import api_token_issue, api_token_revoke
 from uploads.models import Submission
 
 pytestmark = pytest.mark.django_db
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uploads"
 VALID = (FIXTURES / "valid.cp932.csv").read_bytes()
 BAD = (FIXTURES / "V_CHECK_DIGIT.csv").read_bytes()
 

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from helpdesk.models import ErrorItem
+from intake.folder.receive import folder_sweep
 from intake.models import FolderItem
-from intake.services import folder_sweep, round_trip, submission_redeliver
+from intake.services import round_trip, submission_redeliver
 from tests.uploads.submission_helpers import csv_file, full_records
 from uploads.models import Channel, Status, Submission, Verdict
 

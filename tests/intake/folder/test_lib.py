@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from uploads.lib import dropbox
-from uploads.lib.dropbox import (
+from intake.folder import lib as dropbox
+from intake.folder.lib import (
     ScanState,
     archive,
     claim,
     ensure_layout,
     intake_lock,
-    mode_from_name,
     move_to_error,
+    outbox_base,
     recover_processing,
     refuse,
     scan_inbox,
     write_outbox,
 )
-from uploads.lib.safe_names import display_name, extension, safe_name
+from intake.lib.safe_names import display_name, extension, mode_from_name, safe_name
 
 CSV = "myNumber,name\n123456789018,山田\n".encode()
 BOM = b"\xef\xbb\xbf"
@@ -339,14 +339,19 @@ def test_archive_never_overwrites(layout):
     assert (layout.archive / "20260401" / "1-a.csv").read_bytes() == b"1\n"
 
 
+def _names(name: str) -> tuple[str, str]:
+    base = outbox_base(name)
+    return base + ".result.json", base + ".result.csv"
+
+
 def test_outbox_write_and_replacement(layout):
     json_path, csv_path = write_outbox(
-        layout, "daily.full.csv", report_json=b'{"v":1}', result_csv=b"row,code\n"
+        layout, _names("daily.full.csv"), report_json=b'{"v":1}', result_csv=b"row,code\n"
     )
     assert json_path.name == "daily.full.csv.result.json"
     assert csv_path.name == "daily.full.csv.result.csv"
     assert csv_path.read_bytes() == BOM + b"row,code\n"
-    write_outbox(layout, "daily.full.csv", report_json=b'{"v":2}', result_csv=BOM + b"x\n")
+    write_outbox(layout, _names("daily.full.csv"), report_json=b'{"v":2}', result_csv=BOM + b"x\n")
     assert json_path.read_bytes() == b'{"v":2}'
     assert csv_path.read_bytes() == BOM + b"x\n"  # no second BOM
     assert sorted(p.name for p in layout.outbox.iterdir()) == [
@@ -361,7 +366,7 @@ def test_outbox_write_failure_leaves_no_temporary(layout, monkeypatch):
 
     monkeypatch.setattr(dropbox.os, "replace", broken)
     with pytest.raises(OSError):
-        write_outbox(layout, "a.csv", report_json=b"{}", result_csv=b"")
+        write_outbox(layout, _names("a.csv"), report_json=b"{}", result_csv=b"")
     assert list(layout.outbox.iterdir()) == []
 
 
@@ -385,7 +390,7 @@ def test_nfd_and_nfc_twins_keep_separate_results(layout):
     names = sorted(c.name for c in scan_inbox(layout, stable_seconds=5, now=later(10)).ready)
     assert len(names) == 2
     for name in names:
-        write_outbox(layout, name, report_json=name.encode(), result_csv=b"")
+        write_outbox(layout, _names(name), report_json=name.encode(), result_csv=b"")
     results = {p.read_bytes() for p in layout.outbox.glob("*.json")}
     assert results == {nfc.encode(), nfd.encode()}
 
@@ -393,7 +398,7 @@ def test_nfd_and_nfc_twins_keep_separate_results(layout):
 def test_long_name_results_fit_in_name_max(layout):
     name = "あ" * 83 + ".csv"  # 253 bytes: at the limit on disk, over it once suffixed
     claimed = claim(put(layout, name))
-    json_path, csv_path = write_outbox(layout, name, report_json=b"{}", result_csv=b"")
+    json_path, csv_path = write_outbox(layout, _names(name), report_json=b"{}", result_csv=b"")
     assert len(json_path.name.encode()) <= 255 and json_path.name.endswith(".csv.result.json")
     assert archive(claimed, submission_id=123456, when=datetime(2026, 1, 1)).exists()
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from intake.mail.lib import PROCESSED, QUARANTINE, MailboxError, open_mailbox
 from tests import mailserver
-from uploads.lib.mail import PROCESSED, QUARANTINE, MailboxError, open_mailbox
 
 dovecot = mailserver.dovecot
 imap_account = mailserver.imap_account
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "mail"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uploads" / "mail"
 
 
 @pytest.fixture

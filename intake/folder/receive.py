@@ -1,4 +1,4 @@
-"""The shared-folder sweep (console.md §3.1) on top of ``uploads.lib.dropbox``.
+"""The shared-folder sweep (console.md §3.1) on top of ``intake.folder.lib``.
 
 A sweep runs under the root's intake lock: only the one running intake may take back what a
 crash left in ``processing/``. A claimed file stays in ``processing/`` until its result is final;
@@ -19,9 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.services import error_item_record
+from intake.folder import lib as dropbox
+from intake.folder.deliver import deliver_folder
+from intake.lib.safe_names import mode_from_name
 from intake.models import FolderItem
 from onboarding.models import Integration
-from uploads.lib import dropbox
 from uploads.lifecycle import SubmissionTooLarge, submission_receive
 from uploads.models import Channel, Submission
 from uploads.services import MIB
@@ -124,8 +126,6 @@ def _take(integration, claimed: Path, done: FolderSweep) -> None:
     done.received.append(submission.pk)
     if submission.duplicate_of_id is not None:
         # Not validated again, so no delivery is scheduled: answer with the first's result.
-        from intake.deliverers import deliver_folder
-
         deliver_folder(submission)
 
 
@@ -137,7 +137,7 @@ def _receive(integration, claimed: Path) -> Submission:
             original_name=claimed.name,
             stream=stream,
             sender=f"{integration.dropbox_name}/inbox",
-            mode=dropbox.mode_from_name(claimed.name),
+            mode=mode_from_name(claimed.name),
         )
         FolderItem.objects.create(
             submission=submission,

@@ -5,12 +5,12 @@ from pathlib import Path
 
 from django.core import mail as django_mail
 
+from intake.mail.lib import RESULT_HEADER, build_reply, decide, parse_message
 from tests import mailserver
-from uploads.lib.mail import RESULT_HEADER, build_reply, decide, parse_message
 
 smtp_sink = mailserver.smtp_sink
 django_smtp_sink = mailserver.django_smtp_sink
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "mail"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uploads" / "mail"
 
 
 def _reply():

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import mailserver
-from tests.mailserver import PASSWORD
-from uploads.lib.mail import (
+from intake.mail.lib import (
     PROCESSED,
     QUARANTINE,
     Ingest,
@@ -19,10 +17,12 @@ from uploads.lib.mail import (
     parse_mailbox_url,
     parse_message,
 )
+from tests import mailserver
+from tests.mailserver import PASSWORD
 
 dovecot = mailserver.dovecot  # fixtures, shared with the Django wiring's tests
 imap_account = mailserver.imap_account
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "mail"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uploads" / "mail"
 
 
 def eml(name):

@@ -24,7 +24,8 @@ import struct
 import zipfile
 from dataclasses import dataclass
 
-from ..safe_names import extension, safe_name
+from intake.lib.safe_names import extension, safe_name
+
 from .parse import Attachment
 from .text import decode_bytes
 

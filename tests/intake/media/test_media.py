@@ -8,8 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from intake.folder.receive import folder_sweep
+from intake.media.receive import media_files_import, media_handover_create
 from intake.models import FolderItem, MediaFile, MediaHandover
-from intake.services import folder_sweep, media_files_import, media_handover_create, round_trip
+from intake.services import round_trip
 from tests.uploads.submission_helpers import csv_file, full_records
 from uploads.models import Channel, Status, Submission
 

@@ -85,3 +85,14 @@ def extension(name: str) -> str:
     safe = safe_name(name)
     dot = safe.rfind(".")
     return safe[dot:].lower() if dot > 0 else ""
+
+
+MODES = ("full", "diff")
+
+
+def mode_from_name(name: str) -> str | None:
+    """The mode token just before the extension: ``daily.full.csv`` → ``full``; else None."""
+    parts = name.rsplit(".", 2)
+    if len(parts) == 3 and parts[0] and parts[1].lower() in MODES:
+        return parts[1].lower()
+    return None

@@ -22,7 +22,8 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from ..safe_names import safe_name
+from intake.lib.safe_names import safe_name
+
 from .parse import RESULT_HEADER, ParsedMail
 
 MAX_REFERENCES = 20

@@ -1,4 +1,4 @@
-"""The mailbox poll (console.md §3.2) on top of ``uploads.lib.mail``, and the replies.
+"""The mailbox poll (console.md §3.2) on top of ``intake.mail.lib``, and the replies.
 
 Per message: seen before (Message-ID + raw hash) → ``processed`` without new submissions;
 otherwise ``decide()``: one submission per usable attachment, or quarantine with an error item
@@ -15,14 +15,13 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
 from helpdesk.services import error_item_record
-from intake.models import MailItem, MailMessage
-from onboarding.models import Integration, IntegrationContact
-from uploads.lib.mail import (
+from intake.lib.safe_names import display_name
+from intake.mail.deliver import PreparedReply, deliver_mail
+from intake.mail.lib import (
     PROCESSED,
     QUARANTINE,
     Ingest,
@@ -33,23 +32,13 @@ from uploads.lib.mail import (
     open_mailbox,
     parse_message,
 )
-from uploads.lib.safe_names import display_name
+from intake.models import MailItem, MailMessage
+from onboarding.models import Integration, IntegrationContact
 from uploads.lifecycle import submission_receive
 from uploads.models import Channel
 from uploads.services import MIB
 
 log = logging.getLogger(__name__)
-
-
-class PreparedReply(EmailMessage):
-    """A reply built by ``uploads.lib.mail.build_reply``, sent through Django's backend as is."""
-
-    def __init__(self, reply, connection=None):
-        super().__init__(from_email=reply["From"], to=[reply["To"]], connection=connection)
-        self.reply = reply
-
-    def message(self):
-        return self.reply
 
 
 @dataclass
@@ -165,8 +154,6 @@ def _ingest(mail: ParsedMail, outcome: Ingest, done: MailPoll) -> None:
             if submission.duplicate_of_id is not None:
                 duplicates.append(submission)
     done.processed.append(mail.message_id)
-    from intake.deliverers import deliver_mail
-
     for submission in duplicates:  # not validated again: answer with the first's result
         deliver_mail(submission)
 

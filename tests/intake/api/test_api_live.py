@@ -12,7 +12,7 @@ from onboarding.tokens import api_token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VALID = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "valid.utf8.csv"
+    Path(__file__).resolve().parents[2] / "fixtures" / "uploads" / "valid.utf8.csv"
 ).read_bytes()
 
 

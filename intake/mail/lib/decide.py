@@ -26,7 +26,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..dropbox import MODES, mode_from_name
+from intake.lib.safe_names import MODES, mode_from_name
+
 from .classify import REASONS, best_reason, classify, has_uuencoded, is_silent, mentions_removal
 from .parse import Attachment, ParsedMail
 

@@ -8,12 +8,13 @@ import pytest
 from django.core.management import call_command
 
 from helpdesk.models import ErrorItem
+from intake.mail.lib import RESULT_HEADER
+from intake.mail.receive import mail_poll
 from intake.models import MailItem, MailMessage
-from intake.services import mail_poll, submission_redeliver
+from intake.services import submission_redeliver
 from onboarding.models import IntegrationContact
 from tests import mailserver
 from tests.uploads.submission_helpers import csv_file, full_records
-from uploads.lib.mail import RESULT_HEADER
 from uploads.lifecycle import submission_release
 from uploads.models import Channel, Status, Submission
 
@@ -23,7 +24,7 @@ dovecot = mailserver.dovecot
 imap_account = mailserver.imap_account
 smtp_sink = mailserver.smtp_sink
 django_smtp_sink = mailserver.django_smtp_sink
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads" / "mail"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uploads" / "mail"
 CONTACT_A = "131016@demo.invalid"
 
 
