@@ -42,10 +42,6 @@ log = logging.getLogger(__name__)
 EVIDENCE_DAYS = 7
 INBOUND_TTL = datetime.timedelta(days=7)
 CERT_WARNING_DAYS = 30
-# Without passing control targets, a sweep of at least this many targets in which this share
-# failed is taken for the console's own network being down (see _network_guard).
-GUARD_MIN_TARGETS = 10
-GUARD_FAILED_SHARE = 0.8
 RAW_SUCCESS_DAYS = 3
 RAW_FAILURE_DAYS = 30
 ROLLUP_DAYS = 400
@@ -62,10 +58,6 @@ _FIELDS = (
     "cert_days_left",
     "http_status",
 )
-
-
-def _setting(name: str, default):
-    return getattr(settings, name, default)
 
 
 # Targets ---------------------------------------------------------------------------------------
@@ -148,7 +140,7 @@ def probe_spec(probe: Probe) -> ProbeSpec:
 
 def probe_attempt(spec: ProbeSpec, *, retries: int) -> tuple[ProbeRun, int]:
     """Run `spec`, retrying a failure up to `retries` times; no database access (thread-safe)."""
-    delay = _setting("PMH_PROBE_RETRY_DELAY", 2.0)
+    delay = settings.PMH_PROBE_RETRY_DELAY
     attempt = 1
     run = run_probe(spec)
     while not run.ok and attempt <= retries:
@@ -289,7 +281,7 @@ def run_due(*, now: datetime.datetime | None = None) -> ProbeSweep | None:
     if not probes:
         return None
     sweep = ProbeSweep.objects.create(started_at=now, targets=len(probes))
-    concurrency = _setting("PMH_PROBE_CONCURRENCY", 50)
+    concurrency = settings.PMH_PROBE_CONCURRENCY
     outcomes = list(_run_all(probes, concurrency))
     guard = _network_guard([(probe, run) for probe, run, _ in outcomes])
     windows = list(MaintenanceWindow.objects.all())
@@ -351,8 +343,8 @@ def _network_guard(outcomes: list[tuple[Probe, ProbeRun]]) -> str:
             return ""
         return _("Every control target failed: the console's own network is probably down.")
     failed = sum(not run.ok for _, run in outcomes)
-    min_targets = _setting("PMH_PROBE_GUARD_MIN_TARGETS", GUARD_MIN_TARGETS)
-    share = _setting("PMH_PROBE_GUARD_FAILED_SHARE", GUARD_FAILED_SHARE)
+    min_targets = settings.PMH_PROBE_GUARD_MIN_TARGETS
+    share = settings.PMH_PROBE_GUARD_FAILED_SHARE
     if len(outcomes) >= min_targets and failed >= share * len(outcomes):
         return _(
             "%(failed)d of %(total)d targets failed at once: the console's own network is "
@@ -384,7 +376,7 @@ def probe_run_request(*, probe: Probe) -> None:
 
 def incident_recipients(probe: Probe) -> list[str]:
     """The integration's contact addresses, its vendor's contact and the operators' team list."""
-    addresses = list(_setting("PMH_PROBE_ALERT_EMAILS", []))
+    addresses = list(settings.PMH_PROBE_ALERT_EMAILS)
     integration = probe.integration
     if integration is not None:
         addresses += integration.contacts.values_list("email", flat=True)
@@ -521,9 +513,7 @@ def results_prune(*, now: datetime.datetime | None = None) -> int:
     mark = rollup_watermark()
     if mark is None:
         return 0
-    ok_cut = min(
-        mark, now - datetime.timedelta(days=_setting("PMH_PROBE_RAW_DAYS", RAW_SUCCESS_DAYS))
-    )
+    ok_cut = min(mark, now - datetime.timedelta(days=settings.PMH_PROBE_RAW_DAYS))
     fail_cut = min(mark, now - datetime.timedelta(days=RAW_FAILURE_DAYS))
     deleted = _delete_in_batches(ProbeResult.objects.filter(ok=True, started_at__lt=ok_cut))
     deleted += _delete_in_batches(ProbeResult.objects.filter(ok=False, started_at__lt=fail_cut))
