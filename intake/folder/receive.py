@@ -22,7 +22,7 @@ from helpdesk.services import error_item_record
 from intake.folder import lib as dropbox
 from intake.folder.deliver import deliver_folder
 from intake.lib.safe_names import mode_from_name
-from intake.models import FolderItem
+from intake.models import FolderItem, FolderScan
 from onboarding.models import Integration
 from uploads.lifecycle import SubmissionTooLarge, submission_receive
 from uploads.models import Channel, Submission
@@ -30,9 +30,7 @@ from uploads.services import MIB
 
 log = logging.getLogger(__name__)
 
-# Per process, between the sweeps of a polling loop: the second stability rule needs them.
 _UNREADABLE = "ファイルを読み取れません（アクセス権限を確認してください）。"
-_STATES: dict[str, dropbox.ScanState] = {}
 
 
 @dataclass
@@ -73,7 +71,7 @@ def _sweep_one(integration, layout: dropbox.Layout, done: FolderSweep, now: floa
     for path in dropbox.recover_processing(layout):
         if not FolderItem.objects.filter(claimed_path=str(path)).exists():
             _take_guarded(integration, path, done)
-    state = _STATES.setdefault(str(layout.path), dropbox.ScanState())
+    state = _scan_state(integration.dropbox_name)
     scan = dropbox.scan_inbox(
         layout,
         stable_seconds=settings.PMH_DROPBOX_STABLE_SECONDS,
@@ -81,6 +79,7 @@ def _sweep_one(integration, layout: dropbox.Layout, done: FolderSweep, now: floa
         state=state,
         max_bytes=_limit(),
     )
+    _keep_scan_state(integration.dropbox_name, state)
     done.waiting.extend(f"{layout.name}/{name}" for name in scan.waiting)
     for refusal in scan.refused:
         target = dropbox.refuse(refusal)
@@ -90,6 +89,24 @@ def _sweep_one(integration, layout: dropbox.Layout, done: FolderSweep, now: floa
         claimed = dropbox.claim(candidate.path)
         if claimed is not None:  # None: it vanished between the scan and the claim
             _take_guarded(integration, claimed, done)
+
+
+def _name_hex(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").hex()
+
+
+def _scan_state(dropbox_name: str) -> dropbox.ScanState:
+    scan = FolderScan.objects.filter(dropbox_name=dropbox_name).first()
+    state = dropbox.ScanState()
+    for name_hex, size, mtime_ns, inode, first_seen in scan.seen if scan else ():
+        name = bytes.fromhex(name_hex).decode("utf-8", "surrogateescape")
+        state.seen[name] = ((size, mtime_ns, inode), first_seen)
+    return state
+
+
+def _keep_scan_state(dropbox_name: str, state: dropbox.ScanState) -> None:
+    seen = [[_name_hex(k), *signature, at] for k, (signature, at) in state.seen.items()]
+    FolderScan.objects.update_or_create(dropbox_name=dropbox_name, defaults={"seen": seen})
 
 
 def _take_guarded(integration, claimed: Path, done: FolderSweep) -> None:

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from helpdesk.models import ErrorItem
 from intake.folder.receive import folder_sweep
-from intake.models import FolderItem
+from intake.models import FolderItem, FolderScan
 from intake.services import round_trip, submission_redeliver
 from tests.uploads.submission_helpers import csv_file, full_records
 from uploads.models import Channel, Status, Submission, Verdict
@@ -220,3 +220,19 @@ def test_command_once_finishes_the_work_it_found(cast, settings, folder, transac
     submission = Submission.objects.get()
     assert submission.status == Status.RETURNED
     assert (folder() / "outbox" / "daily.csv.result.json").exists()
+
+
+def test_the_second_stability_rule_remembers_the_last_sweep_in_the_database(cast, folder, jobs):
+    """A file written just now is taken once a later sweep, in any process, sees it unchanged."""
+    _sweep(jobs)
+    target = _put(folder, "leer\udcff.csv", csv_file(full_records(1)))
+    now = time.time()
+    first = folder_sweep(now=now)  # just written: not quiet yet, and never seen before
+    assert first.waiting == ["131016/leer\udcff.csv"]
+    scan = FolderScan.objects.get(dropbox_name="131016")
+    assert [row[0] for row in scan.seen] == [os.fsencode(str(target)).hex()]
+    with jobs():
+        second = folder_sweep(now=now + 6)  # unchanged since the sweep before: stable
+    assert len(second.received) == 1
+    folder_sweep(now=now + 7)  # the file has left inbox/: forgotten
+    assert FolderScan.objects.get(dropbox_name="131016").seen == []
