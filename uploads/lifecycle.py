@@ -59,12 +59,23 @@ def reconcile_after() -> timedelta:
     return timedelta(seconds=settings.PMH_SUBMISSION_REQUEUE_SECONDS)
 
 
+def too_large_message(limit_mb: int) -> str:
+    """The one message, on every channel, for a file over PMH_MAX_UPLOAD_MB."""
+    return _("The file is too large (at most %(limit)s MB). Split it and send the parts.") % {
+        "limit": limit_mb
+    }
+
+
 class SubmissionTooLarge(Exception):
     """The file was over PMH_MAX_UPLOAD_MB; nothing was stored."""
 
     def __init__(self, limit_mb: int):
         super().__init__(f"over {limit_mb} MB")
         self.limit_mb = limit_mb
+
+    @property
+    def message(self) -> str:
+        return too_large_message(self.limit_mb)
 
 
 class LeaseLost(Exception):

@@ -214,8 +214,7 @@ def _too_large() -> ApiError:
     return ApiError(
         413,
         "too_large",
-        f"ファイルが大きすぎます（上限 {settings.PMH_MAX_UPLOAD_MB} MB）。"
-        "分割して送信してください。",
+        lifecycle.too_large_message(settings.PMH_MAX_UPLOAD_MB),
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk.services import error_item_record
 from intake.folder import lib as dropbox
@@ -29,8 +30,6 @@ from uploads.models import Channel, Submission
 from uploads.services import MIB
 
 log = logging.getLogger(__name__)
-
-_UNREADABLE = "ファイルを読み取れません（アクセス権限を確認してください）。"
 
 
 @dataclass
@@ -126,17 +125,19 @@ def _take(integration, claimed: Path, done: FolderSweep) -> None:
     try:
         submission = _receive(integration, claimed)
     except SubmissionTooLarge as exc:
-        reason = (
-            f"ファイルが大きすぎます。上限は {exc.limit_mb} MB です。"
-            "ファイルを分けて送ってください。"
-        )
-        _to_error(integration, claimed, "too_large", reason, done)
+        _to_error(integration, claimed, "too_large", exc.message, done)
         return
     except dropbox.DropboxError as exc:
         _to_error(integration, claimed, "special", str(exc), done)
         return
     except PermissionError:
-        _to_error(integration, claimed, "unreadable", _UNREADABLE, done)
+        _to_error(
+            integration,
+            claimed,
+            "unreadable",
+            _("The file cannot be read (check its access rights)."),
+            done,
+        )
         return
     except FileNotFoundError:
         return  # taken away by the sender after the claim: nothing to do

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from helpdesk.services import error_item_record
 from intake.lib.safe_names import display_name
@@ -124,9 +125,9 @@ def _message(mail: ParsedMail, **values) -> MailMessage:
 
 def _ingest(mail: ParsedMail, outcome: Ingest, done: MailPoll) -> None:
     integration = Integration.objects.get(dropbox_name=outcome.dropbox_name)
+    unnamed = _("(no name)")
     notes = "\n".join(
-        f"・{display_name(s.attachment.filename or '（名前なし）')}: {s.reason}"
-        for s in outcome.skipped
+        f"・{display_name(s.attachment.filename or unnamed)}: {s.reason}" for s in outcome.skipped
     )
     duplicates = []
     with transaction.atomic():
