@@ -38,6 +38,9 @@ from console.jobs import enqueue
 from onboarding.models import Integration
 
 log = logging.getLogger(__name__)
+# Jobs are named by dotted path (console.jobs.enqueue): connectivity.jobs imports this module.
+NOTIFY_JOB = "connectivity.jobs.incident_notify"
+PROBE_RUN_JOB = "connectivity.jobs.probe_run"
 
 EVIDENCE_DAYS = 7
 INBOUND_TTL = datetime.timedelta(days=7)
@@ -212,7 +215,7 @@ def _record_success(probe: Probe, at: datetime.datetime) -> None:
     if incident is not None:
         incident.closed_at = at
         incident.save(update_fields=["closed_at"])
-        enqueue("default", _notify_job(), incident.pk, "closed")
+        enqueue("default", NOTIFY_JOB, incident.pk, "closed")
 
 
 def _record_failure(probe: Probe, result: ProbeResult) -> None:
@@ -232,14 +235,8 @@ def _record_failure(probe: Probe, result: ProbeResult) -> None:
             last_error_class=result.error_class,
             failures=probe.consecutive_failures,
         )
-        enqueue("default", _notify_job(), incident.pk, "opened")
+        enqueue("default", NOTIFY_JOB, incident.pk, "opened")
     probe.status = Status.DOWN if incident is not None else Status.FAILING
-
-
-def _notify_job():
-    from connectivity import jobs
-
-    return jobs.incident_notify
 
 
 def maintenance_window_for(
@@ -366,9 +363,7 @@ def run_target(target_id: int) -> ProbeResult:
 
 def probe_run_request(*, probe: Probe) -> None:
     """Queue one run of `probe` ("run now")."""
-    from connectivity import jobs
-
-    enqueue("probes", jobs.probe_run, probe.pk)
+    enqueue("probes", PROBE_RUN_JOB, probe.pk)
 
 
 # Incidents and notifications -------------------------------------------------------------------
