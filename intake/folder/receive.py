@@ -19,9 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk.services import error_item_record
 from intake.folder import lib as dropbox
 from intake.folder.deliver import deliver_folder
+from intake.hooks import report_refusal
 from intake.lib.safe_names import mode_from_name
 from intake.models import FolderItem, FolderScan
 from onboarding.models import Integration
@@ -173,7 +173,7 @@ def _to_error(integration, claimed: Path, code: str, reason: str, done: FolderSw
 
 def _record_refusal(integration, code: str, reason: str, target: Path, done: FolderSweep) -> None:
     done.refused.append(f"{integration.dropbox_name}/{target.name}")
-    error_item_record(
+    report_refusal(
         kind="rejected",
         code=f"folder_{code}",
         title=reason,

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from helpdesk.services import error_item_record
+from intake.hooks import report_refusal
 from intake.lib.safe_names import display_name
 from intake.mail.deliver import PreparedReply, deliver_mail
 from intake.mail.lib import (
@@ -171,7 +171,7 @@ def _quarantine(mail: ParsedMail, outcome: Quarantine, done: MailPoll) -> None:
             code=outcome.code[:40],
             reason=outcome.reason,
         )
-        error_item_record(
+        report_refusal(
             kind="quarantine",
             code=outcome.code,
             title=outcome.reason,
