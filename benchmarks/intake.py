@@ -25,8 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from uploads import lifecycle
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = f"pmh_bench_intake_{os.getpid()}"  # never another run's database
@@ -141,6 +139,7 @@ def cpu_seconds() -> dict[str, float]:
 
 
 def run(integration, path: Path, name: str, phases: Phases) -> dict:
+    from uploads import lifecycle
     from uploads.models import Submission
 
     phases.take()
