@@ -233,3 +233,21 @@ def test_a_result_in_review_shows_only_its_status(client, cast, token_a):
     state = task(client, token_a, response.json()["statusUrl"]).json()
     assert state["status"] == Status.REVIEW
     assert state["report"] is None and state["verdict"] is None and state["rows"] is None
+
+
+def test_the_integration_page_shows_a_ready_curl_example(client_for, cast):
+    cast.integration_a.rework_method = "api"
+    cast.integration_a.data_mode = "diff"
+    cast.integration_a.save()
+    page = client_for(cast.alice).get(cast.integration_a.get_absolute_url())
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'curl -sS -X POST "http://testserver{DIFF}"' in html
+    assert "X-PMH-Integration: 131016" in html and "--data-binary @records.json" in html
+    assert "PMH 登録API（テスト）" in html and "API トークンを環境変数 PMH_TOKEN に" in html
+    cast.integration_a.rework_method = "manual"
+    cast.integration_a.save()
+    assert (
+        "PMH_TOKEN"
+        not in client_for(cast.alice).get(cast.integration_a.get_absolute_url()).content.decode()
+    )
