@@ -85,9 +85,8 @@ class TaskStatus(Schema):
 
 def _check_headers(request: HttpRequest) -> bool:
     """Content type and encoding; refuses an oversized body before reading it. True = gzip."""
-    media, _, params = request.META.get("CONTENT_TYPE", "").partition(";")
-    charset = request.content_params.get("charset", "utf-8").lower() if params else "utf-8"
-    if media.strip().lower() != "application/json" or charset not in ("utf-8", "utf8"):
+    charset = request.content_params.get("charset", "utf-8").strip('"').lower()
+    if request.content_type.lower() != "application/json" or charset not in ("utf-8", "utf8"):
         raise ApiError(
             415,
             "unsupported_media_type",
@@ -136,6 +135,10 @@ def _spool(request: HttpRequest, gzipped: bool) -> tuple[Path, str]:
             "（gzip 形式でないか、途中で切れています）。"
             "何も受け付けていません。",
         ) from None
+    except OSError:
+        # The disk, or the client's connection mid-body: nothing was kept either way.
+        log.exception("Could not spool a registration request")
+        raise _unavailable() from None
     return path, sha256
 
 
@@ -206,12 +209,16 @@ def _receive(token: ApiToken, integration: Integration, mode: str, path: Path) -
         raise _too_large() from None
     except OSError:
         log.exception("Could not store a registration request")
-        raise ApiError(
-            503,
-            "unavailable",
-            "現在受け付けられません。何も保存していません。しばらくしてから再送してください。",
-            {"Retry-After": "60"},
-        ) from None
+        raise _unavailable() from None
+
+
+def _unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "unavailable",
+        "現在受け付けられません。何も保存していません。しばらくしてから再送してください。",
+        {"Retry-After": "60"},
+    )
 
 
 def _status_url(request: HttpRequest, pk: int) -> str:

@@ -251,3 +251,15 @@ def test_the_integration_page_shows_a_ready_curl_example(client_for, cast):
         "PMH_TOKEN"
         not in client_for(cast.alice).get(cast.integration_a.get_absolute_url()).content.decode()
     )
+
+
+def test_a_body_that_cannot_be_spooled_is_503_and_nothing_is_kept(
+    client, cast, token_a, settings, monkeypatch
+):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("uploads.lib.storage.receive_stream", disk_full)
+    status, code, _ = error_of(send(client, token_a))
+    assert (status, code) == (503, "unavailable")
+    assert nothing_stored(settings)
