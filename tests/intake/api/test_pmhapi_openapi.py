@@ -1,5 +1,6 @@
 """PMH's registration endpoints driven as a vendor would: a live server and a client that knows
-only the OpenAPI document (tests/intake/api/pmh_openapi_client.py), embedded and on PostgreSQL + Redis.
+only the OpenAPI document (pmh_openapi_client.py beside this file), embedded and on PostgreSQL
++ Redis.
 """
 
 import json
@@ -9,8 +10,8 @@ import urllib.parse
 import pytest
 
 from onboarding.tokens import api_token_issue
-from tests.intake.api.pmh_openapi_client import ApiError, RegistrationClient
 from tests.faults.workers import require_services
+from tests.intake.api.pmh_openapi_client import ApiError, RegistrationClient
 from uploads.models import Channel, Submission
 from uploads.services import stored_path
 
