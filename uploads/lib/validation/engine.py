@@ -25,8 +25,8 @@ from .csvfile import (
     peek_lines,
     read_header,
 )
-from .jsonbody import JsonBody
 from .jsonfile import FileProblem, iter_array, iter_lines
+from .jsonrecords import JsonBody
 from .layout import load_layout
 from .report import ERROR, WARNING, Issue, IssueCollector, Report, file_issue
 from .sniff import empty_issue, sniff

@@ -1,72 +1,114 @@
-"""The records of a JSON file through the checks: the fast way first, the exact way for the rest.
+"""A JSON request body in PMH's registration shape: an array of records (issue #20).
 
-Used by the engine for a whole file and by the second process of a two-core run for its part.
+Framework-free. ``Gunzip`` undoes a ``Content-Encoding: gzip`` as a stream, one bounded piece at
+a time, so a small compressed body cannot expand in memory; the caller bounds the expanded size
+(``storage.receive_stream``'s ``max_bytes``). ``check_array`` reads a spooled body once with the
+validation engine's JSON reader and says why it is not a non-empty array; what is wrong *inside*
+a record (an element that is not an object included) is left to the validation report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import io
+import zlib
+from pathlib import Path
+from typing import BinaryIO
 
-from . import messages as msg
-from .checks import RecordChecker
-from .fastpath import FastRow, JsonCells, json_columns
-from .fastrecord import use_fast_values
-from .jsonfast import has_repeated_key
-from .jsonfile import exact_element
-from .records import UnknownKeys, raw_from_json
-from .report import ERROR, Issue
-from .tally import Tally
+from uploads.lib.validation.jsonfile import FileProblem, iter_array
+
+CHUNK = 1 << 16
+_VALUE_START = set('{"-0123456789tfn')
 
 
-class JsonBody:
-    def __init__(self, checker: RecordChecker, tally: Tally):
-        layout = checker.layout
-        self.layout, self.checker, self.tally = layout, checker, tally
-        self.fast = FastRow(checker, json_columns(layout))
-        if tally.needs_values:
-            use_fast_values(tally, layout, json_columns(layout))
-        self.cells = JsonCells(layout)
-        self.unknown = UnknownKeys(layout)
+class BadGzip(Exception):
+    """The body said gzip but is not (or breaks off)."""
 
-    def run(self, records: Iterable[tuple[int, Any, bytes | None]]) -> None:
-        """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
-        tally, fast_cells, lay = self.tally, self.fast.cells, self.cells.strict()
-        repeated, exact = has_repeated_key, self.exact
-        for line, obj, raw in records:
-            tally.rows += 1
-            row = tally.rows
-            if raw is not None:
-                laid_out, keys = lay(obj)
-                if laid_out is not None:
-                    key = fast_cells(laid_out)
-                    if key is not None and not repeated(raw, keys):
-                        if tally.fast_values is not None:
-                            tally.fast_record(row, line, key, laid_out)
-                        else:
-                            tally.clean(row, line, key)
-                        continue
-                # Not proven clean: decoded again the exact way and checked in full.
-                obj = exact_element(raw.decode("utf-8", "surrogateescape"))
-            exact(row, line, obj)
 
-    def exact(self, row: int, line: int, obj: Any) -> None:
-        """One record the exact way: the reference the fast way must agree with."""
-        tally, cells = self.tally, self.cells
-        if not isinstance(obj, dict):
-            tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
-            tally.invalid += 1
-            tally.error_rows.append(row)
-            return
-        laid_out = cells.cells(obj)
-        if laid_out is None or cells.unknown:
-            for issue in self.unknown.issues(obj, row, line):
-                tally.sink.add(issue)
-        key = self.fast.cells(laid_out) if laid_out is not None else None
-        if key is not None and tally.fast_values is not None:
-            tally.fast_record(row, line, key, laid_out)
-            return
-        if key is not None:
-            tally.clean(row, line, key)
-            return
-        tally.checked(row, line, self.checker.check(raw_from_json(obj, self.layout), row, line))
+class Gunzip:
+    """A readable stream of the decompressed bytes of a gzip stream (several members too)."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""
+        self._started = False
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size and size > 0 else CHUNK
+        while True:
+            if not self._pending:
+                self._pending = self.raw.read(CHUNK)
+                if not self._pending:
+                    if self._started and not self._z.eof:
+                        raise BadGzip("the compressed body breaks off")
+                    return b""
+            if self._z.eof:  # a member ended and more input follows: the next member
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                out = self._z.decompress(self._pending, size)
+            except zlib.error as exc:
+                raise BadGzip(str(exc)) from None
+            self._started = True
+            self._pending = self._z.unconsumed_tail or self._z.unused_data
+            if out:
+                return out
+
+
+class BodyProblem(Exception):
+    """Why a body is not a JSON array of records: ``kind`` and a Japanese message."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+def check_array(path: Path) -> int:
+    """The number of elements of the JSON array in ``path``; raises BodyProblem otherwise."""
+    with open(path, "rb") as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        first = _first_char(text)
+        if first is None:
+            raise BodyProblem(
+                "empty_body", "本文がありません。レコードの配列（JSON）を送ってください。"
+            )
+        if first != "[":
+            raise _not_array(first)
+        text.seek(0)
+        count = 0
+        try:
+            for _line, _record in iter_array(text):
+                count += 1
+        except FileProblem as exc:
+            raise BodyProblem("not_json", _json_message(exc)) from None
+    if count == 0:
+        raise BodyProblem(
+            "empty_array",
+            "レコードが1件もありません（空の配列）。登録するレコードを1件以上送ってください。",
+        )
+    return count
+
+
+def _first_char(text: io.TextIOBase) -> str | None:
+    while chunk := text.read(CHUNK):
+        stripped = chunk.lstrip(" \t\r\n")
+        if stripped:
+            return stripped[0]
+    return None
+
+
+def _not_array(first: str) -> BodyProblem:
+    if first in _VALUE_START:
+        return BodyProblem(
+            "not_array",
+            "本文はレコードの配列（[ {…}, {…} ]）にしてください。"
+            "1件だけのときも [ ] で囲んでください。",
+        )
+    return BodyProblem(
+        "not_json", "本文がJSONではありません。UTF-8 のJSON（レコードの配列）を送ってください。"
+    )
+
+
+def _json_message(exc: FileProblem) -> str:
+    if exc.issue.code == "F_ENCODING":
+        return f"本文がUTF-8のJSONではありません。{exc.issue.message}"
+    return f"本文がJSONとして正しくありません。{exc.issue.message}"

@@ -28,7 +28,7 @@ from typing import Any
 from . import jsonfast
 from .checks import RecordChecker, Settings
 from .csvfile import CsvRows, header_targets, open_text
-from .jsonbody import JsonBody
+from .jsonrecords import JsonBody
 from .report import Issue
 from .stage import StageSpec
 from .tally import KeyChunk, Tally
