@@ -35,15 +35,25 @@ def sample_records(
     return samples.records(n, seed=seed, mode=mode, **place_of(integration))
 
 
-def sample_csv(integration: Integration) -> bytes:
+# The general sample of the API documentation: 千代田区's numbers, full mode.
+GENERAL_PLACE = {"prefecture": "13", "agency": "101", "place": "東京都千代田区"}
+
+
+def _records_of(integration: Integration | None) -> list[dict[str, Any]]:
+    if integration is None:
+        return samples.records(SAMPLE_RECORDS, seed=131016, **GENERAL_PLACE)
+    return sample_records(integration)
+
+
+def sample_csv(integration: Integration | None) -> bytes:
     """CP932 with the Japanese headers, CRLF: what a municipal system exports for Excel."""
-    records = sample_records(integration)
+    records = _records_of(integration)
     text = "".join(samples.csv_text(records, aliases=True, items=CERTIFICATE_ITEMS))
     return text.encode("cp932")
 
 
-def sample_json(integration: Integration) -> bytes:
-    return samples.json_bytes(sample_records(integration)) + b"\n"
+def sample_json(integration: Integration | None) -> bytes:
+    return samples.json_bytes(_records_of(integration)) + b"\n"
 
 
 def _rule(spec: FieldSpec) -> str:
@@ -91,7 +101,7 @@ def _required(required: str) -> str:
 def layout_rows(layout: Layout | None = None) -> list[list[str]]:
     """Header row, then one row per field: field, Japanese name, required, rule."""
     layout = layout or load_layout()
-    rows = [[_("Field"), _("Japanese name (CSV header)"), _("Required"), _("Rule")]]
+    rows = [[_("Field (JSON path)"), _("Japanese name (CSV header)"), _("Required"), _("Rule")]]
     for spec in layout.fields:
         rows.append([spec.path, spec.label, _required(spec.required), _rule(spec)])
     for item in layout.list.items:

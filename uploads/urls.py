@@ -11,6 +11,12 @@ urlpatterns = [
     path("submissions/<int:pk>/result.json", views.result_json, name="result_json"),
     path("submissions/<int:pk>/result.csv", views.result_csv, name="result_csv"),
     path("submissions/<int:pk>/original", views.original, name="original"),
+    path(
+        "integrations/<int:pk>/starter/<str:name>",
+        views.integration_sample,
+        name="integration_sample",
+    ),
+    path("record-layout/<str:name>", views.record_layout, name="record_layout"),
     path("review/", views.review_queue, name="review_queue"),
     path("review/<int:pk>/release/", views.review_release, name="review_release"),
 ]
