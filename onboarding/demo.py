@@ -155,6 +155,27 @@ def advance() -> None:
     demo_life.bring_to_life()
 
 
+ROLE_NAMES = {"operator": "PMH operator", "helpdesk": "help desk"}
+
+
+def logins() -> list[str]:
+    """One line per demo login: its role, and for a vendor the municipalities it serves."""
+    lines = []
+    for username, group, _vendor, _staff in USERS:
+        user = User.objects.select_related("vendor").get(username=username)
+        if user.vendor is None:
+            lines.append(f"{username:<10} {ROLE_NAMES.get(group, group)}")
+            continue
+        names = [
+            i.municipality.name
+            for i in Integration.objects.filter(vendor=user.vendor)
+            .select_related("municipality")
+            .order_by("municipality__code")
+        ]
+        lines.append(f"{username:<10} {user.vendor.slug}: {', '.join(names)}")
+    return lines
+
+
 def seed(*, password: str, groups: dict) -> dict:
     for code, pref, city, pref_kana, city_kana in MUNICIPALITIES:
         Municipality.objects.update_or_create(

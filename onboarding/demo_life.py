@@ -165,8 +165,9 @@ SENT = [
     Sent(4.0, "131041", "api", "", 8),
     Sent(1.2, "141003", "api", "", 12),
     Sent(0.4, "141003", "api", "check_digit", 12, key="yokohama-digit"),
-    Sent(7.1, "231002", "api", "missing_column", 20, key="nagoya-header"),
+    Sent(5.3, "231002", "api", "missing_column", 20, key="nagoya-header"),
     Sent(2.9, "401307", "api", "", 10),
+    Sent(1.6, "401307", "api", "check_digit", 10),
 ]
 
 
