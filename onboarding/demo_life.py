@@ -39,6 +39,7 @@ from connectivity.services import (
     results_prune,
     results_rollup,
     target_create,
+    target_update,
 )
 from helpdesk.models import ErrorItem, State
 from helpdesk.services import error_item_comment, error_item_set_state, error_items_assign
@@ -285,6 +286,7 @@ class Replay:
                     kind="http",
                     route=integration.route,
                     expect_status=200,
+                    interval_seconds=int(DENSE_RUN.total_seconds()),
                 )
             rng = random.Random(int(code))  # noqa: S311 (made-up figures)
             base = rng.uniform(6, 14)
@@ -360,8 +362,8 @@ class Replay:
     def plan_stages(self) -> None:
         for code, moves in MOVES.items():
             integration = self.integrations[code]
-            for days_ago, stage in moves:
-                moment = _moment(self.now, days_ago)
+            for k, (days_ago, stage) in enumerate(moves):
+                moment = self._local(days_ago, 10 + (k * 3 + len(code)) % 7, (17 * k) % 60)
                 if stage == Stage.NETWORK_OK:
                     self.at(moment - timedelta(hours=3), self._inbound(integration))
                 self.at(moment, self._move(integration, stage))
@@ -542,6 +544,10 @@ def bring_to_life() -> bool:
         PMH_JOBS_MODE="sync", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
     ):
         replay.run()
+        for probe in Probe.objects.filter(last_run_at__isnull=False):
+            # Due one interval after its last replayed run, as a sweep would have left it.
+            with clock_at(probe.last_run_at + timedelta(seconds=probe.interval_seconds)):
+                target_update(probe=probe)
         results_rollup(now=now)
         results_prune(now=now)
     return True
