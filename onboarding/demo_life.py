@@ -210,12 +210,12 @@ def _records(integration: Integration, sent: Sent) -> list[dict]:
     return records
 
 
-def demo_file(integration: Integration, sent: Sent, n: int) -> tuple[str, bytes]:
+def demo_file(integration: Integration, sent: Sent) -> tuple[str, bytes]:
     """The file's name and bytes: JSON or CSV as the integration chose (CSV in CP932 with
     Japanese headers from the municipalities' own systems, UTF-8 from the vendors' API)."""
     records = _records(integration, sent)
     mode = integration.data_mode or "full"
-    stamp = f"{n:02d}"
+    stamp = f"{timezone.localtime():%Y%m%d_%H%M}"  # the replayed moment: one file a day at most
     if integration.data_format == "json":
         return f"{integration.dropbox_name}_{mode}_{stamp}.json", samples.json_bytes(records)
     kwargs = {"aliases": sent.channel in ("folder", "mail", "media", "web"), "items": 2}
@@ -408,7 +408,7 @@ class Replay:
 
     def _send(self, integration: Integration, sent: Sent, n: int):
         def step() -> None:
-            name, data = demo_file(integration, sent, n)
+            name, data = demo_file(integration, sent)
             receive = getattr(self, f"_by_{sent.channel}")
             self.sent[str(n)] = receive(integration, name, data)
             if sent.key:
@@ -435,15 +435,15 @@ class Replay:
         layout = dropbox.ensure_layout(root, integration.dropbox_name)
         (layout.path / "inbox" / name).write_bytes(data)
         later = time.time() + 3600  # long stable: taken at once
-        folder_sweep(now=later)
-        return Submission.objects.filter(integration=integration, channel="folder").latest("pk")
+        swept = folder_sweep(now=later)
+        return Submission.objects.get(pk=swept.received[-1])
 
-    def _by_mail(self, integration, name, data, sender: str | None = None) -> Submission | None:
+    def _by_mail(self, integration, name, data) -> Submission:
         box = mailbox.Maildir(self.mail_dir, create=True)
-        box.add(_mail(sender or f"{integration.dropbox_name}@demo.invalid", name, data))
+        box.add(_mail(f"{integration.dropbox_name}@demo.invalid", name, data))
         with override_settings(PMH_MAIL_URL=f"maildir://{self.mail_dir}"):
-            mail_poll()
-        return Submission.objects.filter(integration=integration, channel="mail").last()
+            polled = mail_poll()
+        return Submission.objects.get(pk=polled.submissions[-1])
 
     def _by_media(self, integration, name, data) -> Submission:
         handover = media_handover_create(

@@ -219,10 +219,8 @@ LAYOUT_FILES = {
 }
 
 
-def _attachment(data: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+def _download(data: bytes, content_type: str, name: str) -> HttpResponse:
+    return _attachment(HttpResponse(data, content_type=content_type), name)
 
 
 @require_GET
@@ -235,7 +233,7 @@ def integration_sample(request, pk, name):
     content_type, build = STARTER_FILES[name]
     stem, ext = name.rsplit(".", 1)
     filename = f"{integration.dropbox_name}-{integration.data_mode or 'full'}-{stem}.{ext}"
-    return _attachment(build(integration), content_type, filename)
+    return _download(build(integration), content_type, filename)
 
 
 @require_GET
@@ -247,4 +245,4 @@ def record_layout(request, name):
         raise Http404
     content_type, build = LAYOUT_FILES[name]
     data = build(None) if name.startswith("sample.") else build()
-    return _attachment(data, content_type, name)
+    return _download(data, content_type, name)
