@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from onboarding.models import DataMode, Integration
 from uploads.lib.validation import samples
 from uploads.lib.validation.layout import FieldSpec, Layout, load_layout
+from uploads.lib.validation.report import csv_safe
 
 SAMPLE_RECORDS = 10
 CERTIFICATE_ITEMS = 2
@@ -22,7 +23,8 @@ def place_of(integration: Integration) -> dict[str, str]:
     return {
         "prefecture": municipality.code[:2],
         "agency": municipality.code[2:5],
-        "place": f"{municipality.prefecture}{municipality.city}",
+        # Stored names reach a spreadsheet here: never a formula.
+        "place": csv_safe(f"{municipality.prefecture}{municipality.city}"),
     }
 
 
@@ -49,7 +51,8 @@ def sample_csv(integration: Integration | None) -> bytes:
     """CP932 with the Japanese headers, CRLF: what a municipal system exports for Excel."""
     records = _records_of(integration)
     text = "".join(samples.csv_text(records, aliases=True, items=CERTIFICATE_ITEMS))
-    return text.encode("cp932")
+    # A name outside CP932 (a 外字 typed into the registry) becomes "?", never an error page.
+    return text.encode("cp932", errors="replace")
 
 
 def sample_json(integration: Integration | None) -> bytes:

@@ -16,7 +16,11 @@ urlpatterns = [
         views.integration_sample,
         name="integration_sample",
     ),
-    path("record-layout/<str:name>", views.record_layout, name="record_layout"),
+    # The record layout and the general sample: one page each, the same for every user.
+    *(
+        path(f"record-layout/{name}", views.record_layout, {"name": name}, name=url_name)
+        for name, url_name in views.LAYOUT_URL_NAMES.items()
+    ),
     path("review/", views.review_queue, name="review_queue"),
     path("review/<int:pk>/release/", views.review_release, name="review_release"),
 ]

@@ -223,6 +223,14 @@ def _download(data: bytes, content_type: str, name: str) -> HttpResponse:
     return _attachment(HttpResponse(data, content_type=content_type), name)
 
 
+LAYOUT_URL_NAMES = {
+    "record-layout.csv": "record_layout_csv",
+    "record-layout.xlsx": "record_layout_xlsx",
+    "sample.csv": "general_sample_csv",
+    "sample.json": "general_sample_json",
+}
+
+
 @require_GET
 @any_role
 def integration_sample(request, pk, name):

@@ -79,7 +79,7 @@ def test_record_layout_as_csv_and_xlsx(demo_rows, client):
     layout = load_layout()
     expected = len(layout.fields) + len(layout.list.items) + 1
     _client(client, "vendor_b")
-    response = client.get(reverse("uploads:record_layout", args=["record-layout.csv"]))
+    response = client.get(reverse("uploads:record_layout_csv"))
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == expected
@@ -90,14 +90,14 @@ def test_record_layout_as_csv_and_xlsx(demo_rows, client):
     assert by_field["medicalSubsidyInsurerNumber"][2] == "任意"
     assert by_field["historyKey"][2] == "差分ファイルでは必須"
     assert "半角カナはエラー" in by_field["basicFiveInfo.nameKana"][3]
-    response = client.get(reverse("uploads:record_layout", args=["record-layout.xlsx"]))
+    response = client.get(reverse("uploads:record_layout_xlsx"))
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [[c.value or "" for c in row] for row in sheet.iter_rows()] == rows
-    response = client.get(reverse("uploads:record_layout", args=["sample.csv"]))
+    response = client.get(reverse("uploads:general_sample_csv"))
     chiyoda = Integration.objects.get(dropbox_name="131016")
     assert _validate(chiyoda, response.content).counts == {}
     client.logout()
-    response = client.get(reverse("uploads:record_layout", args=["record-layout.csv"]))
+    response = client.get(reverse("uploads:record_layout_csv"))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
@@ -106,7 +106,7 @@ def test_vendor_pages_link_the_starter_files_and_the_api_docs(demo_rows, client)
     _client(client, "vendor_a")
     page = client.get(integration.get_absolute_url()).content.decode()
     assert reverse("uploads:integration_sample", args=[integration.pk, "sample.csv"]) in page
-    assert reverse("uploads:record_layout", args=["record-layout.xlsx"]) in page
+    assert reverse("uploads:record_layout_xlsx") in page
     assert 'href="/api/v1/docs"' in page
     assert "サンプルファイル（CSV・Shift_JIS・日本語見出し）" in page
     page = client.get(reverse("onboarding:vendor_detail", args=["vendor-a"])).content.decode()
