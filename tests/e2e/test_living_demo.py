@@ -15,7 +15,7 @@ def _clean(events):
 
 
 def _name(path: str) -> str:
-    parts = [p for p in path.strip("/").split("/") if not p.isdigit()]
+    parts = ["detail" if p.isdigit() else p for p in path.strip("/").split("/")]
     return "-".join(parts) or "dashboard"
 
 
