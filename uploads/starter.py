@@ -8,10 +8,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from coderules.csvcell import csv_safe
 from onboarding.models import DataMode, Integration
 from uploads.lib.validation import samples
 from uploads.lib.validation.layout import FieldSpec, Layout, load_layout
-from uploads.lib.validation.report import csv_safe
 
 SAMPLE_RECORDS = 10
 CERTIFICATE_ITEMS = 2

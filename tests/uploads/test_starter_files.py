@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from console.roles import ensure_groups
-from onboarding import demo
+from dashboard import demo
 from onboarding.models import Integration, User
 from uploads import starter
 from uploads.lib.validation import load_layout, validate_file

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from onboarding import demo_life
+from dashboard import demo_life
 from onboarding.models import (
     DataFormat,
     DataMode,

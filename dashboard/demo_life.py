@@ -7,7 +7,7 @@ their gates, the error queue through its triage services. What is simulated is o
 each step runs with `timezone.now()` set to its moment (`clock_at`), in time order, so every
 timestamp, gate and retention rule sees a consistent history.
 
-Like `demo.py`, this module belongs to the roof (it reaches every app) and moves with it.
+Like `demo.py`, this module is on the roof: it reaches every app.
 """
 
 import contextlib

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from connectivity.models import MaintenanceWindow, Probe, ProbeIncident, ProbeResult, ProbeRollup
 from connectivity.selectors import latency_chart, uptime_figures
-from console.dashboard import context_for
+from dashboard.figures import context_for
 from helpdesk.models import ErrorItem, State
 from onboarding.models import Integration, Stage, User
 from uploads.models import Channel, Status, Submission, Verdict
