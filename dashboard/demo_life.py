@@ -43,16 +43,16 @@ from connectivity.services import (
 )
 from helpdesk.models import ErrorItem, State
 from helpdesk.services import error_item_comment, error_item_set_state, error_items_assign
-from intake.folder import folder_sweep
-from intake.mail import mail_poll
-from intake.services import media_files_import, media_handover_create
+from intake.folder import lib as dropbox
+from intake.folder.receive import folder_sweep
+from intake.mail.receive import mail_poll
+from intake.media.receive import media_files_import, media_handover_create
 from onboarding import services
 from onboarding.models import STAGE_ORDER, Integration, IntegrationEvent, Stage, User
 from uploads import starter
-from uploads.lib import dropbox
 from uploads.lib.validation import samples
+from uploads.lifecycle import submission_receive, submission_release
 from uploads.models import Status, Submission
-from uploads.services import submission_receive, submission_release
 
 DEMO_TARGET_URL = "http://127.0.0.1:8000/healthz"
 HISTORY_DAYS = 30
