@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.services import error_item_record_submission
-from uploads import services
+from uploads import mappings, services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
 from uploads.models import Status, Submission, SubmissionIssue, Verdict
@@ -203,8 +203,18 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     index = load_index(integration.pk)
     staging.snapshot_size = len(index)
     renew(submission.pk, token)  # loading a large store takes a while: a full lease to validate
+    # Records source for a submission: the stored file, or that file through the integration's
+    # layout doctor mapping when it validates through one (uploads.mappings, issue 24).
+    with mappings.records_source(submission, path) as records:
+        report = _validate_records(submission, token, records, writer, index, staging)
+    writer.flush()
+    return report
+
+
+def _validate_records(submission, token, records, writer, index, staging):
+    integration = submission.integration
     report = validate_file(
-        path,
+        records.path,
         mode=submission.mode,
         municipality_code=integration.municipality.code,
         programs=tuple(integration.programs or ()),
@@ -215,11 +225,11 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
         store=index,
         max_issues=settings.PMH_REPORT_MAX_ISSUES,
         max_bytes=settings.PMH_MAX_UPLOAD_MB * services.MIB,
-        on_issue=writer.add,
+        on_issue=records.sink(writer.add),
         stage=staging.spec,
         on_progress=Progress(submission.pk, token),
     )
-    writer.flush()
+    records.finish(report, writer.add, settings.PMH_REPORT_MAX_ISSUES)
     return report
 
 
