@@ -211,7 +211,12 @@ def _save(request, integration, form: MappingForm, diagnosis, errors: list[str])
         )
         return redirect(_home(integration))
     audit.record(
-        request, audit.Action.MAPPING_SAVED, version, integration=integration.pk, how="edit"
+        request,
+        audit.Action.MAPPING_SAVED,
+        version,
+        integration=integration.pk,
+        version=version.number,
+        how="edit",
     )
     messages.success(request, _("Saved as version %(number)d.") % {"number": version.number})
     return redirect(_home(integration))
@@ -273,7 +278,12 @@ def import_json(request, pk):
         )
         return redirect(_home(integration))
     audit.record(
-        request, audit.Action.MAPPING_SAVED, version, integration=integration.pk, how="import"
+        request,
+        audit.Action.MAPPING_SAVED,
+        version,
+        integration=integration.pk,
+        version=version.number,
+        how="import",
     )
     messages.success(request, _("Imported as version %(number)d.") % {"number": version.number})
     return redirect(_home(integration))

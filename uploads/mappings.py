@@ -14,6 +14,7 @@ import logging
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -137,6 +138,11 @@ def diagnose(
         )
     except storage.TooLarge:
         raise services.SubmissionTooLarge(limit_mb) from None
+    # The same bytes diagnosed again (a double click, the back button): the same diagnosis.
+    same = integration.layout_diagnoses.filter(sha256=sha256).exclude(storage_name="").first()
+    if same is not None and diagnosis_path(same) is not None:
+        incoming.unlink(missing_ok=True)
+        return same
     name = f"{integration.pk}/{uuid.uuid4().hex}"
     try:
         storage.keep(incoming, _doctor_root() / name)
@@ -157,6 +163,19 @@ def diagnose(
         diagnosis.problem = mask_text(str(exc))
     diagnosis.save()
     return diagnosis
+
+
+def diagnosis_retention_sweep() -> int:
+    """Diagnosed files' bytes go after ``PMH_RETENTION_DAYS`` like every received file; the
+    record and its masked profile stay. Returns how many files were removed."""
+    before = timezone.now() - timedelta(days=settings.PMH_RETENTION_DAYS)
+    removed = 0
+    for diagnosis in LayoutDiagnosis.objects.filter(created_at__lt=before).exclude(storage_name=""):
+        (_doctor_root() / diagnosis.storage_name).unlink(missing_ok=True)
+        diagnosis.storage_name = ""
+        diagnosis.save(update_fields=["storage_name"])
+        removed += 1
+    return removed
 
 
 # -- saving ----------------------------------------------------------------------------------

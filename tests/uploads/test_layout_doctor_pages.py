@@ -7,16 +7,25 @@ import io
 import json
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from console.models import AuditRecord
 from intake.services import folder_sweep
 from onboarding.models import Integration
 from tests.fixtures.uploads.doctor import exports
-from uploads.models import LayoutMapping, LayoutMappingVersion, Submission, Verdict
+from uploads import mappings
+from uploads.models import (
+    LayoutDiagnosis,
+    LayoutMapping,
+    LayoutMappingVersion,
+    Submission,
+    Verdict,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -361,3 +370,27 @@ def test_mapping_exported_and_imported_by_the_vendor_for_another_municipality(ca
         {"file": io.BytesIO(exported.content)},
     )
     assert response.status_code == 404
+
+
+def test_same_file_diagnosed_twice_is_one_diagnosis_and_its_bytes_go_after_retention(
+    cast, client_for, settings
+):
+    client = client_for(cast.alice)
+    first = _diagnose(client, cast.integration_a, KOKUHO)
+    _page, saved, _data = _save_proposal(client, cast.integration_a, KOKUHO)
+    assert saved.status_code == 302
+    assert _page.request["QUERY_STRING"] == first.url.split("?")[1]
+    (diagnosis,) = cast.integration_a.layout_diagnoses.all()
+    path = mappings.diagnosis_path(diagnosis)
+    assert path is not None and path.read_bytes() == KOKUHO.read_bytes()
+    assert mappings.diagnosis_retention_sweep() == 0
+    LayoutDiagnosis.objects.update(
+        created_at=timezone.now() - timedelta(days=settings.PMH_RETENTION_DAYS + 1)
+    )
+    assert mappings.diagnosis_retention_sweep() == 1
+    diagnosis.refresh_from_db()
+    assert not path.exists() and diagnosis.storage_name == "" and diagnosis.profile
+    # The 変換仕様書 still downloads, without examples from the file.
+    text = _text(client.get(f"/integrations/{cast.integration_a.pk}/layout/specification.csv"))
+    sex = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "basicFiveInfo.sex")
+    assert sex[3] == "列「性別」" and sex[5:] == ["", "", ""]
