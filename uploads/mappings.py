@@ -322,6 +322,13 @@ class RecordsSource:
         if self._temp is not None:
             self._temp.unlink(missing_ok=True)
 
+    def max_bytes(self, limit: int) -> int:
+        """The received file was within ``limit``; its conversion may be larger (CP932 text is
+        about 1.4 times as long in UTF-8, a workbook's cells are compressed)."""
+        if self._temp is None or self.path != self._temp:
+            return limit
+        return max(limit, self._temp.stat().st_size)
+
     def _in_source(self, issue: Issue) -> Issue:
         """The engine's issue with its ``line`` in the source file, as far as a constant shift
         gives it (the rows above the header of a workbook or a titled CSV)."""

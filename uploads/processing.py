@@ -224,7 +224,7 @@ def _validate_records(submission, token, records, writer, index, staging):
         today=timezone.localdate(submission.received_at),
         store=index,
         max_issues=settings.PMH_REPORT_MAX_ISSUES,
-        max_bytes=settings.PMH_MAX_UPLOAD_MB * services.MIB,
+        max_bytes=records.max_bytes(settings.PMH_MAX_UPLOAD_MB * services.MIB),
         on_issue=records.sink(writer.add),
         stage=staging.spec,
         on_progress=Progress(submission.pk, token),

@@ -394,3 +394,22 @@ def test_same_file_diagnosed_twice_is_one_diagnosis_and_its_bytes_go_after_reten
     text = _text(client.get(f"/integrations/{cast.integration_a.pk}/layout/specification.csv"))
     sex = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "basicFiveInfo.sex")
     assert sex[3] == "列「性別」" and sex[5:] == ["", "", ""]
+
+
+def test_export_near_the_size_limit_is_not_too_large_once_converted(
+    cast, client_for, jobs, settings
+):
+    settings.PMH_MAX_UPLOAD_MB = 1
+    data = exports.kokuho_csv(exports.records(7000, seed=3), plant=False)
+    assert 0.6 * 2**20 < len(data) < 2**20
+    client = client_for(cast.alice)
+    _save_proposal(client, cast.integration_a, KOKUHO)
+    _use(client, cast.integration_a)
+    with jobs():
+        client.post(
+            f"/integrations/{cast.integration_a.pk}/upload/",
+            {"files": [io.BytesIO(data)]},
+        )
+    submission = Submission.objects.get()
+    assert submission.rows == 7000
+    assert "F_TOO_LARGE" not in submission.report["counts"]
