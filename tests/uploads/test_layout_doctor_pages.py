@@ -413,3 +413,23 @@ def test_export_near_the_size_limit_is_not_too_large_once_converted(
     submission = Submission.objects.get()
     assert submission.rows == 7000
     assert "F_TOO_LARGE" not in submission.report["counts"]
+
+
+def test_json_goes_as_it_is_and_an_unreadable_file_is_validated_as_it_came(cast, client_for, jobs):
+    client = client_for(cast.alice)
+    _save_proposal(client, cast.integration_a, KOKUHO)
+    _use(client, cast.integration_a)
+    records = exports.records(3, seed=5)
+    payload = json.dumps(records, ensure_ascii=False).encode()
+    with jobs():
+        client.post(
+            f"/integrations/{cast.integration_a.pk}/upload/",
+            {"files": [io.BytesIO(payload), io.BytesIO(b"")]},
+        )
+    as_json, empty = Submission.objects.order_by("pk")
+    assert as_json.layout_mapping_version is None and as_json.rows == 3
+    assert "C_APPLIED" not in as_json.report["counts"]
+    assert empty.layout_mapping_version.number == 1
+    codes = [(i["code"], i["severity"]) for i in empty.report["issues"]]
+    assert codes == [("F_EMPTY", "error"), ("C_SOURCE", "warning")]
+    assert "そのまま検証しました" in empty.report["issues"][1]["message"]
