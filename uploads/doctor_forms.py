@@ -123,7 +123,7 @@ class MappingForm(forms.Form):
                     max_value=30,
                 )
                 initial["pad"] = ops.get("pad", {}).get("width")
-            row = {"spec": spec, "prefix": prefix}
+            row = {"spec": spec, "prefix": prefix, "joined": entry.get("columns")}
             for name, field in names.items():
                 key = f"{prefix}-{name}"
                 field.initial = initial.get(name)
@@ -135,8 +135,10 @@ class MappingForm(forms.Form):
         """Each field's row with its bound fields, for the template."""
         result = []
         for row in self.rows:
-            bound = {k: self[v] for k, v in row.items() if k not in ("spec", "prefix")}
-            result.append({"spec": row["spec"], "prefix": row["prefix"], **bound})
+            bound = {k: self[v] for k, v in row.items() if k not in ("spec", "prefix", "joined")}
+            result.append(
+                {"spec": row["spec"], "prefix": row["prefix"], "joined": row["joined"], **bound}
+            )
         return result
 
     def clean(self):
@@ -171,6 +173,9 @@ class MappingForm(forms.Form):
                 fields[path] = {"value": value}
                 continue
             if not column:
+                joined = (self.base.get("fields") or {}).get(path, {})
+                if "columns" in joined:  # joined columns (from JSON) are kept as they are
+                    fields[path] = joined
                 continue
             conversions = _conversions(data, row)
             fields[path] = {"column": column, "conversions": conversions}

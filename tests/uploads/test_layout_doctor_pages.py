@@ -433,3 +433,23 @@ def test_json_goes_as_it_is_and_an_unreadable_file_is_validated_as_it_came(cast,
     codes = [(i["code"], i["severity"]) for i in empty.report["issues"]]
     assert codes == [("F_EMPTY", "error"), ("C_SOURCE", "warning")]
     assert "そのまま検証しました" in empty.report["issues"][1]["message"]
+
+
+def test_joined_columns_from_an_imported_mapping_survive_the_editor(cast, client_for):
+    client = client_for(cast.alice)
+    _page, _saved, _data = _save_proposal(client, cast.integration_a, KOKUHO)
+    document = LayoutMapping.objects.get(integration=cast.integration_a).current.document
+    document["fields"]["basicFiveInfo.address"] = {"columns": ["住所", "方書"], "joiner": "　"}
+    client.post(
+        f"/integrations/{cast.integration_a.pk}/layout/import/",
+        {"file": io.BytesIO(json.dumps(document, ensure_ascii=False).encode())},
+    )
+    page = client.get(f"/integrations/{cast.integration_a.pk}/layout/edit/")
+    assert "複数の列「住所」「方書」" in page.content.decode()
+    data = _form_data(page.context["form"])
+    sex = next(r for r in page.context["form"].rows if r["spec"].path == "basicFiveInfo.sex")
+    data[sex["table"]] = "男=1\n女=2\n不詳=0"
+    client.post(f"/integrations/{cast.integration_a.pk}/layout/edit/", data)
+    current = LayoutMapping.objects.get(integration=cast.integration_a).current
+    assert current.number == 3
+    assert current.document["fields"]["basicFiveInfo.address"]["columns"] == ["住所", "方書"]
