@@ -453,3 +453,63 @@ def test_joined_columns_from_an_imported_mapping_survive_the_editor(cast, client
     current = LayoutMapping.objects.get(integration=cast.integration_a).current
     assert current.number == 3
     assert current.document["fields"]["basicFiveInfo.address"]["columns"] == ["住所", "方書"]
+
+
+def test_no_full_mynumber_or_non_disclosed_value_on_any_layout_doctor_page(cast, client_for, jobs):
+    """A non-disclosed person with an unconvertible birth date and a bad sex value: nothing of
+    them, and no full 個人番号 of anyone, on any page, download or stored report."""
+    records = exports.records(20, seed=31)
+    hidden = records[4]
+    hidden["isNotDisclosed"] = True
+    hidden["basicFiveInfo"].update(name="秘匿\u3000花子", address="東京都秘密町9-8-7")
+    data = exports.kokuho_csv(records)  # row 5: S55.2.30, the planted unconvertible date
+    secrets = [
+        "秘匿\u3000花子",
+        "東京都秘密町9-8-7",
+        "秘密町",
+        "S55.2.30",
+        "昭和55年2月30日",
+        *{r["myNumber"] for r in records},
+    ]
+    client = client_for(cast.alice)
+    diagnosed = client.post(
+        f"/integrations/{cast.integration_a.pk}/layout/diagnose/",
+        {"file": io.BytesIO(data)},
+    )
+    page = client.get(diagnosed.url)
+    client.post(
+        f"/integrations/{cast.integration_a.pk}/layout/edit/",
+        _form_data(page.context["form"], **FIXED),
+    )
+    _use(client, cast.integration_a)
+    with jobs():
+        client.post(f"/integrations/{cast.integration_a.pk}/upload/", {"files": [io.BytesIO(data)]})
+    submission = Submission.objects.get()
+    assert submission.issues.filter(row=5, code="C_DATE", value="(不開示)").exists()
+    pk, s = cast.integration_a.pk, submission.pk
+    bodies = {"edit": page.content.decode()}
+    for url in (
+        f"/integrations/{pk}/layout/",
+        f"/integrations/{pk}/layout/edit/",
+        f"/integrations/{pk}/layout/mapping.json",
+        f"/integrations/{pk}/layout/specification.csv",
+        f"/submissions/{s}/",
+        f"/submissions/{s}/result.json",
+        f"/submissions/{s}/result.csv",
+        f"/submissions/{s}/converted.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        bodies[url] = _text(response)
+    book = load_workbook(
+        io.BytesIO(client.get(f"/integrations/{pk}/layout/specification.xlsx").content)
+    )
+    bodies["xlsx"] = repr([list(r) for r in book.active.iter_rows(values_only=True)])
+    bodies["stored report"] = repr(submission.report)
+    bodies["issues"] = repr(list(submission.issues.values_list("message", "value")))
+    bodies["diagnosis"] = repr(list(LayoutDiagnosis.objects.values_list("profile", "problem")))
+    bodies["audit"] = repr(list(AuditRecord.objects.values()))
+    for where, body in bodies.items():
+        assert not TWELVE.search(body), where
+        for secret in secrets:
+            assert secret not in body, (where, secret)
