@@ -200,6 +200,8 @@ def test_web_upload_validated_through_the_mapping_with_conversions_as_warnings(
     _save_proposal(client, cast.integration_a, KOKUHO)
     _use(client, cast.integration_a)
     assert AuditRecord.objects.filter(action="mapping_use").count() == 1
+    integration_page = client.get(cast.integration_a.get_absolute_url()).content.decode()
+    assert "対応表の第 1 版を通して検証します" in integration_page
     with jobs(), open(KOKUHO, "rb") as fh:
         client.post(f"/integrations/{cast.integration_a.pk}/upload/", {"files": [fh]})
     submission = Submission.objects.get()
@@ -304,6 +306,8 @@ def test_off_by_default_and_switched_off_again(cast, client_for, jobs):
         client.post(f"/integrations/{cast.integration_a.pk}/upload/", {"files": [fh]})
     submission = Submission.objects.get()
     assert submission.layout_mapping_version is None
+    integration_page = client.get(cast.integration_a.get_absolute_url()).content.decode()
+    assert "レイアウト診断" in integration_page and "を通して検証します" not in integration_page
     assert submission.report["counts"].get("F_HEADER_MISSING")
     assert client.get(f"/submissions/{submission.pk}/converted.csv").status_code == 404
     _use(client, cast.integration_a)
