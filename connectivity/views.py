@@ -16,11 +16,11 @@ from connectivity.access import get_probe_for_user, maintenance_windows_for, pro
 from connectivity.explain import ERROR_LABELS, PHASE_LABELS, explain
 from connectivity.filters import TargetFilter
 from connectivity.forms import TARGET_FIELDS, MaintenanceWindowForm, TargetForm
-from connectivity.inbound import caller_of
 from connectivity.models import InboundCheck, ProbeRoute, ProbeSweep, Status
 from connectivity.tables import IncidentTable, ResultTable, TargetTable
 from console import audit
 from console.access import any_role, is_operator, operator_required
+from console.requests import caller_of
 from onboarding.access import get_integration_for_user, integrations_for
 
 PAGE_SIZE = 50

@@ -12,20 +12,19 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest, QueryDict
 
+from coderules.masking import mask_text
+from console.middleware import SIGNED_OUT_REASON, session_started
 from console.models import AuditRecord
-from uploads.lib.validation.masking import mask_text
+from console.requests import caller_of
 
 Action = AuditRecord.Action
 # Query parameters that page or sort a list rather than choose its rows.
 _NOT_FILTERS = {"page", "per_page", "sort"}
-SIGNED_OUT_REASON = "_pmh_sign_out_reason"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    from connectivity.inbound import caller_of
-
     return caller_of(request).source_address
 
 
@@ -79,8 +78,6 @@ def record_export(request: HttpRequest, list_name: str, rows: int) -> AuditRecor
 
 
 def _signed_in(sender, request, user, **kwargs) -> None:
-    from console.middleware import session_started
-
     session_started(request.session)
     record(request, Action.SIGN_IN, user=user)
 

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from django.http import StreamingHttpResponse
 
-from uploads.lib.validation.report import csv_safe
+from coderules.csvcell import csv_safe
 
 
 class _Echo:

@@ -4,7 +4,8 @@ from django.contrib.auth import middleware as auth_middleware
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from console.audit import SIGNED_OUT_REASON
+# The request attribute that tells the audit record why a session was signed out.
+SIGNED_OUT_REASON = "_pmh_sign_out_reason"
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):

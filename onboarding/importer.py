@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jaconv
+from django.utils.translation import gettext as _
 
-from uploads.lib.checkdigits import municipality_code_valid
+from coderules.checkdigits import municipality_code_valid
 
 COLUMNS = ("code", "prefecture", "city", "prefecture_kana", "city_kana")
 
@@ -49,9 +50,8 @@ def read_rows(text: str) -> Iterator[Row | Rejected]:
     names = [h.strip().lower() for h in header]
     missing = [c for c in COLUMNS[:2] if c not in names]
     if missing:
-        yield Rejected(
-            1, f"見出し行に列 {', '.join(missing)} がありません（必要な列: {','.join(COLUMNS)}）"
-        )
+        message = _("The header line lacks the columns %(missing)s (needed: %(columns)s).")
+        yield Rejected(1, message % {"missing": ", ".join(missing), "columns": ",".join(COLUMNS)})
         return
     index = {name: names.index(name) for name in COLUMNS if name in names}
     for row in reader:
@@ -64,12 +64,17 @@ def read_rows(text: str) -> Iterator[Row | Rejected]:
             return row[i].strip() if i is not None and i < len(row) else ""
 
         code = cell("code")
+        where = {"line": line, "code": code}
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
-            yield Rejected(line, f"{line}行目: 団体コード「{code}」は半角数字6桁ではありません")
+            message = _("Line %(line)d: the municipality code “%(code)s” is not 6 ASCII digits.")
+            yield Rejected(line, message % where)
         elif not municipality_code_valid(code):
-            yield Rejected(line, f"{line}行目: 団体コード「{code}」の検査数字が正しくありません")
+            message = _(
+                "Line %(line)d: the check digit of the municipality code “%(code)s” is wrong."
+            )
+            yield Rejected(line, message % where)
         elif not cell("prefecture"):
-            yield Rejected(line, f"{line}行目: 都道府県名がありません")
+            yield Rejected(line, _("Line %(line)d: the prefecture name is missing.") % where)
         else:
             yield Row(
                 line=line,

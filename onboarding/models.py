@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from uploads.lib.checkdigits import insurer_number_valid, municipality_code_valid
+from coderules.checkdigits import insurer_number_valid, municipality_code_valid
 
 
 def validate_municipality_code(value: str) -> None:
@@ -106,7 +106,7 @@ class Municipality(models.Model):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("onboarding:municipality_detail", args=[self.code])
+        return reverse("dashboard:municipality_detail", args=[self.code])
 
     @property
     def name(self) -> str:

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onboarding import rules
+from onboarding import evidence, rules
+from onboarding.importer import Rejected, decode, read_rows
 from onboarding.models import (
     STAGE_ORDER,
     Integration,
@@ -222,17 +223,11 @@ def gate(*, integration: Integration, to: str, now: datetime | None = None) -> G
             return GateResult(
                 False, [_("This integration needs no network check: move it to testing.")]
             )
-        from connectivity.services import network_evidence
-
-        evidence = network_evidence(integration=integration, now=now)
-        return GateResult(evidence.ok, list(evidence.reasons))
+        return GateResult(*evidence.ask(evidence.NETWORK, integration=integration, now=now))
     if to == Stage.TESTING:
         return GateResult(True)
     if to == Stage.TEST_PASSED:
-        from uploads.services import test_evidence
-
-        evidence = test_evidence(integration=integration)
-        return GateResult(evidence.ok, list(evidence.reasons))
+        return GateResult(*evidence.ask(evidence.TESTS, integration=integration, now=now))
     if to == Stage.READY:
         if integration.go_live_date is None:
             return GateResult(False, [_("Set the go-live date first.")])
@@ -321,8 +316,6 @@ class ImportResult:
 @transaction.atomic
 def municipalities_import(*, data: bytes) -> ImportResult:
     """Create or update municipalities by code; rows with a bad code are rejected by line."""
-    from onboarding.importer import Rejected, decode, read_rows
-
     result = ImportResult()
     existing = {m.code: m for m in Municipality.objects.all()}
     to_create, to_update = [], []

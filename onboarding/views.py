@@ -16,7 +16,6 @@ from console.exports import csv_response
 from onboarding import overview, rules, services
 from onboarding.access import (
     get_integration_for_user,
-    get_municipality_for_user,
     get_vendor_for_user,
     integrations_for,
     municipalities_for,
@@ -31,10 +30,9 @@ from onboarding.forms import (
     VendorContactsForm,
     VendorForm,
 )
-from onboarding.models import STAGE_ORDER, Integration, IntegrationEvent, Stage, Vendor
+from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
 from onboarding.tables import MunicipalityTable, VendorTable
 from onboarding.tokens import api_token_issue, api_token_revoke
-from uploads.access import submissions_for
 
 PAGE_SIZE = 50
 
@@ -118,37 +116,6 @@ def municipality_import(request):
         except UnicodeDecodeError:
             form.add_error("file", _("The file is neither UTF-8 nor CP932 text."))
     return render(request, "onboarding/municipality_import.html", {"form": form, "result": result})
-
-
-@any_role
-def municipality_detail(request, code):
-    municipality = get_municipality_for_user(request.user, code)
-    integrations = list(
-        integrations_for(request.user)
-        .filter(municipality=municipality)
-        .prefetch_related(
-            Prefetch(
-                "events",
-                queryset=IntegrationEvent.objects.filter(kind=IntegrationEvent.Kind.STAGE),
-                to_attr="stage_events",
-            )
-        )
-    )
-    recent = submissions_for(request.user).filter(integration__in=integrations)
-    by_integration: dict[int, list] = {}
-    for submission in recent.order_by("-received_at")[: 5 * max(len(integrations), 1)]:
-        by_integration.setdefault(submission.integration_id, []).append(submission)
-    for integration in integrations:
-        integration.recent_submissions = by_integration.get(integration.pk, [])[:5]
-    return render(
-        request,
-        "onboarding/municipality_detail.html",
-        {
-            "municipality": municipality,
-            "integrations": integrations,
-            "can_edit": is_operator(request.user),
-        },
-    )
 
 
 def _apply_errors(form, exc: ValidationError) -> None:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "connectivity",
     "helpdesk",
     "intake",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -93,7 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "console.context_processors.navigation",
+                "dashboard.context_processors.navigation",
             ],
         },
     },
@@ -154,7 +155,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "console:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 # Paths that answer their own way (JSON, one-time tokens) and never redirect to the login page.
 PMH_LOGIN_EXEMPT_PREFIXES = ("/healthz", "/api/v1/", "/inbound/", "/static/", "/i18n/")

@@ -39,5 +39,5 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("", include("helpdesk.urls")),
     path("", include("intake.urls")),
-    path("", include("console.urls")),
+    path("", include("dashboard.urls")),
 ]

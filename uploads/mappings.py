@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from coderules.csvcell import csv_safe
+from coderules.masking import mask_text
 from onboarding.models import Integration
 from uploads import services
 from uploads.lib import storage
@@ -40,8 +42,7 @@ from uploads.lib.doctor import (
 from uploads.lib.doctor.mapping import target_label
 from uploads.lib.doctor.plan import PERSONAL_FIELDS
 from uploads.lib.validation import Issue, Report, load_layout
-from uploads.lib.validation.masking import NOT_DISCLOSED, mask_text, mask_value
-from uploads.lib.validation.report import csv_safe
+from uploads.lib.validation.masking import NOT_DISCLOSED, mask_value
 from uploads.models import LayoutDiagnosis, LayoutMapping, LayoutMappingVersion, Submission
 
 log = logging.getLogger(__name__)

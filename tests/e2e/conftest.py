@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from console.roles import ensure_groups
-from onboarding import demo
+from dashboard import demo
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 SCREENSHOTS = Path(

@@ -16,8 +16,8 @@ def _pages(cast):
         "export": reverse("onboarding:municipality_export"),
         "board": reverse("onboarding:board"),
         "prefectures": reverse("onboarding:prefectures"),
-        "own_municipality": reverse("onboarding:municipality_detail", args=[a.municipality.code]),
-        "other_municipality": reverse("onboarding:municipality_detail", args=[b.municipality.code]),
+        "own_municipality": reverse("dashboard:municipality_detail", args=[a.municipality.code]),
+        "other_municipality": reverse("dashboard:municipality_detail", args=[b.municipality.code]),
         "own_integration": reverse("onboarding:integration_detail", args=[a.pk]),
         "other_integration": reverse("onboarding:integration_detail", args=[b.pk]),
         "own_contacts": reverse("onboarding:integration_contacts", args=[a.pk]),
@@ -209,7 +209,7 @@ def test_list_pages_run_a_bounded_number_of_queries(
 ):
     for n in range(40):
         code = f"{10000 + n:05d}"
-        from uploads.lib.checkdigits import municipality_check_digit
+        from coderules.checkdigits import municipality_check_digit
 
         code += str(municipality_check_digit(code))
         m = Municipality.objects.create(code=code, prefecture="東京都", city=f"市{n}")
@@ -264,45 +264,6 @@ def test_batch_uploader_page_and_downloads(cast, client_for):
         "onboarding:integration_uploader_file", args=[cast.integration_a.pk, "pmh_uploader.ini"]
     )
     assert helpdesk.get(url).status_code == 403
-
-
-def test_municipality_page_shows_stage_timeline_recent_submissions_and_reachability(
-    cast, client_for, django_assert_max_num_queries
-):
-    from django.utils import timezone
-
-    from onboarding import services
-    from uploads.models import Submission
-
-    Integration.objects.filter(pk=cast.integration_a.pk).update(
-        rework_method="manual",
-        route="usb",
-        data_mode="full",
-        test_access="offline",
-        data_format="csv",
-    )
-    services.integration_move(
-        integration=Integration.objects.get(pk=cast.integration_a.pk),
-        to="decided",
-        by=cast.operator,
-    )
-    Submission.objects.create(
-        integration=cast.integration_a,
-        channel="web",
-        original_name="chiyoda-full.csv",
-        size=1,
-        sha256="1" * 64,
-        mode="full",
-        stage_at_receipt="decided",
-        status="review",
-        received_at=timezone.now(),
-    )
-    url = reverse("onboarding:municipality_detail", args=["131016"])
-    client = client_for(cast.alice)
-    with django_assert_max_num_queries(10):
-        body = client.get(url).content.decode()
-    assert "chiyoda-full.csv" in body and "方式決定" in body
-    assert reverse("connectivity:integration", args=[cast.integration_a.pk]) in body
 
 
 def test_a_prefecture_itself_is_listed_by_its_name(cast, client_for):

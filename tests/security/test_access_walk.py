@@ -30,11 +30,12 @@ SKIP_NAMESPACES = ("admin", "django_rq", "api")
 PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound"}
 STAFF_ONLY = {
     "onboarding:vendor_list", "uploads:review_queue", "helpdesk:queue", "helpdesk:template_list",
-    "helpdesk:template_create", "console:audit", "console:audit_export",
+    "helpdesk:template_create", "dashboard:audit", "dashboard:audit_export",
 }  # fmt: skip
 # Operator-only pages without parameters: the help desk is refused them too.
 OPERATOR_ONLY = {
-    "console:audit", "console:audit_export", "helpdesk:template_list", "helpdesk:template_create",
+    "dashboard:audit", "dashboard:audit_export",
+    "helpdesk:template_list", "helpdesk:template_create",
     "onboarding:municipality_import", "onboarding:integration_create", "onboarding:vendor_create",
     "connectivity:target_create",
 }  # fmt: skip
@@ -130,7 +131,7 @@ class World:
         params = set(pattern.pattern.converters)
         if not params:
             return None
-        if name == "onboarding:municipality_detail":
+        if name == "dashboard:municipality_detail":
             return {"a": {"code": "131016"}, "b": {"code": "011002"}, "missing": {"code": "999997"}}
         if params == {"slug"}:
             return {

@@ -353,32 +353,32 @@ def test_audit_page_is_bounded_filtered_and_for_operators_only(
     client = _signed_in(client, cast.operator)
     _records(cast, 120)
     with django_assert_max_num_queries(8):
-        page = client.get(reverse("console:audit"))
+        page = client.get(reverse("dashboard:audit"))
     body = page.content.decode()
     assert page.status_code == 200 and "page=2" in body and "10.0.0.1" in body
     with django_assert_max_num_queries(8):
-        client.get(reverse("console:audit"), {"per_page": 500})
+        client.get(reverse("dashboard:audit"), {"per_page": 500})
     filtered = client.get(
-        reverse("console:audit"),
+        reverse("dashboard:audit"),
         {"user": "alic", "action": Action.EXPORT, "date_from": timezone.localdate().isoformat()},
     )
     assert filtered.context["table"].paginator.count == 20
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     assert (
-        client.get(reverse("console:audit"), {"date_from": tomorrow})
+        client.get(reverse("dashboard:audit"), {"date_from": tomorrow})
         .context["table"]
         .paginator.count
         == 0
     )
     for user in (cast.helpdesk, cast.alice):
         other = _signed_in(client, user)
-        assert other.get(reverse("console:audit")).status_code == 403
-        assert other.get(reverse("console:audit_export")).status_code == 403
+        assert other.get(reverse("dashboard:audit")).status_code == 403
+        assert other.get(reverse("dashboard:audit_export")).status_code == 403
         assert not AuditRecord.objects.filter(action=Action.EXPORT).exists()
 
 
 def test_audit_page_is_in_the_operators_navigation_only(cast, client):
-    url = reverse("console:audit")
+    url = reverse("dashboard:audit")
     assert f'href="{url}"' in _signed_in(client, cast.operator).get("/").content.decode()
     assert f'href="{url}"' not in _signed_in(client, cast.helpdesk).get("/").content.decode()
 
@@ -386,7 +386,7 @@ def test_audit_page_is_in_the_operators_navigation_only(cast, client):
 def test_audit_export_is_itself_audited(cast, client):
     client = _signed_in(client, cast.operator)
     _records(cast, 10)
-    response = client.get(reverse("console:audit_export"), {"user": "alice"})
+    response = client.get(reverse("dashboard:audit_export"), {"user": "alice"})
     lines = _body(response).decode("utf-8-sig").splitlines()
     assert len(lines) == 1 + 5 and "alice" in lines[1] and "10.0.0.1" in lines[1]
     record = _only(Action.EXPORT, username="operator")

@@ -24,7 +24,7 @@ def _personal_downloads(cast, submission) -> list[str]:
         reverse("uploads:result_csv", args=[submission.pk]),
         reverse("helpdesk:history_export"),
         reverse("onboarding:municipality_export"),
-        reverse("console:audit_export"),
+        reverse("dashboard:audit_export"),
     ]
 
 
@@ -33,7 +33,7 @@ def _pages(cast, submission) -> list[str]:
     return [
         "/",
         reverse("helpdesk:history"),
-        reverse("console:audit"),
+        reverse("dashboard:audit"),
         submission.get_absolute_url(),
         reverse(uploader, args=[cast.integration_a.pk, "x.ini"]),
         reverse(uploader, args=[cast.integration_a.pk, "pmh_uploader.py"]),

@@ -120,8 +120,8 @@ def _urls(cast, submissions):
         reverse("helpdesk:queue"),
         reverse("onboarding:integration_detail", args=[cast.integration_a.pk]),
         reverse("helpdesk:integration_timeline", args=[cast.integration_a.pk]),
-        reverse("console:audit"),
-        reverse("console:audit_export"),
+        reverse("dashboard:audit"),
+        reverse("dashboard:audit_export"),
     ]
     for s in submissions:
         for name in ("submission_detail", "submission_status", "result_json", "result_csv"):

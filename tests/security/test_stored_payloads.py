@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from coderules.csvcell import _FORMULA_LEADS
 from connectivity.models import MaintenanceWindow, Probe, ProbeIncident, ProbeResult
 from console import audit
 from console.models import AuditRecord
@@ -31,7 +32,6 @@ from onboarding.models import (
     Vendor,
 )
 from tests.security.test_access_walk import PUBLIC, World, _names, _url
-from uploads.lib.validation.report import _FORMULA_LEADS
 from uploads.models import (
     FileDeletion,
     LayoutDiagnosis,
@@ -202,17 +202,17 @@ def test_payloads_are_escaped_in_every_page_and_neutral_in_every_export(client_f
     assert exports == {
         "onboarding:municipality_export",
         "helpdesk:history_export",
-        "console:audit_export",
+        "dashboard:audit_export",
         "uploads:result_csv",
         "uploads:layout_spec",
     }
     must_show = {
-        "console:dashboard", "onboarding:municipality_list", "onboarding:municipality_detail",
+        "dashboard:dashboard", "onboarding:municipality_list", "dashboard:municipality_detail",
         "onboarding:integration_detail", "onboarding:board", "onboarding:vendor_list",
         "onboarding:vendor_detail", "uploads:submission_detail", "helpdesk:history",
         "helpdesk:integration_timeline", "helpdesk:queue", "helpdesk:item",
         "helpdesk:template_list", "connectivity:overview", "connectivity:target",
-        "connectivity:maintenance", "intake:media_list", "intake:media_detail", "console:audit",
+        "connectivity:maintenance", "intake:media_list", "intake:media_detail", "dashboard:audit",
         "uploads:layout",
     }  # fmt: skip
     assert must_show - escaped_pages == set()

@@ -8,7 +8,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from uploads.lib.checkdigits import mynumber_check_digit
+from coderules.checkdigits import mynumber_check_digit
 from uploads.lib.validation import samples, validate_file
 
 # Kept small so the whole engine suite stays well under a minute.

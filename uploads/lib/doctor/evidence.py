@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from uploads.lib.checkdigits import insurer_number_valid, mynumber_valid, recipient_number_valid
+from coderules.checkdigits import insurer_number_valid, mynumber_valid, recipient_number_valid
 
 from . import values
 from .conversions import table_key

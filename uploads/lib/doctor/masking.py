@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from uploads.lib.validation.masking import NOT_DISCLOSED, mask_last4, mask_text
+from coderules.masking import mask_last4, mask_text
+from uploads.lib.validation.masking import NOT_DISCLOSED
 
 # Kept as they are in a personal value: they show its form (date separators, spaces).
 _SHAPE = frozenset(" \u3000-/.:年月日()（）,、・")

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checkdigits import insurer_number_valid, mynumber_valid, recipient_number_valid
+from coderules.checkdigits import insurer_number_valid, mynumber_valid, recipient_number_valid
+
 from . import messages as msg
 from .layout import FieldSpec, Layout
 from .masking import mask_value

@@ -15,12 +15,13 @@ from hashlib import blake2b
 from itertools import chain
 from typing import BinaryIO
 
+from coderules.masking import mask_text
+
 from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import FastRow
 from .fastrecord import use_fast_values
 from .layout import Layout, normalise_header
-from .masking import mask_text
 from .names import closest
 from .records import CsvColumns
 from .report import ERROR, WARNING, Issue, file_issue

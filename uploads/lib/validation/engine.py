@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..checkdigits import municipality_code_valid
+from coderules.checkdigits import municipality_code_valid
+
 from . import messages as msg
 from . import parallel
 from .checks import RecordChecker, Settings

@@ -14,7 +14,12 @@ import re
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 
-from ..checkdigits import insurer_number_valid, mynumber_digits_valid, recipient_digits_valid
+from coderules.checkdigits import (
+    insurer_number_valid,
+    mynumber_digits_valid,
+    recipient_digits_valid,
+)
+
 from .checks import GAIJI_CLASS, KANA_CLASS, RecordChecker
 from .layout import FieldSpec, Layout
 from .tally import KEY_SEP

@@ -5,10 +5,11 @@ from __future__ import annotations
 from hashlib import blake2b
 from typing import Any
 
+from coderules.masking import mask_text
+
 from . import messages as msg
 from .checks import RawRecord
 from .layout import Layout
-from .masking import mask_text
 from .names import closest
 from .report import WARNING, Issue
 

@@ -13,7 +13,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from .masking import mask_text
+from coderules.csvcell import csv_safe
+from coderules.masking import mask_text
 
 ERROR = "error"
 WARNING = "warning"
@@ -245,18 +246,7 @@ def summary_text(report: Report, *, first: int = 20) -> str:
     return "\n".join(lines)
 
 
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 RESULT_CSV_COLUMNS = ("row", "line", "field", "code", "severity", "message", "value")
-
-
-def csv_safe(value: Any) -> str:
-    """A cell that spreadsheets show as text, never evaluate as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_LEADS):
-        return "'" + text
-    return text
 
 
 def write_result_csv(issues: Iterable[Issue], out: IO[bytes] | str | Path) -> int:

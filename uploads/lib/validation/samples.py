@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..checkdigits import mhlw_check_digit, mynumber_check_digit
+from coderules.checkdigits import mhlw_check_digit, mynumber_check_digit
+
 from .layout import Layout, load_layout
 
 _SURNAMES = [

@@ -7,7 +7,7 @@ ALL = {Role.OPERATOR, Role.HELPDESK, Role.VENDOR}
 
 # (label, url name, roles that see it); pages of later apps join this list as they land.
 NAVIGATION = [
-    (_("Dashboard"), "console:dashboard", ALL),
+    (_("Dashboard"), "dashboard:dashboard", ALL),
     (_("Municipalities"), "onboarding:municipality_list", ALL),
     (_("Onboarding board"), "onboarding:board", ALL),
     (_("Prefectures"), "onboarding:prefectures", ALL),
@@ -20,7 +20,7 @@ NAVIGATION = [
 ADMIN_NAVIGATION = [
     (_("Administration"), "admin:index", {Role.OPERATOR}),
     (_("Job queues"), "django_rq:home", {Role.OPERATOR}),
-    (_("Audit record"), "console:audit", {Role.OPERATOR}),
+    (_("Audit record"), "dashboard:audit", {Role.OPERATOR}),
 ]
 
 

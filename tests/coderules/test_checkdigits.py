@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from uploads.lib.checkdigits import (
+from coderules.checkdigits import (
     insurer_number_valid,
     mhlw_check_digit,
     municipality_code_valid,

@@ -1,4 +1,4 @@
-"""Who called the inbound-check URL: source address and TLS version from the request.
+"""Who sent a request: source address and TLS version (the audit record, the inbound check).
 
 Forwarding headers are believed only when the direct peer is in `PMH_TRUSTED_PROXIES`
 (addresses or CIDR ranges); anything the console cannot know is recorded as "unknown".
@@ -52,7 +52,7 @@ def _clean(address: str | None) -> str | None:
 
 def caller_of(request: HttpRequest) -> Caller:
     peer = _clean(request.META.get("REMOTE_ADDR"))
-    proxies = _networks(getattr(settings, "PMH_TRUSTED_PROXIES", []))
+    proxies = _networks(settings.PMH_TRUSTED_PROXIES)
     if peer is None or not _in(peer, proxies):
         return Caller(peer, peer, _direct_tls(request), via_proxy=False)
     # Walk X-Forwarded-For from the right: the first address not of our own proxies is the

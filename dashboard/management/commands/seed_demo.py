@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from console.roles import ensure_groups
-from onboarding import demo
+from dashboard import demo
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from console import dashboard
+from dashboard import figures as dashboard
 from helpdesk.services import error_item_record
 from uploads.models import Channel, Mode, Status, Submission, Verdict
 
@@ -67,11 +67,11 @@ def test_dashboard_page_draws_the_chart_and_the_queue_panel(
 ):
     client = client_for(figures.operator)
     with django_assert_max_num_queries(16):
-        page = client.get(reverse("console:dashboard"))
+        page = client.get(reverse("dashboard:dashboard"))
     body = page.content.decode()
     assert "<svg" in body and "inline" in body and reverse("django_rq:home") in body
     assert reverse("helpdesk:queue") in body
-    vendor = client_for(figures.bob).get(reverse("console:dashboard")).content.decode()
+    vendor = client_for(figures.bob).get(reverse("dashboard:dashboard")).content.decode()
     assert "古い問題" not in vendor and reverse("django_rq:home") not in vendor
 
 

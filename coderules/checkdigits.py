@@ -1,6 +1,6 @@
 """Check digits of Japanese public identifiers (record-layout §3).
 
-Plain functions over strings, used by the record validator and by console forms. Tables are
+Plain functions over strings, used by the record validator and by the registry's models. Tables are
 precomputed per position so that validating a million rows costs a few lookups per number.
 """
 

@@ -1,0 +1,35 @@
+"""Evidence that a stage gate asks of the apps above the registry (console.md §2).
+
+`onboarding/` imports no other app: an app that can show a gate holds registers its provider
+here from its `AppConfig.ready()`. A provider is called as `provider(integration=…, now=…)` and
+answers with an object that has `ok` (bool) and `reasons` (sentences for people).
+
+    NETWORK  the `network_ok` gate   (connectivity: inbound check and outbound targets)
+    TESTS    the `test_passed` gate  (uploads: accepted test submissions)
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+NETWORK = "network"
+TESTS = "tests"
+
+Provider = Callable[..., Any]
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register(name: str, provider: Provider) -> None:
+    if name not in (NETWORK, TESTS):
+        raise ValueError(f"No stage gate asks for evidence named {name!r}")
+    _PROVIDERS[name] = provider
+
+
+def ask(name: str, *, integration, now: datetime) -> tuple[bool, list]:
+    """(ok, reasons) from the provider registered under `name`."""
+    try:
+        provider = _PROVIDERS[name]
+    except KeyError:
+        raise LookupError(f"No provider of {name!r} evidence is registered") from None
+    found = provider(integration=integration, now=now)
+    return found.ok, list(found.reasons)
