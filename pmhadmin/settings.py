@@ -125,6 +125,9 @@ AUTH_USER_MODEL = "onboarding.User"
 # Jobs: RQ on Redis when REDIS_URL is set, otherwise a thread pool in the web process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 PMH_JOBS_INLINE = not REDIS_URL
+# None: "rq" with REDIS_URL, else "thread". Tests set "sync"; nothing changes it at run time
+# (a command that wants its jobs finished before it returns says so: console.jobs.inline_jobs).
+PMH_JOBS_MODE: str | None = None
 RQ_QUEUE_NAMES = ("default", "intake", "validation", "probes")
 _QUEUE_TIMEOUTS = {"default": 300, "intake": 600, "validation": 3600, "probes": 300}
 RQ_QUEUES = {
@@ -256,6 +259,8 @@ PMH_MAIL_POLL_SECONDS = env_int("PMH_MAIL_POLL_SECONDS", 60)
 PMH_REPORT_MAX_ISSUES = env_int("PMH_REPORT_MAX_ISSUES", 1000)
 PMH_TRUSTED_PROXIES = env_list("PMH_TRUSTED_PROXIES")
 PMH_API_RATE = os.environ.get("PMH_API_RATE", "60/m")
+# Where PMH's own registration API shapes answer, under /api/v1/ (issue #20; paths are (H)).
+PMH_REGISTRATION_API_PREFIX = os.environ.get("PMH_REGISTRATION_API_PREFIX", "pmh")
 PMH_PERIODIC_TICK_SECONDS = env_int("PMH_PERIODIC_TICK_SECONDS", 10)
 PMH_SUBMISSION_MAX_ATTEMPTS = env_int("PMH_SUBMISSION_MAX_ATTEMPTS", 3)
 PMH_SUBMISSION_LEASE_SECONDS = env_int("PMH_SUBMISSION_LEASE_SECONDS", 120)
@@ -264,6 +269,10 @@ PMH_PROBE_ALERT_EMAILS = env_list("PMH_PROBE_ALERT_EMAILS")
 PMH_PROBE_CONCURRENCY = env_int("PMH_PROBE_CONCURRENCY", 50)
 PMH_PROBE_RAW_DAYS = env_int("PMH_PROBE_RAW_DAYS", 3)
 PMH_PROBE_RETRY_DELAY = float(os.environ.get("PMH_PROBE_RETRY_DELAY") or 2.0)
+# Without passing control targets, a probe sweep of at least this many targets in which this
+# share failed is taken for the console's own network being down (connectivity._network_guard).
+PMH_PROBE_GUARD_MIN_TARGETS = 10
+PMH_PROBE_GUARD_FAILED_SHARE = 0.8
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50

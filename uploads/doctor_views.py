@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console import audit
 from console.access import any_role
 from onboarding.access import get_integration_for_user
-from uploads import mappings, services
+from uploads import lifecycle, mappings, services
 from uploads.access import can_see_result, can_upload, get_submission_for_user
 from uploads.doctor_forms import DiagnoseForm, ImportForm, MappingForm, UseForm
 from uploads.lib.doctor import MappingError, SourceError, mapping_from_json, new_mapping
@@ -81,7 +81,7 @@ def diagnose(request, pk):
         diagnosis = mappings.diagnose(
             integration=integration, original_name=upload.name, stream=upload, user=request.user
         )
-    except services.SubmissionTooLarge as exc:
+    except lifecycle.SubmissionTooLarge as exc:
         messages.error(
             request,
             _("%(name)s is larger than %(limit)s MB and was not received.")

@@ -25,7 +25,7 @@ from django.utils import timezone
 from coderules.csvcell import csv_safe
 from coderules.masking import mask_text
 from onboarding.models import Integration
-from uploads import services
+from uploads import lifecycle, services
 from uploads.lib import storage
 from uploads.lib.doctor import (
     ConversionSummary,
@@ -129,7 +129,7 @@ def diagnosis_path(diagnosis: LayoutDiagnosis) -> Path | None:
 def diagnose(
     *, integration: Integration, original_name: str, stream: BinaryIO, user
 ) -> LayoutDiagnosis:
-    """Keep the file's bytes and its masked profile. Raises ``services.SubmissionTooLarge``
+    """Keep the file's bytes and its masked profile. Raises ``lifecycle.SubmissionTooLarge``
     over the upload limit (nothing kept); a file that cannot be read as a table is recorded
     with its Japanese ``problem``."""
     limit_mb = settings.PMH_MAX_UPLOAD_MB
@@ -138,7 +138,7 @@ def diagnose(
             stream, _doctor_root() / "incoming", max_bytes=limit_mb * services.MIB
         )
     except storage.TooLarge:
-        raise services.SubmissionTooLarge(limit_mb) from None
+        raise lifecycle.SubmissionTooLarge(limit_mb) from None
     # The same bytes diagnosed again (a double click, the back button): the same diagnosis.
     same = integration.layout_diagnoses.filter(sha256=sha256).exclude(storage_name="").first()
     if same is not None and diagnosis_path(same) is not None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from console.models import AuditRecord
-from intake.services import folder_sweep
+from intake.folder.receive import folder_sweep
 from onboarding.models import Integration
 from tests.fixtures.uploads.doctor import exports
 from uploads import mappings
