@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 
 from console import audit
@@ -31,6 +32,9 @@ from intake.api.views import (
     _report_ready,
     _too_large,
     api,
+    bad_content_length,
+    idempotency_key_too_long,
+    unavailable_message,
 )
 from onboarding.models import ApiToken, Integration
 from uploads import lifecycle, services
@@ -90,20 +94,22 @@ def _check_headers(request: HttpRequest) -> bool:
         raise ApiError(
             415,
             "unsupported_media_type",
-            "Content-Type: application/json（文字コードは UTF-8）で、"
-            "レコードの配列を本文にして送信してください。",
+            _("Send Content-Type: application/json (UTF-8) with an array of records as the body."),
         )
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip"):
         raise ApiError(
             415,
             "unsupported_media_type",
-            "Content-Encoding は gzip だけに対応しています（圧縮しない場合は付けないでください）。",
+            _(
+                "Only gzip is supported as Content-Encoding "
+                "(leave the header out for an uncompressed body)."
+            ),
         )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        raise ApiError(400, "invalid_request", "Content-Length が正しくありません。") from None
+        raise bad_content_length() from None
     if length > settings.PMH_MAX_UPLOAD_MB * MIB:
         raise _too_large()
     return encoding in ("gzip", "x-gzip")
@@ -123,17 +129,21 @@ def _spool(request: HttpRequest, gzipped: bool) -> tuple[Path, str]:
             raise ApiError(
                 413,
                 "too_large",
-                f"展開後の本文が大きすぎます（上限 {settings.PMH_MAX_UPLOAD_MB} MB）。"
-                "レコードを分けて送信してください。",
+                _(
+                    "The expanded body is too large (at most %(limit)s MB). "
+                    "Send the records in several requests."
+                )
+                % {"limit": settings.PMH_MAX_UPLOAD_MB},
             ) from None
         raise _too_large() from None
     except BadGzip:
         raise ApiError(
             400,
             "invalid_request",
-            "Content-Encoding: gzip の本文を展開できませんでした"
-            "（gzip 形式でないか、途中で切れています）。"
-            "何も受け付けていません。",
+            _(
+                "The Content-Encoding: gzip body could not be expanded (it is not gzip, or it "
+                "broke off). Nothing was received."
+            ),
         ) from None
     except OSError:
         # The disk, or the client's connection mid-body: nothing was kept either way.
@@ -147,7 +157,9 @@ def _check_body(path: Path) -> None:
         check_array(path)
     except BodyProblem as problem:
         raise ApiError(
-            400, "invalid_request", problem.message + "何も受け付けていません。"
+            400,
+            "invalid_request",
+            _("%(problem)s Nothing was received.") % {"problem": problem.message},
         ) from None
 
 
@@ -163,8 +175,11 @@ def _integration(token: ApiToken, named: str | None) -> Integration:
     raise ApiError(
         400,
         "invalid_request",
-        f"連携を指定してください。ヘッダー {INTEGRATION_HEADER}（またはクエリ integration）に"
-        "連携のフォルダ名（例: 131016）を付けてください。",
+        _(
+            "Name the integration: give its folder name (e.g. 131016) in the header "
+            "%(header)s (or the query parameter integration)."
+        )
+        % {"header": INTEGRATION_HEADER},
     )
 
 
@@ -177,7 +192,7 @@ def _register(request: HttpRequest, mode: str, named: str | None) -> JsonRespons
     integration = _integration(token, (named or "").strip())
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
-        raise ApiError(400, "invalid_request", "Idempotency-Key は200文字以内にしてください。")
+        raise idempotency_key_too_long()
     path, sha256 = _spool(request, gzipped)
     try:
         _check_body(path)
@@ -216,7 +231,7 @@ def _unavailable() -> ApiError:
     return ApiError(
         503,
         "unavailable",
-        "現在受け付けられません。何も保存していません。しばらくしてから再送してください。",
+        unavailable_message(),
         {"Retry-After": "60"},
     )
 
@@ -352,14 +367,14 @@ def registration_task(request, task_id: str):
 
 def _task_for(token: ApiToken, task_id: str) -> Submission:
     if not task_id.isascii() or not task_id.isdigit() or len(task_id) > 18:
-        raise ApiError(404, "not_found", "登録タスクが見つかりません。")
+        raise ApiError(404, "not_found", _("The registration task was not found."))
     submission = (
         Submission.objects.select_related("integration", "duplicate_of__integration")
         .filter(pk=int(task_id), integration__vendor_id=token.vendor_id)
         .first()
     )
     if submission is None:
-        raise ApiError(404, "not_found", "登録タスクが見つかりません。")
+        raise ApiError(404, "not_found", _("The registration task was not found."))
     return submission.duplicate_of or submission
 
 
