@@ -21,6 +21,8 @@ class AuditRecord(models.Model):
         REDELIVER = "redeliver", _("Result sent again")
         PROBE_RUN = "probe_run", _("Check run now")
         JOB_REQUEUE = "job_requeue", _("Job queued again")
+        MAPPING_SAVED = "mapping_saved", _("Layout mapping saved")
+        MAPPING_USE = "mapping_use", _("Layout mapping switched on or off")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

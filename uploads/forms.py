@@ -23,7 +23,9 @@ class UploadForm(forms.Form):
     files = MultipleFileField(
         label=_("Files"),
         allow_empty_file=True,  # an empty file is received and reported (F_EMPTY), not refused
-        widget=MultipleFileInput(attrs={"accept": ".csv,.json,.jsonl,.txt", "multiple": True}),
+        widget=MultipleFileInput(
+            attrs={"accept": ".csv,.json,.jsonl,.txt,.xlsx", "multiple": True}
+        ),
     )
     mode = forms.ChoiceField(
         label=_("Mode"),

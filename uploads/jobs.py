@@ -1,7 +1,7 @@
 """Background jobs of submissions: they take ids and call the lifecycle (or the validation)."""
 
 from console.schedule import periodic
-from uploads import lifecycle, processing, services
+from uploads import lifecycle, mappings, processing, services
 
 
 def process_submission(submission_id: int) -> None:
@@ -21,3 +21,8 @@ def reconcile_sweep() -> dict:
 @periodic("submission_retention", seconds=3600, timeout=1800)
 def retention_sweep() -> int:
     return services.files_purge()
+
+
+@periodic("layout_diagnosis_retention", seconds=3600)
+def layout_diagnosis_retention() -> int:
+    return mappings.diagnosis_retention_sweep()

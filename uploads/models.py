@@ -103,6 +103,16 @@ class Submission(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     failure_reason = models.TextField(_("failure reason"), blank=True)
 
+    # The layout doctor's mapping version the file was converted through (issue 24), if any.
+    layout_mapping_version = models.ForeignKey(
+        "LayoutMappingVersion",
+        verbose_name=_("layout mapping version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
     review_comment = models.TextField(_("comment for the municipality"), blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -330,3 +340,101 @@ class FileDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]} {self.deleted_at:%Y-%m-%d}"
+
+
+class LayoutMapping(models.Model):
+    """An integration's layout doctor mapping (issue 24): its export's columns to PMH's layout.
+
+    The document itself lives in versions; ``current`` is the one in use. With
+    ``use_for_submissions`` every submission of the integration, on any channel, is converted
+    through the current version before the engine validates it.
+    """
+
+    integration = models.OneToOneField(
+        Integration,
+        verbose_name=_("integration"),
+        on_delete=models.CASCADE,
+        related_name="layout_mapping",
+    )
+    use_for_submissions = models.BooleanField(_("validate submissions through it"), default=False)
+    current = models.ForeignKey(
+        "LayoutMappingVersion",
+        verbose_name=_("current version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("layout mapping")
+        verbose_name_plural = _("layout mappings")
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}: v{self.current.number if self.current else 0}"
+
+
+class LayoutMappingVersion(models.Model):
+    """One saved version of a mapping document (never changed once saved)."""
+
+    class How(models.TextChoices):
+        EDIT = "edit", _("Saved on the mapping page")
+        IMPORT = "import", _("Imported from JSON")
+
+    mapping = models.ForeignKey(LayoutMapping, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    document = models.JSONField(_("mapping document"))
+    how = models.CharField(_("how"), max_length=10, choices=How.choices, default=How.EDIT)
+    source_name = models.CharField(_("diagnosed file"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("layout mapping version")
+        verbose_name_plural = _("layout mapping versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "number"], name="layout_mapping_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class LayoutDiagnosis(models.Model):
+    """A file diagnosed on the 「レイアウト診断」 page: its masked profile, and its bytes (kept for
+    the 変換仕様書's examples, which are masked when shown)."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="layout_diagnoses"
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.BigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    storage_name = models.CharField(max_length=200, blank=True)
+    profile = models.JSONField(_("profile"), null=True, blank=True)  # masked samples only
+    problem = models.TextField(_("problem"), blank=True)  # why the file could not be read
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("diagnosed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("layout diagnosis")
+        verbose_name_plural = _("layout diagnoses")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name}"

@@ -18,7 +18,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from uploads import lifecycle, services
+from uploads import lifecycle, mappings, services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
 from uploads.lifecycle import LeaseLost
@@ -169,8 +169,18 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     staging.snapshot_size = len(index)
     # Loading a large store takes a while: a full lease to validate.
     lifecycle.submission_renew(submission_id=submission.pk, lease_token=token)
+    # Records source for a submission: the stored file, or that file through the integration's
+    # layout doctor mapping when it validates through one (uploads.mappings, issue 24).
+    with mappings.records_source(submission, path) as records:
+        report = _validate_records(submission, token, records, writer, index, staging)
+    writer.flush()
+    return report
+
+
+def _validate_records(submission, token, records, writer, index, staging):
+    integration = submission.integration
     report = validate_file(
-        path,
+        records.path,
         mode=submission.mode,
         municipality_code=integration.municipality.code,
         programs=tuple(integration.programs or ()),
@@ -180,12 +190,12 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
         today=timezone.localdate(submission.received_at),
         store=index,
         max_issues=settings.PMH_REPORT_MAX_ISSUES,
-        max_bytes=settings.PMH_MAX_UPLOAD_MB * services.MIB,
-        on_issue=writer.add,
+        max_bytes=records.max_bytes(settings.PMH_MAX_UPLOAD_MB * services.MIB),
+        on_issue=records.sink(writer.add),
         stage=staging.spec,
         on_progress=Progress(submission.pk, token),
     )
-    writer.flush()
+    records.finish(report, writer.add, settings.PMH_REPORT_MAX_ISSUES)
     return report
 
 

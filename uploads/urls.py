@@ -1,6 +1,6 @@
 from django.urls import path
 
-from uploads import views
+from uploads import doctor_views, views
 
 app_name = "uploads"
 
@@ -21,5 +21,18 @@ urlpatterns = [
         for name, url_name in views.LAYOUT_URL_NAMES.items()
     ),
     path("review/", views.review_queue, name="review_queue"),
+    # The layout doctor (issue 24)
+    path("integrations/<int:pk>/layout/", doctor_views.layout, name="layout"),
+    path("integrations/<int:pk>/layout/diagnose/", doctor_views.diagnose, name="layout_diagnose"),
+    path("integrations/<int:pk>/layout/edit/", doctor_views.edit, name="layout_edit"),
+    path("integrations/<int:pk>/layout/use/", doctor_views.use, name="layout_use"),
+    path("integrations/<int:pk>/layout/import/", doctor_views.import_json, name="layout_import"),
+    path("integrations/<int:pk>/layout/mapping.json", doctor_views.export_json, name="layout_json"),
+    path(
+        "integrations/<int:pk>/layout/specification.<str:kind>",
+        doctor_views.specification,
+        name="layout_spec",
+    ),
+    path("submissions/<int:pk>/converted.csv", doctor_views.converted, name="converted_csv"),
     path("review/<int:pk>/release/", views.review_release, name="review_release"),
 ]

@@ -10,4 +10,18 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();
     });
   }
+  // A form that changes something is sent once: a second click does nothing (the server
+  // refuses a repeated save as well).
+  for (const form of document.querySelectorAll("form[data-once]")) {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.sent) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+      for (const button of form.querySelectorAll("button[type=submit]")) {
+        button.setAttribute("aria-disabled", "true");
+      }
+    });
+  }
 });

@@ -78,6 +78,7 @@ def test_every_app_declares_its_periodic_jobs_in_its_jobs_module():
         "clear_login_attempts": "console",
         "submissions_reconcile": "uploads",
         "submission_retention": "uploads",
+        "layout_diagnosis_retention": "uploads",
         "probe_due": "connectivity",
         "probe_retention": "connectivity",
         "intake_folder": "intake",

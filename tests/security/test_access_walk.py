@@ -19,7 +19,8 @@ from helpdesk.models import ReplyTemplate
 from helpdesk.services import error_item_record
 from intake.models import MediaHandover
 from onboarding.tokens import api_token_issue
-from uploads.models import Submission
+from uploads.lib.doctor import new_mapping
+from uploads.models import LayoutMapping, Submission
 
 pytestmark = pytest.mark.django_db
 MISSING = 987654
@@ -75,6 +76,13 @@ class World:
         self.cast = cast
         a, b = cast.integration_a, cast.integration_b
         self.sub = {"a": _submission(a, "aaaaaaaa"), "b": _submission(b, "bbbbbbbb")}
+        for key, integration in (("a", a), ("b", b)):  # converted through a layout mapping
+            mapping = LayoutMapping.objects.create(integration=integration)
+            version = mapping.versions.create(number=1, document=new_mapping())
+            mapping.current = version
+            mapping.save(update_fields=["current"])
+            self.sub[key].layout_mapping_version = version
+            self.sub[key].save(update_fields=["layout_mapping_version"])
         self.probe = {
             key: target_create(
                 integration=i, name=f"t{key}", url="http://127.0.0.1:9/", kind="http", route="lgwan"
@@ -108,6 +116,7 @@ class World:
             "connectivity:inbound_issue": (c.integration_a.pk, c.integration_b.pk),
             "connectivity:target": (self.probe["a"].pk, self.probe["b"].pk),
             "intake:upload": (c.integration_a.pk, c.integration_b.pk),
+            "uploads:layout": (c.integration_a.pk, c.integration_b.pk),
             "uploads:": (self.sub["a"].pk, self.sub["b"].pk),
             "helpdesk:history_": None,
             "helpdesk:integration_timeline": (c.integration_a.pk, c.integration_b.pk),
@@ -143,6 +152,13 @@ class World:
                 "a": {"pk": a, "name": file},
                 "b": {"pk": b, "name": file},
                 "missing": {"pk": MISSING, "name": file},
+            }
+        if params == {"pk", "kind"}:
+            a, b = c.integration_a.pk, c.integration_b.pk
+            return {
+                "a": {"pk": a, "kind": "csv"},
+                "b": {"pk": b, "kind": "csv"},
+                "missing": {"pk": MISSING, "kind": "csv"},
             }
         if params == {"token"}:
             return {"a": {"token": "x"}, "b": {"token": "y"}, "missing": {"token": "z"}}

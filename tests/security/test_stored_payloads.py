@@ -12,6 +12,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -31,7 +32,13 @@ from onboarding.models import (
     Vendor,
 )
 from tests.security.test_access_walk import PUBLIC, World, _names, _url
-from uploads.models import FileDeletion, Submission, SubmissionIssue
+from uploads.models import (
+    FileDeletion,
+    LayoutDiagnosis,
+    LayoutMappingVersion,
+    Submission,
+    SubmissionIssue,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +72,8 @@ FREE_TEXT = {
     MediaFile: ["name"],
     FolderItem: ["name"],
     AuditRecord: ["username", "object_repr"],
+    LayoutDiagnosis: ["original_name", "problem"],
+    LayoutMappingVersion: ["source_name"],
 }
 
 
@@ -104,6 +113,22 @@ def _more_objects(world: World) -> None:
     FolderItem.objects.create(
         submission=_copy(sub, channel="folder"), dropbox_name="131016", name="x", claimed_path="p"
     )
+    # The layout doctor: a diagnosed export whose cells hold the payload, which the
+    # 変換仕様書 shows as examples, and a mapping that uses that column.
+    export = f"受給者証名称,DV\r\n{PAYLOAD},0\r\n".encode()
+    stored = settings.PMH_STORAGE_ROOT / "doctor" / "payload.csv"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(export)
+    LayoutDiagnosis.objects.create(
+        integration=integration, original_name="x", size=len(export), sha256="3" * 64,
+        storage_name="payload.csv", profile={},
+    )  # fmt: skip
+    version = integration.layout_mapping.current
+    version.document["fields"] = {
+        "certificationName": {"column": "受給者証名称"},
+        "isNotDisclosed": {"column": "DV"},
+    }
+    version.save(update_fields=["document"])
     request = type("R", (), {"user": cast.operator, "META": {"REMOTE_ADDR": "10.0.0.9"}})()
     audit.record(request, audit.Action.EXPORT, sub, list="x", filters={"q": PAYLOAD}, rows=1)
     audit.record(None, audit.Action.SIGN_IN_FAILED, username=PAYLOAD)
@@ -189,6 +214,7 @@ def test_payloads_are_escaped_in_every_page_and_neutral_in_every_export(client_f
         "helpdesk:history_export",
         "dashboard:audit_export",
         "uploads:result_csv",
+        "uploads:layout_spec",
     }
     must_show = {
         "dashboard:dashboard", "onboarding:municipality_list", "dashboard:municipality_detail",
@@ -197,6 +223,7 @@ def test_payloads_are_escaped_in_every_page_and_neutral_in_every_export(client_f
         "helpdesk:integration_timeline", "helpdesk:queue", "helpdesk:item",
         "helpdesk:template_list", "connectivity:overview", "connectivity:target",
         "connectivity:maintenance", "intake:media_list", "intake:media_detail", "dashboard:audit",
+        "uploads:layout",
     }  # fmt: skip
     assert must_show - escaped_pages == set()
     assert not PUBLIC & escaped_pages

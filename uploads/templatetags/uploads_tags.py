@@ -8,6 +8,7 @@ from django import template
 
 from uploads.access import can_see_result, can_upload
 from uploads.forms import UploadForm
+from uploads.models import LayoutMapping
 
 register = template.Library()
 RECENT = 10
@@ -40,6 +41,11 @@ def submissions_panel(context, integration):
         "integration": integration,
         "recent": recent,
         "can_upload": can_upload(user),
+        "layout_mapping": LayoutMapping.objects.filter(
+            integration=integration, use_for_submissions=True
+        )
+        .select_related("current")
+        .first(),
         "form": UploadForm(),
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
