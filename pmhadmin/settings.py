@@ -250,6 +250,9 @@ PMH_MAIL_URL = os.environ.get("PMH_MAIL_URL", "")
 PMH_DEMO_PASSWORD = os.environ.get("PMH_DEMO_PASSWORD", "")
 PMH_MAX_UPLOAD_MB = env_int("PMH_MAX_UPLOAD_MB", 512)
 PMH_RETENTION_DAYS = env_int("PMH_RETENTION_DAYS", 90)
+# The secret that seals the test store's keys (issue 17.2), kept outside the database; without
+# it, one derived from SECRET_KEY. Changing it makes every stored record look new once.
+PMH_STORE_KEY = os.environ.get("PMH_STORE_KEY") or f"pmh-test-store:{SECRET_KEY}"
 PMH_DROPBOX_STABLE_SECONDS = env_int("PMH_DROPBOX_STABLE_SECONDS", 5)
 PMH_FOLDER_POLL_SECONDS = env_int("PMH_FOLDER_POLL_SECONDS", 10)
 PMH_MAIL_POLL_SECONDS = env_int("PMH_MAIL_POLL_SECONDS", 60)

@@ -9,7 +9,7 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         from console import workers
         from onboarding import evidence
-        from uploads import services
+        from uploads import services, teststore  # noqa: F401 (teststore: its signal)
 
         evidence.register(
             evidence.TESTS,

@@ -1,6 +1,6 @@
 """Background jobs of submissions: they take ids and call a service."""
 
-from uploads import services
+from uploads import services, teststore
 
 
 def process_submission(submission_id: int) -> None:
@@ -17,4 +17,5 @@ def reconcile_sweep() -> dict:
 
 
 def retention_sweep() -> int:
-    return services.files_purge()
+    """Received bytes past retention, then the test stores without a recent submission."""
+    return services.files_purge() + teststore.stores_purge()
