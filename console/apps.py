@@ -11,3 +11,8 @@ class ConsoleConfig(AppConfig):
 
         roles.connect()
         audit.connect()
+
+        from console.models import AuditRecord
+        from console.personal import mask_on_save
+
+        mask_on_save(AuditRecord, "username", "object_repr", "detail")

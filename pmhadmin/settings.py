@@ -274,7 +274,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "console.logs.MaskedFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "filters": {"refusals_on_one_line": {"()": "console.logs.RefusalsOnOneLine"}},
     "handlers": {
         "console": {

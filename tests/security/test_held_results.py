@@ -89,8 +89,15 @@ def test_staff_sort_on_the_held_values(cast, client_for, held):
     assert _order(client, "-errors")[-1] == held.pk
 
 
-def test_a_held_accepted_result_is_no_test_passed_evidence_until_released(cast, held):
+def test_the_gate_is_withheld_from_the_vendor_only_while_a_result_waits(cast, client_for, held):
     Submission.objects.filter(pk=held.pk).update(**HIDDEN["accepted"])
-    assert not services.test_evidence(integration=cast.integration_a).ok
+    url = reverse("onboarding:integration_detail", args=[cast.integration_a.pk])
+    assert services.test_evidence(integration=cast.integration_a).ok  # staff: the gate holds
+    staff_page = client_for(cast.operator).get(url).content.decode()
+    vendor_page = client_for(cast.alice).get(url).content.decode()
+    assert (
+        "審査待ちの結果があります" in vendor_page and "審査待ちの結果があります" not in staff_page
+    )
     Submission.objects.filter(pk=held.pk).update(status=Status.RETURNED)
-    assert services.test_evidence(integration=cast.integration_a).ok
+    released = client_for(cast.alice).get(url).content.decode()
+    assert "審査待ちの結果があります" not in released
