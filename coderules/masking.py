@@ -37,6 +37,15 @@ def mask_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(_keep_last4, text)
 
 
+# scheme://user:password@host: the user and password (issue 17.10); a password may hold "@".
+_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@")
+
+
+def hide_url_credentials(text: str) -> str:
+    """``imaps://user:secret@host/`` becomes ``imaps://***@host/``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
 def mask_text(text: str) -> str:
     """Mask digit runs and unsafe characters in free text (header names, values)."""
     text = _DIGIT_RUN.sub(_keep_last4, text)

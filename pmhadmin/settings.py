@@ -271,6 +271,10 @@ PMH_PROBE_RETRY_DELAY = float(os.environ.get("PMH_PROBE_RETRY_DELAY") or 2.0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
+# A technical error page (DEBUG=1) never shows credentials inside URLs (issue 17.10).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "console.debug.UrlSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "console.debug.UrlSafeExceptionReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
