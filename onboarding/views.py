@@ -208,7 +208,9 @@ def integration_contacts(request, pk):
         "contacts": "\n".join(integration.contacts.values_list("email", flat=True)),
         "source_ranges": "\n".join(integration.source_ranges),
     }
-    form = VendorContactsForm(request.POST or None, initial=initial)
+    form = VendorContactsForm(
+        request.POST or None, initial=initial, operator=is_operator(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         services.integration_update_contacts(
             integration=integration,

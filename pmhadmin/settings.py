@@ -260,6 +260,9 @@ PMH_REPORT_MAX_ISSUES = env_int("PMH_REPORT_MAX_ISSUES", 1000)
 # Issue rows kept in the database per submission; the rest go to its result file only (17.5).
 PMH_ISSUE_ROWS_MAX = env_int("PMH_ISSUE_ROWS_MAX", 10_000)
 PMH_TRUSTED_PROXIES = env_list("PMH_TRUSTED_PROXIES")
+# The widest source range a vendor may record itself (issue 17.12); wider ones need an operator.
+PMH_VENDOR_RANGE_PREFIX_V4 = env_int("PMH_VENDOR_RANGE_PREFIX_V4", 16)
+PMH_VENDOR_RANGE_PREFIX_V6 = env_int("PMH_VENDOR_RANGE_PREFIX_V6", 48)
 PMH_API_RATE = os.environ.get("PMH_API_RATE", "60/m")
 PMH_PERIODIC_TICK_SECONDS = env_int("PMH_PERIODIC_TICK_SECONDS", 10)
 PMH_SUBMISSION_MAX_ATTEMPTS = env_int("PMH_SUBMISSION_MAX_ATTEMPTS", 3)
