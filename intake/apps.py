@@ -7,8 +7,12 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Remote channels")
 
     def ready(self) -> None:
+        from intake import channels
+        from uploads import hooks
+
+        hooks.set_channel_deliverer(channels.deliverer_for)
+
         from console.personal import mask_on_save
-        from intake import deliverers  # noqa: F401 (registers the folder, mail and media ones)
         from intake.models import MailItem, MailMessage
 
         mask_on_save(MailMessage, "subject", "notes")

@@ -10,7 +10,7 @@ class UploadsConfig(AppConfig):
         from console import workers
         from console.personal import mask_on_save
         from onboarding import evidence
-        from uploads import services, teststore  # noqa: F401 (teststore: its signal)
+        from uploads import lifecycle, services, teststore  # noqa: F401 (teststore: its signal)
         from uploads.models import FileDeletion, Status, Submission
 
         mask_on_save(Submission, "original_name", "review_comment")
@@ -28,5 +28,5 @@ class UploadsConfig(AppConfig):
         )
         workers.on_horse_killed(
             "uploads.jobs.process_submission",
-            lambda job: services.submission_horse_killed(submission_id=job.args[0], job_id=job.id),
+            lambda job: lifecycle.submission_horse_killed(submission_id=job.args[0], job_id=job.id),
         )
