@@ -55,7 +55,7 @@ def test_a_number_in_a_file_name_is_never_shown_or_sent(cast, client_for):
     client = client_for(cast.operator)
     upload = io.BytesIO(csv_file(full_records(2)))
     upload.name = NAME
-    client.post(reverse("uploads:upload", args=[cast.integration_a.pk]), {"files": [upload]})
+    client.post(reverse("intake:upload", args=[cast.integration_a.pk]), {"files": [upload]})
     submission = Submission.objects.get()
     assert submission.original_name == "個人番号****・****・9018の件.csv"
     pages = [
