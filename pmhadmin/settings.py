@@ -250,6 +250,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pmh-console@localhost
 PMH_DROPBOX_ROOT = Path(os.environ.get("PMH_DROPBOX_ROOT", VAR_DIR / "dropbox"))
 PMH_STORAGE_ROOT = Path(os.environ.get("PMH_STORAGE_ROOT", VAR_DIR / "files"))
 PMH_MAIL_URL = os.environ.get("PMH_MAIL_URL", "")
+# Mail without Authentication-Results (no SPF/DKIM/DMARC verdict of our MTA): accepted only
+# when set; off unless DEBUG, so off in production (issue 17.11).
+PMH_MAIL_ACCEPT_UNAUTHENTICATED = env_bool("PMH_MAIL_ACCEPT_UNAUTHENTICATED", DEBUG)
 PMH_DEMO_PASSWORD = os.environ.get("PMH_DEMO_PASSWORD", "")
 PMH_MAX_UPLOAD_MB = env_int("PMH_MAX_UPLOAD_MB", 512)
 PMH_RETENTION_DAYS = env_int("PMH_RETENTION_DAYS", 90)
