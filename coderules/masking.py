@@ -2,16 +2,22 @@
 
 Runs of 12 or more digits keep their last 4; controls, bidi overrides and lone surrogates that
 would break a terminal, a log line or a CSV cell become U+FFFD. Fails closed.
+
+A digit is any Unicode decimal digit (ASCII, full-width, Arabic-Indic, Devanagari…), and digits
+count as one run across separators of up to four characters that are neither letters nor digits
+(``-``, ``・``, ``.``, ``−``, `` - ``, ``/``, ``_``, CRLF, two line breaks…), however a number
+is written (issue 17.4). Dates or times in a row may be masked too: that errs on the safe side.
 """
 
 import re
 
 MAX_SHOWN = 100
 
-# Twelve or more digits, half- or full-width, possibly split by single separators, as a
-# 個人番号 is often written (1234-5678-9018).
-_DIGIT_RUN = re.compile(r"[0-9０-９](?:[-‐－ー\s]?[0-9０-９]){11,}")
-_DIGIT = re.compile(r"[0-9０-９]")
+# Twelve or more Unicode decimal digits (``\d`` of a str pattern), each group split from the
+# next by at most four characters that are not letters or digits ("1234 - 5678 - 9018"); the
+# long-vowel marks ー and ｰ, letters to Unicode, are often typed as dashes.
+_DIGIT_RUN = re.compile(r"\d(?:[\W_ーｰ]{0,4}\d){11,}")
+_DIGIT = re.compile(r"\d")
 _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
     "\ud800-\udfff]"
@@ -23,6 +29,21 @@ def _keep_last4(match: re.Match) -> str:
     positions = [m.start() for m in _DIGIT.finditer(run)]
     hidden = set(positions[:-4])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(run))
+
+
+def mask_numbers(text: str) -> str:
+    """Mask digit runs only, keeping the text's length and characters otherwise (file names,
+    subjects, comments, log lines)."""
+    return _DIGIT_RUN.sub(_keep_last4, text)
+
+
+# scheme://user:password@host: the user and password (issue 17.10); a password may hold "@".
+_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@")
+
+
+def hide_url_credentials(text: str) -> str:
+    """``imaps://user:secret@host/`` becomes ``imaps://***@host/``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
 
 
 def mask_text(text: str) -> str:

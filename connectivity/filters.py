@@ -4,9 +4,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from connectivity.models import Kind, Probe, ProbeRoute, Status
+from console.filters import CheckedFilterSet
 
 
-class TargetFilter(django_filters.FilterSet):
+class TargetFilter(CheckedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
     route = django_filters.ChoiceFilter(label=_("Route"), choices=ProbeRoute.choices)

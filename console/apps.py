@@ -17,6 +17,11 @@ class ConsoleConfig(AppConfig):
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
+        from console.models import AuditRecord
+        from console.personal import mask_on_save
+
+        mask_on_save(AuditRecord, "username", "object_repr", "detail")
+
     def executor(self) -> ThreadPoolExecutor:
         """The embedded mode's job threads (console.jobs), started with the first job."""
         with self._executor_lock:

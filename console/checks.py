@@ -24,7 +24,12 @@ def paths_check(app_configs, **kwargs):
         path = getattr(settings, name)
         if path.exists() and not path.is_dir():
             errors.append(Error(f"{name} ({path}) is not a directory.", id="pmh.E002"))
-    for name in ("PMH_MAX_UPLOAD_MB", "PMH_RETENTION_DAYS", "PMH_REPORT_MAX_ISSUES"):
+    for name in (
+        "PMH_MAX_UPLOAD_MB",
+        "PMH_RETENTION_DAYS",
+        "PMH_REPORT_MAX_ISSUES",
+        "PMH_ISSUE_ROWS_MAX",
+    ):
         if getattr(settings, name) <= 0:
             errors.append(Error(f"{name} must be a positive number.", id="pmh.E003"))
     return errors

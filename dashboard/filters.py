@@ -1,21 +1,22 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from console.filters import CheckedFilterSet, DayFilter
 from console.models import AuditRecord
 from uploads.selectors import day_bounds
 
 DATE_INPUT = django_filters.widgets.forms.DateInput(attrs={"type": "date"})
 
 
-class AuditRecordFilter(django_filters.FilterSet):
+class AuditRecordFilter(CheckedFilterSet):
     user = django_filters.CharFilter(
         label=_("User"), field_name="username", lookup_expr="icontains"
     )
     action = django_filters.ChoiceFilter(
         label=_("Action"), choices=AuditRecord.Action.choices, empty_label=_("All")
     )
-    date_from = django_filters.DateFilter(label=_("From"), method="filter_from", widget=DATE_INPUT)
-    date_to = django_filters.DateFilter(label=_("Until"), method="filter_to", widget=DATE_INPUT)
+    date_from = DayFilter(label=_("From"), method="filter_from", widget=DATE_INPUT)
+    date_to = DayFilter(label=_("Until"), method="filter_to", widget=DATE_INPUT)
 
     class Meta:
         model = AuditRecord

@@ -13,3 +13,10 @@ class HelpdeskConfig(AppConfig):
 
         uploads_hooks.add_problem_reporter(error_item_record_submission)
         intake_hooks.add_refusal_reporter(error_item_record)
+
+        from console.personal import mask_on_save
+        from helpdesk.models import ErrorComment, ErrorItem, ErrorOccurrence
+
+        mask_on_save(ErrorItem, "title")
+        mask_on_save(ErrorOccurrence, "detail")
+        mask_on_save(ErrorComment, "text")

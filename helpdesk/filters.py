@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from console.filters import CheckedFilterSet, DayFilter, IdFilter
 from helpdesk.models import ErrorItem, Kind, State
 from onboarding.models import Vendor
 from uploads.models import Channel, Mode, Status, Submission
@@ -10,7 +11,7 @@ from uploads.selectors import day_bounds
 OPEN = "open"
 
 
-class ErrorItemFilter(django_filters.FilterSet):
+class ErrorItemFilter(CheckedFilterSet):
     state = django_filters.ChoiceFilter(
         label=_("State"),
         empty_label=_("All"),
@@ -58,7 +59,7 @@ class ErrorItemFilter(django_filters.FilterSet):
         )
 
 
-class SubmissionFilter(django_filters.FilterSet):
+class SubmissionFilter(CheckedFilterSet):
     municipality = django_filters.CharFilter(
         label=_("Municipality (code or name)"), method="filter_municipality"
     )
@@ -68,8 +69,10 @@ class SubmissionFilter(django_filters.FilterSet):
         queryset=Vendor.objects.none(),
         empty_label=_("All"),
     )
-    integration = django_filters.NumberFilter(
-        field_name="integration_id", widget=django_filters.widgets.forms.HiddenInput
+    integration = IdFilter(
+        label=_("Integration"),
+        field_name="integration_id",
+        widget=django_filters.widgets.forms.HiddenInput,
     )
     channel = django_filters.ChoiceFilter(
         label=_("Channel"), choices=Channel.choices, empty_label=_("All")
@@ -78,12 +81,12 @@ class SubmissionFilter(django_filters.FilterSet):
         label=_("Status"), choices=Status.choices, empty_label=_("All")
     )
     mode = django_filters.ChoiceFilter(label=_("Mode"), choices=Mode.choices, empty_label=_("All"))
-    received_from = django_filters.DateFilter(
+    received_from = DayFilter(
         label=_("Received from"),
         method="filter_from",
         widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
     )
-    received_to = django_filters.DateFilter(
+    received_to = DayFilter(
         label=_("Received until"),
         method="filter_to",
         widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),

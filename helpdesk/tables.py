@@ -8,7 +8,8 @@ NUM = {"td": {"class": "num"}}
 
 
 class SubmissionHistoryTable(tables.Table):
-    """Columns, sort orders and paging; the rows are drawn by helpdesk.rows."""
+    """Columns, sort orders and paging; the rows are drawn by helpdesk.rows. Result columns
+    sort on ``uploads.access.with_shown_results``: a vendor's held rows sort as empty."""
 
     id = tables.Column(verbose_name="#", linkify=lambda record: record.get_absolute_url())
     received_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
@@ -25,16 +26,16 @@ class SubmissionHistoryTable(tables.Table):
     mode = tables.Column(verbose_name=_("Mode"), order_by=("mode", "received_at"))
     status = tables.Column(verbose_name=_("Status"), order_by=("status", "received_at"))
     verdict = tables.Column(
-        verbose_name=_("Verdict"), empty_values=(), order_by=("verdict", "received_at")
+        verbose_name=_("Verdict"), empty_values=(), order_by=("shown_verdict", "received_at")
     )
     rows = tables.Column(
-        verbose_name=_("Records"), empty_values=(), attrs=NUM, order_by=("rows", "id")
+        verbose_name=_("Records"), empty_values=(), attrs=NUM, order_by=("shown_rows", "id")
     )
     errors = tables.Column(
-        verbose_name=_("Errors"), empty_values=(), attrs=NUM, order_by=("errors", "id")
+        verbose_name=_("Errors"), empty_values=(), attrs=NUM, order_by=("shown_errors", "id")
     )
     warnings = tables.Column(
-        verbose_name=_("Warnings"), empty_values=(), attrs=NUM, order_by=("warnings", "id")
+        verbose_name=_("Warnings"), empty_values=(), attrs=NUM, order_by=("shown_warnings", "id")
     )
 
     class Meta:

@@ -22,7 +22,7 @@ from helpdesk.models import ReplyTemplate
 from helpdesk.rows import history_rows, queue_rows
 from helpdesk.tables import ErrorItemTable, OccurrenceTable, SubmissionHistoryTable
 from onboarding.access import get_integration_for_user, vendors_for
-from uploads.access import submissions_for
+from uploads.access import submissions_for, with_shown_results
 from uploads.models import Status
 
 PER_PAGE = 50
@@ -50,7 +50,7 @@ def _history_filter(request, queryset=None) -> SubmissionFilter:
 def history(request):
     history_filter = _history_filter(request)
     staff = is_staff_role(request.user)
-    table = SubmissionHistoryTable(history_filter.qs)
+    table = SubmissionHistoryTable(with_shown_results(history_filter.qs, request.user))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     rows = history_rows(_records(table), show_results=staff)
     context = {"filter": history_filter, "table": table, "rows": rows}

@@ -11,3 +11,9 @@ class IntakeConfig(AppConfig):
         from uploads import hooks
 
         hooks.set_channel_deliverer(channels.deliverer_for)
+
+        from console.personal import mask_on_save
+        from intake.models import MailItem, MailMessage
+
+        mask_on_save(MailMessage, "subject", "notes")
+        mask_on_save(MailItem, "filename")

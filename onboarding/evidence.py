@@ -6,6 +6,8 @@ answers with an object that has `ok` (bool) and `reasons` (sentences for people)
 
     NETWORK  the `network_ok` gate   (connectivity: inbound check and outbound targets)
     TESTS    the `test_passed` gate  (uploads: accepted test submissions)
+    HELD     not a gate: whether a result of the integration waits in review (uploads); a
+             vendor is then not shown the `test_passed` gate, which could tell the held verdict
 """
 
 from collections.abc import Callable
@@ -14,13 +16,14 @@ from typing import Any
 
 NETWORK = "network"
 TESTS = "tests"
+HELD = "held"
 
 Provider = Callable[..., Any]
 _PROVIDERS: dict[str, Provider] = {}
 
 
 def register(name: str, provider: Provider) -> None:
-    if name not in (NETWORK, TESTS):
+    if name not in (NETWORK, TESTS, HELD):
         raise ValueError(f"No stage gate asks for evidence named {name!r}")
     _PROVIDERS[name] = provider
 

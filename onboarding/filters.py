@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from console.filters import CheckedFilterSet
 from onboarding.models import DataMode, Municipality, ReworkMethod, Route, Stage, Vendor
 
 
@@ -14,7 +15,7 @@ def _prefectures():
     ]
 
 
-class MunicipalityFilter(django_filters.FilterSet):
+class MunicipalityFilter(CheckedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     prefecture = django_filters.ChoiceFilter(label=_("Prefecture"), choices=_prefectures)
     stage = django_filters.ChoiceFilter(

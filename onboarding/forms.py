@@ -1,4 +1,7 @@
+from ipaddress import ip_network
+
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
@@ -193,10 +196,32 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
 
 
 class VendorContactsForm(forms.Form):
-    """What a vendor may edit on its own integrations (console.md §5)."""
+    """What a vendor may edit on its own integrations (console.md §5). A vendor cannot record
+    a range wider than the settings' limits (``0.0.0.0/0`` would pass any inbound check):
+    that needs an operator (issue 17.12)."""
 
     contacts = ContactsField(label=_("Contact e-mail addresses"), required=False)
     source_ranges = RangesField(label=_("Source address ranges"), required=False)
+
+    def __init__(self, *args, operator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operator = operator
+
+    def clean_source_ranges(self):
+        ranges = self.cleaned_data["source_ranges"]
+        if self.operator:
+            return ranges
+        limits = {4: settings.PMH_VENDOR_RANGE_PREFIX_V4, 6: settings.PMH_VENDOR_RANGE_PREFIX_V6}
+        wide = [r for r in ranges if ip_network(r).prefixlen < limits[ip_network(r).version]]
+        if wide:
+            raise ValidationError(
+                _(
+                    "%(ranges)s: a range wider than /%(v4)s (IPv4) or /%(v6)s (IPv6) "
+                    "can only be recorded by a PMH operator."
+                )
+                % {"ranges": ", ".join(wide), "v4": limits[4], "v6": limits[6]}
+            )
+        return ranges
 
 
 class StageMoveForm(forms.Form):

@@ -13,7 +13,7 @@ from django_tables2 import RequestConfig
 from console import audit
 from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
-from onboarding import overview, rules, services
+from onboarding import evidence, overview, rules, services
 from onboarding.access import (
     get_integration_for_user,
     get_vendor_for_user,
@@ -208,7 +208,9 @@ def integration_contacts(request, pk):
         "contacts": "\n".join(integration.contacts.values_list("email", flat=True)),
         "source_ranges": "\n".join(integration.source_ranges),
     }
-    form = VendorContactsForm(request.POST or None, initial=initial)
+    form = VendorContactsForm(
+        request.POST or None, initial=initial, operator=is_operator(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         services.integration_update_contacts(
             integration=integration,
@@ -229,6 +231,13 @@ def integration_detail(request, pk):
     now = timezone.now()
     forward = services.forward_stage(integration)
     gate = services.gate(integration=integration, to=forward, now=now) if forward else None
+    withheld = (
+        forward == Stage.TEST_PASSED
+        and is_vendor(request.user)
+        and evidence.ask(evidence.HELD, integration=integration, now=now)[0]
+    )
+    if withheld:  # the gate would tell the vendor the verdict held in review (issue 17.3)
+        gate = None
     values = rules.integration_values(integration)
     context = {
         "integration": integration,
@@ -237,6 +246,7 @@ def integration_detail(request, pk):
         "stages": _stage_steps(integration),
         "forward": forward and Stage(forward),
         "gate": gate,
+        "withheld": withheld,
         "suggested": forward if gate and gate.ok and forward != Stage.LIVE else None,
         "back_stages": [Stage(s) for s in STAGE_ORDER[: STAGE_ORDER.index(integration.stage)]],
         "problems": rules.choice_problems(values),

@@ -250,14 +250,25 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pmh-console@localhost
 PMH_DROPBOX_ROOT = Path(os.environ.get("PMH_DROPBOX_ROOT", VAR_DIR / "dropbox"))
 PMH_STORAGE_ROOT = Path(os.environ.get("PMH_STORAGE_ROOT", VAR_DIR / "files"))
 PMH_MAIL_URL = os.environ.get("PMH_MAIL_URL", "")
+# Mail without Authentication-Results (no SPF/DKIM/DMARC verdict of our MTA): accepted only
+# when set; off unless DEBUG, so off in production (issue 17.11).
+PMH_MAIL_ACCEPT_UNAUTHENTICATED = env_bool("PMH_MAIL_ACCEPT_UNAUTHENTICATED", DEBUG)
 PMH_DEMO_PASSWORD = os.environ.get("PMH_DEMO_PASSWORD", "")
 PMH_MAX_UPLOAD_MB = env_int("PMH_MAX_UPLOAD_MB", 512)
 PMH_RETENTION_DAYS = env_int("PMH_RETENTION_DAYS", 90)
+# The secret that seals the test store's keys (issue 17.2), kept outside the database; without
+# it, one derived from SECRET_KEY. Changing it makes every stored record look new once.
+PMH_STORE_KEY = os.environ.get("PMH_STORE_KEY") or f"pmh-test-store:{SECRET_KEY}"
 PMH_DROPBOX_STABLE_SECONDS = env_int("PMH_DROPBOX_STABLE_SECONDS", 5)
 PMH_FOLDER_POLL_SECONDS = env_int("PMH_FOLDER_POLL_SECONDS", 10)
 PMH_MAIL_POLL_SECONDS = env_int("PMH_MAIL_POLL_SECONDS", 60)
 PMH_REPORT_MAX_ISSUES = env_int("PMH_REPORT_MAX_ISSUES", 1000)
+# Issue rows kept in the database per submission; the rest go to its result file only (17.5).
+PMH_ISSUE_ROWS_MAX = env_int("PMH_ISSUE_ROWS_MAX", 10_000)
 PMH_TRUSTED_PROXIES = env_list("PMH_TRUSTED_PROXIES")
+# The widest source range a vendor may record itself (issue 17.12); wider ones need an operator.
+PMH_VENDOR_RANGE_PREFIX_V4 = env_int("PMH_VENDOR_RANGE_PREFIX_V4", 16)
+PMH_VENDOR_RANGE_PREFIX_V6 = env_int("PMH_VENDOR_RANGE_PREFIX_V6", 48)
 PMH_API_RATE = os.environ.get("PMH_API_RATE", "60/m")
 # Where PMH's own registration API shapes answer, under /api/v1/ (issue #20; paths are (H)).
 PMH_REGISTRATION_API_PREFIX = os.environ.get("PMH_REGISTRATION_API_PREFIX", "pmh")
@@ -277,10 +288,19 @@ PMH_PROBE_GUARD_FAILED_SHARE = 0.8
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
+# A technical error page (DEBUG=1) never shows credentials inside URLs (issue 17.10).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "console.debug.UrlSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "console.debug.UrlSafeExceptionReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "console.logs.MaskedFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "filters": {"refusals_on_one_line": {"()": "console.logs.RefusalsOnOneLine"}},
     "handlers": {
         "console": {

@@ -4,7 +4,7 @@ Vendor scoping of submissions is decided here only: another vendor's submission 
 every page and download. Before a reviewed result is released a vendor sees only its status.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, QuerySet, Value, When
 from django.http import Http404
 
 from console.access import Role, role_of
@@ -33,6 +33,25 @@ def can_see_result(user, submission: Submission) -> bool:
     if role_of(user) in (Role.OPERATOR, Role.HELPDESK):
         return True
     return submission.status != Status.REVIEW
+
+
+RESULT_FIELDS = ("verdict", "rows", "errors", "warnings")
+
+
+def with_shown_results(queryset: QuerySet[Submission], user) -> QuerySet[Submission]:
+    """``shown_<field>`` for each result field: what this user may sort on (issue 17.3).
+
+    Staff sort on the values; for a vendor a result held in review has none, so a sort by
+    verdict or counts orders held rows as if they had no result, whatever it is."""
+    staff = role_of(user) in (Role.OPERATOR, Role.HELPDESK)
+    return queryset.annotate(
+        **{
+            f"shown_{name}": F(name)
+            if staff
+            else Case(When(status=Status.REVIEW, then=Value(None)), default=F(name))
+            for name in RESULT_FIELDS
+        }
+    )
 
 
 def can_upload(user) -> bool:

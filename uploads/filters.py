@@ -1,10 +1,11 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from console.filters import CheckedFilterSet
 from uploads.models import SubmissionIssue
 
 
-class IssueFilter(django_filters.FilterSet):
+class IssueFilter(CheckedFilterSet):
     code = django_filters.ChoiceFilter(label=_("Code"), empty_label=_("All codes"))
     severity = django_filters.ChoiceFilter(
         label=_("Severity"),

@@ -1,7 +1,7 @@
 """Background jobs of submissions: they take ids and call the lifecycle (or the validation)."""
 
 from console.schedule import periodic
-from uploads import lifecycle, mappings, processing, services
+from uploads import lifecycle, mappings, processing, services, teststore
 
 
 def process_submission(submission_id: int) -> None:
@@ -20,7 +20,8 @@ def reconcile_sweep() -> dict:
 
 @periodic("submission_retention", seconds=3600, timeout=1800)
 def retention_sweep() -> int:
-    return services.files_purge()
+    """Received bytes past retention, then the test stores without a recent submission."""
+    return services.files_purge() + teststore.stores_purge()
 
 
 @periodic("layout_diagnosis_retention", seconds=3600)

@@ -269,7 +269,11 @@ class JSONTextField(models.TextField):
 
 
 class StoredRecord(models.Model):
-    """The test store: the records PMH would hold for an integration (record-layout §6)."""
+    """The test store: the records PMH would hold for an integration (record-layout §6).
+
+    Nothing personal (issue 17.2): ``key`` is the HMAC-SHA256 of the key fields' text and
+    ``key_digest`` a keyed hash of it, under ``settings.PMH_STORE_KEY`` (outside the database);
+    ``fingerprint`` stands for the values, which are kept as ``{}``."""
 
     # No database-level foreign keys: their per-row trigger checks would double the cost of
     # applying a million records; the ORM still cascades deletes of an integration.
@@ -283,8 +287,8 @@ class StoredRecord(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    key = models.TextField(_("key"))  # the key fields joined with U+001F
-    key_digest = models.BigIntegerField()  # uploads.lib.keyindex.key_digest(key)
+    key = models.TextField(_("key"))  # sealed_key() of the key fields joined with U+001F
+    key_digest = models.BigIntegerField()  # sealed_digest() of the engine's digest of the key
     fingerprint = models.CharField(_("fingerprint"), max_length=32)
     values = JSONTextField(_("values"))  # compact JSON, written by the staged COPY
     submission = models.ForeignKey(
@@ -311,6 +315,25 @@ class StoredRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration_id}: {self.fingerprint}"
+
+
+class StorePurge(models.Model):
+    """A test store emptied: after PMH_RETENTION_DAYS without a submission, or its integration
+    retired (deleted). Kept by number so it outlives the integration."""
+
+    integration_id = models.BigIntegerField(_("integration"))
+    integration_label = models.CharField(_("integration"), max_length=300)
+    records = models.BigIntegerField(_("records"))
+    reason = models.CharField(_("reason"), max_length=100)
+    purged_at = models.DateTimeField(_("purged"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("test store purge")
+        verbose_name_plural = _("test store purges")
+        ordering = ["-purged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id} {self.purged_at:%Y-%m-%d}"
 
 
 class FileDeletion(models.Model):

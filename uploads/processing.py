@@ -18,7 +18,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from uploads import lifecycle, mappings, services
+from uploads import lifecycle, mappings, results, services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
 from uploads.lifecycle import LeaseLost
@@ -37,10 +37,12 @@ class IssueWriter:
         self.submission_id, self.attempt, self.token = submission_id, attempt, token
         self.buffer: list[SubmissionIssue] = []
         self.seq = 0
+        self.overflow = results.IssueOverflow(submission_id, attempt)  # past the bound (17.5)
+        self.bound = settings.PMH_ISSUE_ROWS_MAX
 
     def add(self, issue: Issue) -> None:
         self.seq += 1
-        self.buffer.append(
+        (self.buffer if self.seq <= self.bound else self.overflow).append(
             SubmissionIssue(
                 submission_id=self.submission_id,
                 attempt=self.attempt,
@@ -55,15 +57,16 @@ class IssueWriter:
                 extra=issue.extra or None,
             )
         )
-        if len(self.buffer) >= ISSUE_BATCH:
+        if len(self.buffer) + len(self.overflow.lines) >= ISSUE_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.buffer:
+        if not self.buffer and not self.overflow.lines:
             return
         with transaction.atomic():
             lifecycle.submission_renew(submission_id=self.submission_id, lease_token=self.token)
             SubmissionIssue.objects.bulk_create(self.buffer, batch_size=ISSUE_BATCH)
+            self.overflow.flush()
         self.buffer = []
 
 

@@ -5,11 +5,15 @@
 """
 
 import csv
+import gzip
 import json
 from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
 
 from uploads.lib.validation.report import RESULT_CSV_COLUMNS, csv_safe
-from uploads.models import Status, Submission
+from uploads.models import Status, Submission, SubmissionIssue
 
 
 def result_names(name: str) -> tuple[str, str]:
@@ -29,8 +33,36 @@ class _Line:
         return text
 
 
+def overflow_path(submission_id: int, attempt: int) -> Path:
+    """The issues of an attempt past ``PMH_ISSUE_ROWS_MAX``: result CSV lines, gzip members."""
+    return Path(settings.PMH_STORAGE_ROOT, "issues", f"{submission_id}-{attempt}.csv.gz")
+
+
+class IssueOverflow:
+    """Issues beyond the database's bound (issue 17.5): kept for the result file only, so the
+    database holds at most ``PMH_ISSUE_ROWS_MAX`` rows per submission, whatever the file."""
+
+    def __init__(self, submission_id: int, attempt: int):
+        self.path = overflow_path(submission_id, attempt)
+        self.path.unlink(missing_ok=True)  # left by an earlier run of this attempt
+        self.lines: list[str] = []
+        self.writer = csv.writer(_Line(), lineterminator="\r\n")
+
+    def append(self, issue: SubmissionIssue) -> None:
+        data = issue.to_dict()
+        self.lines.append(self.writer.writerow([csv_safe(data[c]) for c in RESULT_CSV_COLUMNS]))
+
+    def flush(self) -> None:
+        if not self.lines:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(self.path, "ab", compresslevel=6) as out:  # one gzip member a batch
+            out.write("".join(self.lines).encode("utf-8", "replace"))
+        self.lines = []
+
+
 def result_csv(submission: Submission) -> Iterator[bytes]:
-    """The CSV in chunks, straight from the stored issues (all of them, in file order)."""
+    """The CSV in chunks, from the stored issues then the overflow file (all, in file order)."""
     writer = csv.writer(_Line(), lineterminator="\r\n")
     yield b"\xef\xbb\xbf" + writer.writerow(RESULT_CSV_COLUMNS).encode("utf-8")
     buffer: list[str] = []
@@ -42,6 +74,11 @@ def result_csv(submission: Submission) -> Iterator[bytes]:
             yield "".join(buffer).encode("utf-8", "replace")
             buffer.clear()
     yield "".join(buffer).encode("utf-8", "replace")
+    overflow = overflow_path(submission.pk, submission.attempts)
+    if overflow.exists():
+        with gzip.open(overflow, "rb") as fh:
+            while chunk := fh.read(1 << 16):
+                yield chunk
 
 
 def result_source(submission: Submission) -> Submission:

@@ -13,15 +13,25 @@ are removed by a later attempt (``STALE_SECONDS``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import shutil
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
 
+from onboarding.models import Integration
 from uploads.lib.keyindex import KeyIndex
 from uploads.lib.validation.stage import StageSpec, read_blocks, read_rows
+from uploads.models import StoredRecord, StorePurge
 
 STAGE = "pmh_stage"
 BATCH = 20_000
@@ -29,6 +39,54 @@ TABLE = "uploads_storedrecord"
 LOCK_CLASS = 0x504D4853  # "PMHS": advisory locks on an integration's test store
 STALE_SECONDS = 24 * 3600
 _COLUMNS = 'integration_id, key, key_digest, fingerprint, "values", submission_id'
+
+
+def store_secret() -> bytes:
+    """The key that seals stored keys (``settings.PMH_STORE_KEY``, outside the database)."""
+    return hmac.digest(b"pmh-test-store", settings.PMH_STORE_KEY.encode(), hashlib.sha256)
+
+
+def stores_purge(*, now=None) -> int:
+    """Empty the test store of every integration without a submission for PMH_RETENTION_DAYS,
+    each purge recorded (``StorePurge``). Returns how many stores were emptied."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PMH_RETENTION_DAYS)
+    stale = (
+        Integration.objects.annotate(last=Max("submissions__received_at"))
+        .filter(Exists(StoredRecord.objects.filter(integration=OuterRef("pk"))))
+        .exclude(last__gte=cutoff)
+    )
+    purged = 0
+    for integration in stale.iterator():
+        with transaction.atomic():
+            records = StoredRecord.objects.filter(integration=integration)
+            count = records.count()
+            records.delete()
+            StorePurge.objects.create(
+                integration_id=integration.pk,
+                integration_label=str(integration)[:300],
+                records=count,
+                reason=f"retention {settings.PMH_RETENTION_DAYS} days",
+                purged_at=now,
+            )
+        purged += 1
+    return purged
+
+
+@receiver(pre_delete, sender=Integration, dispatch_uid="uploads.teststore.store_retired")
+def store_retired(sender, instance: Integration, **kwargs) -> None:
+    """Empty and record the store of an integration being retired (deleted)."""
+    integration = instance
+    records = StoredRecord.objects.filter(integration=integration)
+    count = records.count()
+    if count:
+        records.delete()
+        StorePurge.objects.create(
+            integration_id=integration.pk,
+            integration_label=str(integration)[:300],
+            records=count,
+            reason="integration retired",
+        )
 
 
 def stage_root() -> Path:
@@ -49,9 +107,9 @@ def load_index(integration_id: int) -> KeyIndex:
                 f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", [integration_id]
             ) as copy:
                 copy.set_types(["int8", "text"])
-                return KeyIndex(copy.rows(), presorted=True)
+                return KeyIndex(copy.rows(), presorted=True, secret=store_secret())
         cursor.execute(sql, [integration_id])
-        return KeyIndex(_fetch(cursor), presorted=True)
+        return KeyIndex(_fetch(cursor), presorted=True, secret=store_secret())
 
 
 def _fetch(cursor):
@@ -74,7 +132,9 @@ class Staging:
         root.mkdir(mode=0o700, exist_ok=True)
         _remove_stale(root)
         directory = tempfile.mkdtemp(prefix=f"{submission_id}-", dir=root)
-        self.spec = StageSpec(directory, integration_id, submission_id, unchanged_values)
+        self.spec = StageSpec(
+            directory, integration_id, submission_id, unchanged_values, store_secret()
+        )
         self.snapshot_size: int | None = None  # how many records the engine's index held
 
     def drop(self) -> None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
+from coderules.masking import mask_numbers
 from console import audit
 from console.access import any_role, is_operator, staff_required
 from onboarding.access import get_integration_for_user
@@ -78,6 +79,7 @@ def _finished_result(request, pk) -> Submission:
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    filename = mask_numbers(filename)  # names stored before issue 17.4 may hold a full number
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     response["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

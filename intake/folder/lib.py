@@ -157,6 +157,11 @@ def ensure_layout(root: str | os.PathLike[str], name: str) -> Layout:
     layout = Layout(Path(root) / name)
     for sub in SUBFOLDERS:
         (layout.path / sub).mkdir(parents=True, exist_ok=True)
+    # A linked or mounted folder would make another folder's files this integration's
+    # submissions (issue 17.7): refused at every level below the shared root.
+    for path in [layout.path, *(layout.path / sub for sub in SUBFOLDERS)]:
+        if path.is_symlink() or os.path.ismount(path) or not path.is_dir():
+            raise DropboxError(f"{path} is a link or a mount point, not a folder of its own")
     return layout
 
 

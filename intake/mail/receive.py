@@ -103,7 +103,12 @@ def _handle(raw: bytes, done: MailPoll) -> str:
         done.duplicates.append(mail.message_id)
         return PROCESSED
     limit = settings.PMH_MAX_UPLOAD_MB * MIB
-    outcome = decide(mail, dropbox_names_for=dropbox_names_for, max_attachment_bytes=limit)
+    outcome = decide(
+        mail,
+        dropbox_names_for=dropbox_names_for,
+        max_attachment_bytes=limit,
+        accept_unauthenticated=settings.PMH_MAIL_ACCEPT_UNAUTHENTICATED,
+    )
     if isinstance(outcome, Ingest):
         _ingest(mail, outcome, done)
         return PROCESSED

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_uploads_and_connectivity_register_their_providers():
-    assert set(evidence._PROVIDERS) == {evidence.NETWORK, evidence.TESTS}
+    assert set(evidence._PROVIDERS) == {evidence.NETWORK, evidence.TESTS, evidence.HELD}
     assert evidence._PROVIDERS[evidence.NETWORK].__module__ == "connectivity.services"
     assert evidence._PROVIDERS[evidence.TESTS].__module__ == "uploads.apps"
 

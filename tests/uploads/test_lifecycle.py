@@ -15,8 +15,10 @@ from tests.uploads.submission_helpers import (
 )
 from uploads import lifecycle, processing, services
 from uploads.lib.validation.report import Issue
+from uploads.lib.validation.stage import sealed_key
 from uploads.models import FileDeletion, Status, StoredRecord, Submission, Verdict
 from uploads.selectors import late_integrations
+from uploads.teststore import store_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +36,12 @@ def _store(integration) -> dict[str, str]:
 
 
 def _key(record) -> str:
-    return "\x1f".join(
+    """The stored key of a record: its text sealed with the store's secret (issue 17.2)."""
+    text = "\x1f".join(
         record.get(k) or ""
         for k in ("orgSpecificCertificateTypeId", "myNumber", "certificationSubKey", "historyKey")
     )
+    return sealed_key(store_secret(), text)
 
 
 def test_accepted_full_file_fills_the_test_store_and_reports_the_diff(cast, jobs):
@@ -53,8 +57,7 @@ def test_accepted_full_file_fills_the_test_store_and_reports_the_diff(cast, jobs
     assert submission.stage_at_receipt == Stage.REGISTERED
     assert submission.delivered_at is not None
     stored = StoredRecord.objects.get(integration=cast.integration_a, key=_key(records[0]))
-    assert stored.values["myNumber"] == records[0]["myNumber"]
-    assert stored.values["basicFiveInfo.name"] == records[0]["basicFiveInfo"]["name"]
+    assert stored.values == {}  # nothing personal: the fingerprint stands for the values
 
 
 def test_full_then_full_then_diff_change_the_store_as_the_spec_says(cast, jobs):
@@ -81,7 +84,8 @@ def test_full_then_full_then_diff_change_the_store_as_the_spec_says(cast, jobs):
     assert third.report["counts"] == {"K_DELETE_UNKNOWN": 1, "K_MASS_REMOVAL": 1}
     store = StoredRecord.objects.filter(integration=cast.integration_a)
     assert {r.key for r in store} == {_key(r) for r in (records[0], records[1], records[3], new)}
-    assert store.get(key=_key(records[0])).values["segment"] == "変更"
+    changed = store.get(key=_key(records[0]))
+    assert (changed.submission_id, changed.values) == (third.pk, {})
 
 
 def test_a_rejected_file_leaves_the_store_untouched(cast, jobs):

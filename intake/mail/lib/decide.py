@@ -78,6 +78,7 @@ _REASONS = {
     "auto_reply": "自動応答メールです。",
     "unknown_sender": "登録されていない送信者からのメールです。",
     "auth_failed": "送信者の認証（SPF・DKIM・DMARC）に失敗したメールです。",
+    "auth_missing": "送信者の認証結果（Authentication-Results）がないメールです。",
     "modes": "件名に [full] と [diff] の両方があります。どちらか一方にしてください。",
 }
 
@@ -87,8 +88,11 @@ def decide(
     *,
     dropbox_names_for: Callable[[str], Sequence[str]],
     max_attachment_bytes: int | None = None,
+    accept_unauthenticated: bool = True,
 ) -> Ingest | Quarantine:
-    """``dropbox_names_for(address)``: the dropbox names of integrations listing it as contact."""
+    """``dropbox_names_for(address)``: the dropbox names of integrations listing it as contact.
+    ``accept_unauthenticated=False``: a message without Authentication-Results is quarantined
+    like a failed one (a forged From: alone must not be enough, issue 17.11)."""
     silent = _silent_code(mail)
     if silent:
         return Quarantine(silent, _REASONS[silent], notify=False)
@@ -97,6 +101,8 @@ def decide(
         return Quarantine("unknown_sender", _REASONS["unknown_sender"], notify=False)
     if mail.auth_failed:
         return Quarantine("auth_failed", _REASONS["auth_failed"], notify=False)
+    if mail.auth_missing and not accept_unauthenticated:
+        return Quarantine("auth_missing", _REASONS["auth_missing"], notify=False)
     if mail.problem:
         return Quarantine(mail.problem.code, mail.problem.reason, notify=True)
     picked = _integration(mail, names)

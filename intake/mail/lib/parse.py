@@ -91,6 +91,7 @@ class ParsedMail:
     bounce: bool
     own_result: bool
     auth_failed: bool
+    auth_missing: bool = False  # no Authentication-Results at all (our MTA added none)
     attachments: list[Attachment] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # body text parts, for heuristics
     defects: list[str] = field(default_factory=list)
@@ -168,6 +169,7 @@ def _from_headers(head: Message, digest: str) -> ParsedMail:
         bounce=bounce or head.get_content_type() == "multipart/report",
         own_result=bool(_headers(head, RESULT_HEADER)),
         auth_failed=_auth_failed(_first(head, "Authentication-Results")),
+        auth_missing=_first(head, "Authentication-Results") is None,
     )
 
 

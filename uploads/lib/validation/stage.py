@@ -19,6 +19,7 @@ narrow range at a time, instead of all over it (a third less server time at a mi
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
@@ -53,6 +54,16 @@ def values_json(values: dict[str, Any]) -> str:
     return _dumps({k: v for k, v in values.items() if v is not None})
 
 
+def sealed_key(secret: bytes, text: str) -> str:
+    """A stored key: the HMAC-SHA256 of the key's text, in hex."""
+    return hmac.digest(secret, text.encode("utf-8", "surrogatepass"), "sha256").hex()
+
+
+def sealed_digest(secret: bytes, digest: bytes) -> int:
+    """A stored key hash: the first 8 bytes of the HMAC-SHA256 of the engine's digest, signed."""
+    return int.from_bytes(hmac.digest(secret, digest, "sha256")[:8], "big", signed=True)
+
+
 @dataclass(frozen=True)
 class StageSpec:
     """Where (a private directory) and for which integration and submission to stage records."""
@@ -64,6 +75,9 @@ class StageSpec:
     # ``\N`` for its values, which the store already has; the caller must then make sure the
     # store did not change since it was read before relying on that.
     unchanged_values: bool = True
+    # Set: nothing personal is staged (issue 17.2): the key becomes its HMAC, the key hash the HMAC
+    # of the digest (``sealed_key``, ``sealed_digest``), the values ``{}``.
+    secret: bytes = b""
 
     def records_path(self, part: int, bucket: int) -> Path:
         return Path(self.directory, f"records-{part}-{bucket:03d}.copy")
@@ -96,6 +110,7 @@ class StageWriter:
         self.suffix = f"\t{spec.submission_id}\n"
         self.count = 0
         self.skip_unchanged = not spec.unchanged_values
+        self.secret = spec.secret
         self._open()
 
     def _open(self) -> None:
@@ -105,12 +120,22 @@ class StageWriter:
 
     def record(self, key_text: str, digest: bytes, fingerprint: str, values: dict,
                unchanged: bool = False) -> None:  # fmt: skip
-        document = None if unchanged and self.skip_unchanged else values_json(values)
+        if unchanged and self.skip_unchanged:
+            document = None
+        else:
+            document = "{}" if self.secret else values_json(values)
         self.record_json(key_text, digest, fingerprint, document)
 
     def record_json(self, key_text: str, digest: bytes, fingerprint: str,
                     document: str | None) -> None:  # fmt: skip
         """A record with its values as ``values_json`` gives them (None: not staged)."""
+        if self.secret:
+            key_text = sealed_key(self.secret, key_text)
+            number = sealed_digest(self.secret, digest)
+            if document is not None:
+                document = "{}"
+        else:
+            number = int.from_bytes(digest, "big", signed=True)
         if document is None:
             vals = "\\N"
         elif "\\" in document:
@@ -121,10 +146,7 @@ class StageWriter:
             key_text = key_text.translate(_ESCAPES)
         bucket = (digest[0] + 128) & 0xFF  # the digest's top byte, in signed order
         out = self.records[bucket] or self._bucket(bucket)
-        out.write(
-            f"{self.prefix}{key_text}\t{int.from_bytes(digest, 'big', signed=True)}"
-            f"\t{fingerprint}\t{vals}{self.suffix}"
-        )
+        out.write(f"{self.prefix}{key_text}\t{number}\t{fingerprint}\t{vals}{self.suffix}")
         self.count += 1
 
     def _bucket(self, bucket: int) -> TextIO:
@@ -134,7 +156,11 @@ class StageWriter:
         return out
 
     def delete(self, key_text: str, digest: bytes) -> None:
-        number = int.from_bytes(digest, "big", signed=True)
+        if self.secret:
+            key_text = sealed_key(self.secret, key_text)
+            number = sealed_digest(self.secret, digest)
+        else:
+            number = int.from_bytes(digest, "big", signed=True)
         self.deletes.write(f"{escape(key_text)}\t{number}\tt\n")
         self.count += 1
 
