@@ -68,7 +68,7 @@ def test_a_state_change_replayed_with_the_back_button_acts_once(cast, client_for
 
 def test_an_upload_answered_twice_in_json_says_so_in_japanese(cast, client_for):
     client = client_for(cast.alice)
-    action = reverse("uploads:upload", args=[cast.integration_a.pk])
+    action = reverse("intake:upload", args=[cast.integration_a.pk])
     from console.once import spend
 
     assert spend("f" * 32)
