@@ -8,7 +8,9 @@ again, a reload that re-posts) is answered without running the view again.
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import TooManyFilesSent
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -48,21 +50,34 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def already_done(request):
-    """The answer to a form sent a second time: back to where it came from, saying why."""
-    text = _(
-        "This form was already sent once, so it was not carried out again. "
-        "Check the result on this page."
-    )
+def _back(request, text: str, status: int):
     if _wants_json(request):
-        return JsonResponse({"submissions": [], "errors": [text]}, status=409)
-    messages.warning(request, text)
+        return JsonResponse({"submissions": [], "errors": [text]}, status=status)
+    messages.error(request, text)
     target = request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = "/"
     return redirect(target)
+
+
+def too_many_files(request):
+    """Django refuses more than DATA_UPLOAD_MAX_NUMBER_FILES with a bare 400: say it in words."""
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    text = _("Up to %(n)d files can be sent at once. Send them in batches of %(n)d or fewer.") % {
+        "n": limit
+    }
+    return _back(request, text, 400)
+
+
+def already_done(request):
+    """The answer to a form sent a second time: back to where it came from, saying why."""
+    text = _(
+        "This form was already sent once, so it was not carried out again. "
+        "Check the result on this page."
+    )
+    return _back(request, text, 409)
 
 
 class OnceMiddleware:
@@ -77,7 +92,10 @@ class OnceMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST" or getattr(request, "csrf_processing_done", None) is False:
             return None
-        token = request.POST.get(FIELD, "")
+        try:
+            token = request.POST.get(FIELD, "")
+        except TooManyFilesSent:
+            return too_many_files(request)
         if not token or spend(token):
             return None
         return already_done(request)
