@@ -4,8 +4,8 @@ from django.contrib.auth import middleware as auth_middleware
 from django.http import JsonResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 # The request attribute that tells the audit record why a session was signed out.
 SIGNED_OUT_REASON = "_pmh_sign_out_reason"
