@@ -38,5 +38,5 @@ def test_the_upload_form_carries_its_checks_and_sentences_for_the_browser(cast, 
     page = client_for(cast.alice).get(cast.integration_a.get_absolute_url()).content.decode()
     assert 'data-max-files="50"' in page
     assert "一度に送信できるファイルは 50 件までです" in page
-    assert "ファイルを1つ以上選択してください" in page or "選択してください" in page
+    assert "アップロードするファイルを1つ以上選んでください" in page
     assert "サインアウトされました" in page
