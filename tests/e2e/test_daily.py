@@ -12,7 +12,9 @@ from uploads.models import Submission
 
 DROP_MANY = """([count]) => {
   const data = new DataTransfer();
-  for (let i = 0; i < count; i++) data.items.add(new File(["a,b\\n"], `f${i}.csv`, {type: "text/csv"}));
+  for (let i = 0; i < count; i++) {
+    data.items.add(new File(["a,b\\n"], `f${i}.csv`, {type: "text/csv"}));
+  }
   const zone = document.querySelector("[data-dropzone]");
   const init = {dataTransfer: data, bubbles: true, cancelable: true};
   zone.dispatchEvent(new DragEvent("drop", init));
