@@ -40,7 +40,7 @@ def submissions_panel(context, integration):
     return {
         "integration": integration,
         "recent": recent,
-        "can_upload": can_upload(user),
+        "can_upload": can_upload(user) and integration.retired_at is None,
         "form": UploadForm(),
         # The browser checks the count before sending (Django refuses more with a bare 400).
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
