@@ -84,3 +84,34 @@ def test_too_many_files_and_no_file_are_told_before_sending(login, browser_event
         "1つ以上選んでください"
     )
     assert not sent
+
+
+def test_a_route_change_asks_before_sending_the_stage_back(
+    login, browser_events, shoot, live_server
+):
+    from onboarding.models import Stage
+
+    chiyoda = Integration.objects.get(dropbox_name="131016")
+    Integration.objects.filter(pk=chiyoda.pk).update(
+        rework_method="manual",
+        route="lgwan",
+        data_mode="full",
+        test_access="lgwan",
+        data_format="csv",
+        stage=Stage.TESTING,
+    )
+    page = login("operator")
+    page.goto(live_server.url + f"/integrations/{chiyoda.pk}/edit/")
+    expect(page.locator(".stage-back-note")).to_contain_text("「方式決定」に戻り")
+    page.locator("input[name=route][value=vpn]").check()
+    page.locator("input[name=test_access][value=internet]").check()
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator(".stage-back-note")).to_contain_text("確認欄にチェック")
+    chiyoda.refresh_from_db()
+    assert (chiyoda.route, chiyoda.stage) == ("lgwan", Stage.TESTING)
+    shoot("route-change-confirmation")
+    page.get_by_label("「方式決定」に戻ることを確認しました").check()
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator(".stage-badge")).to_have_text("方式決定")
+    chiyoda.refresh_from_db()
+    assert (chiyoda.route, chiyoda.stage) == ("vpn", Stage.DECIDED)
