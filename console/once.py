@@ -90,11 +90,15 @@ class OnceMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method != "POST" or getattr(request, "csrf_processing_done", None) is False:
-            return None
+        if request.method != "POST" or request.path_info.startswith(
+            settings.PMH_LOGIN_EXEMPT_PREFIXES
+        ):
+            return None  # the API answers double sends with its Idempotency-Key
         try:
             token = request.POST.get(FIELD, "")
         except TooManyFilesSent:
+            if not _wants_json(request):
+                raise  # the plain form gets the 400 page, which says the same (bad-inputs.md)
             return too_many_files(request)
         if not token or spend(token):
             return None
