@@ -1,15 +1,17 @@
 """Benchmark: a 1,000,000-row full submission end to end on PostgreSQL.
 
 receive (stream to disk, SHA-256) → validate (engine, compared with the test store) → stage the
-accepted records (COPY) → apply them to the store (set-based SQL) → report. Runs twice: into an
-empty store, then a second full file with 1% of the records changed against the 1M-row store.
+accepted records (COPY) → apply them to the store (set-based SQL) → report. Runs twice per
+format: into an empty store, then a second full file with 1% of the records changed against the
+1M-row store; the same records as CSV (UTF-8), JSON Lines and a JSON array (the store is emptied
+between formats).
 Uses a throwaway database (created and dropped here; its name carries the process id) on
 127.0.0.1:5432, user postgres. Prints each run's phases (wall seconds) and the CPU seconds of the
 main process, the validation worker and the PostgreSQL backend: on a shared machine wall time
 also measures the others' load.
 
     python benchmarks/intake.py                  # 1,000,000 rows
-    python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine
+    python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine --formats csv,json
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from uploads import lifecycle
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,6 +48,24 @@ def write_file(path: Path, rows: int, *, changed_every: int = 0) -> None:
             if changed_every and i % changed_every == 0:
                 head = head.replace(",一般,", ",特別,", 1)
             fh.write(f"{head}H{i:08d}{tail}\r\n")
+
+
+def write_json_file(path: Path, rows: int, *, changed_every: int = 0, lines: bool = False) -> None:
+    """The records of :func:`write_file` as JSON Lines or an array (PMH's API body)."""
+    import json
+
+    from uploads.lib.validation import samples
+
+    templates = samples.records(2000)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("" if lines else "[\n")
+        for i in range(rows):
+            record = dict(templates[i % len(templates)], historyKey=f"H{i:08d}")
+            if changed_every and i % changed_every == 0 and record.get("segment") == "一般":
+                record["segment"] = "特別"
+            text = json.dumps(record, ensure_ascii=False)
+            fh.write(f"{text}\n" if lines else f"{',' if i else ''}{text}\n")
+        fh.write("" if lines else "]\n")
 
 
 def setup_database(name: str) -> None:
@@ -121,6 +139,7 @@ def cpu_seconds() -> dict[str, float]:
 
 
 def run(integration, path: Path, name: str, phases: Phases) -> dict:
+    from uploads import lifecycle
     from uploads.models import Submission
 
     phases.take()
@@ -155,6 +174,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db-name", default=DB, help="throwaway database (created and dropped)")
+    parser.add_argument("--formats", default="csv,jsonl,json", help="csv, jsonl, json")
     args = parser.parse_args()
     setup_database(args.db_name)
     tmp = Path(tempfile.mkdtemp(prefix="pmh-bench-intake-"))
@@ -181,6 +201,8 @@ def _benchmark(args: argparse.Namespace, tmp: Path) -> int:
 
     settings.PMH_JOBS_MODE = "sync"  # the job runs at commit, in this process: timed here
     call_command("migrate", verbosity=0)
+    from django.db import connection
+
     from onboarding.models import Integration, Municipality
     from uploads.models import StoredRecord
 
@@ -188,40 +210,54 @@ def _benchmark(args: argparse.Namespace, tmp: Path) -> int:
     integration = Integration.objects.create(
         municipality=town, business_system="bench", dropbox_name="131016", data_mode="full"
     )
-    first, second = tmp / "full-1.csv", tmp / "full-2.csv"
-    t = time.perf_counter()
-    write_file(first, args.rows)
-    write_file(second, args.rows, changed_every=100)
-    size = first.stat().st_size / 1e6
-    written = time.perf_counter() - t
-    print(f"files: {args.rows:,} rows, {size:,.0f} MB each (written in {written:.1f} s)")
-    if os.environ.get("PMH_BENCH_PROFILE"):
-        import cProfile
-
-        phases = Phases()
-        out = os.environ["PMH_BENCH_PROFILE"]
-        cProfile.runctx("run(integration, first, 'p', phases)", globals(), locals(), out)
-        drop_database(args.db_name)
-        return 0
     phases = Phases()
     try:
-        for label, path in (("empty store", first), ("1% changed", second)):
-            result = run(integration, path, path.name, phases)
-            stored = StoredRecord.objects.filter(integration=integration).count()
-            steps = "  ".join(f"{k} {v:5.2f}" for k, v in result["phases"].items())
-            steps += "  | cpu (s): " + "  ".join(f"{k} {v:5.2f}" for k, v in result["cpu"].items())
-            print(
-                f"{label:12} total {result['total']:6.2f} s  receive {result['receive']:5.2f} s"
-                f"  validate+store {result['validate+apply']:6.2f} s  "
-                f"{args.rows / result['total']:,.0f} rows/s  {result['verdict']}  "
-                f"diff {result['diff']}  store {stored:,}\n{'':12} phases (s): {steps}"
-            )
+        for fmt in args.formats.split(","):
+            _format(args, tmp, fmt, integration, phases)
+            with connection.cursor() as cursor:  # the next format starts with an empty store
+                cursor.execute(f"TRUNCATE {StoredRecord._meta.db_table}")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS: {own:.0f} MB (this process), {children:.0f} MB (largest child)")
     finally:
         drop_database(args.db_name)
     return 0
+
+
+def _format(args: argparse.Namespace, tmp: Path, fmt: str, integration, phases: Phases) -> None:
+    from uploads.models import StoredRecord
+
+    suffix = {"csv": "csv", "jsonl": "jsonl", "json": "json"}[fmt]
+    first, second = tmp / f"full-1.{suffix}", tmp / f"full-2.{suffix}"
+    t = time.perf_counter()
+    for path, every in ((first, 0), (second, 100)):
+        if fmt == "csv":
+            write_file(path, args.rows, changed_every=every)
+        else:
+            write_json_file(path, args.rows, changed_every=every, lines=fmt == "jsonl")
+    size = first.stat().st_size / 1e6
+    written = time.perf_counter() - t
+    print(f"{fmt}: {args.rows:,} rows, {size:,.0f} MB each (written in {written:.1f} s); "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    if os.environ.get("PMH_BENCH_PROFILE"):
+        import cProfile
+
+        out = os.environ["PMH_BENCH_PROFILE"]
+        cProfile.runctx("run(integration, first, 'p', phases)", globals(), locals(), out)
+        return
+    for label, path in (("empty store", first), ("1% changed", second)):
+        result = run(integration, path, path.name, phases)
+        stored = StoredRecord.objects.filter(integration=integration).count()
+        steps = "  ".join(f"{k} {v:5.2f}" for k, v in result["phases"].items())
+        steps += "  | cpu (s): " + "  ".join(f"{k} {v:5.2f}" for k, v in result["cpu"].items())
+        print(
+            f"{label:12} total {result['total']:6.2f} s  receive {result['receive']:5.2f} s"
+            f"  validate+store {result['validate+apply']:6.2f} s  "
+            f"{args.rows / result['total']:,.0f} rows/s  {result['verdict']}  "
+            f"diff {result['diff']}  store {stored:,}\n{'':12} phases (s): {steps}"
+        )
+    for path in (first, second):
+        path.unlink()
 
 
 if __name__ == "__main__":

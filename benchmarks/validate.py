@@ -1,14 +1,18 @@
 """Benchmark of the record validation engine.
 
-Generates realistic files (CP932 CSV with Japanese headers, and UTF-8 JSON Lines; about 1% of
-rows carry a planted issue of every kind) into a temporary directory, then validates each one in
-a fresh process and prints rows/s, peak RSS and the ratio to a parse floor measured on the same
-file in the same process (``csv.reader`` over the decoded stream; for JSON Lines, ``json.loads``
-of every decoded line).
+Generates realistic files of the same records (CP932 CSV with Japanese headers, UTF-8 JSON Lines
+and an indented UTF-8 JSON array; about 1% of rows carry a planted issue of every kind) into a
+temporary directory. In each round, every measurement runs in a fresh process: the CSV parse
+floor (``csv.reader`` over the decoded CP932 stream), the JSON parse floor (``json.loads`` of
+every decoded line of the JSON Lines file), the engine on each file (in-process, and the CSV
+through ``manage.py validate_file`` including start-up), and frictionless-py on the CSV with two
+pattern constraints when it is installed (``pip install -e ".[bench]"``). Ratios are taken
+against the floors of the same round, and the median of the rounds is printed, so that the
+figures stay honest on a shared, noisy machine; the load average is printed too.
 
-    python benchmarks/validate.py                      # 100k and 1M rows
+    python benchmarks/validate.py                      # 100k and 1M rows, 3 rounds
     python benchmarks/validate.py --rows 100000        # one quick size
-    python benchmarks/validate.py --sizes 100000,300000 --repeat 3 --workers 1
+    python benchmarks/validate.py --sizes 100000,300000 --repeat 5 --workers 1
     python benchmarks/validate.py --header             # hostile headers: time and memory
 """
 
@@ -20,6 +24,7 @@ import io
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,43 +37,100 @@ sys.path.insert(0, str(ROOT))
 from uploads.lib.validation import samples, validate_file  # noqa: E402
 
 
-def generate(directory: Path, rows: int) -> list[tuple[str, Path]]:
-    csv_path = directory / f"subsidy-{rows}.cp932.csv"
-    jsonl_path = directory / f"subsidy-{rows}.jsonl"
-    samples.write_csv(csv_path, samples.planted_records(rows), encoding="cp932", aliases=True)
-    samples.write_jsonl(jsonl_path, samples.planted_records(rows, csv=False))
-    return [("csv/cp932", csv_path), ("jsonl", jsonl_path)]
+def generate(directory: Path, rows: int) -> dict[str, Path]:
+    paths = _paths(directory, rows)
+    samples.write_csv(paths["csv"], samples.planted_records(rows), encoding="cp932", aliases=True)
+    samples.write_jsonl(paths["jsonl"], samples.planted_records(rows, csv=False))
+    samples.write_json(paths["json"], samples.planted_records(rows, csv=False))
+    return paths
 
 
-def parse_floor(path: Path) -> float:
-    start = time.perf_counter()
-    with open(path, "rb") as raw:
-        if path.suffix == ".csv":
-            for _row in csv.reader(io.TextIOWrapper(raw, encoding="cp932", newline="")):
-                pass
-        else:
-            for line in io.TextIOWrapper(raw, encoding="utf-8", newline=""):
-                json.loads(line)
-    return time.perf_counter() - start
-
-
-def measure(path: Path, workers: int | None) -> dict:
-    """Run in a fresh process: floor, then validation; peak RSS of this process and its worker."""
-    floor = parse_floor(path)
-    start = time.perf_counter()
-    report = validate_file(path, workers=workers, max_bytes=1 << 40)
-    elapsed = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def _paths(directory: Path, rows: int) -> dict[str, Path]:
     return {
-        "floor": floor,
+        "csv": directory / f"subsidy-{rows}.cp932.csv",
+        "jsonl": directory / f"subsidy-{rows}.jsonl",
+        "json": directory / f"subsidy-{rows}.json",
+    }
+
+
+def csv_floor(path: Path) -> dict:
+    with open(path, "rb") as raw:
+        for _row in csv.reader(io.TextIOWrapper(raw, encoding="cp932", newline="")):
+            pass
+    return {}
+
+
+def json_floor(path: Path) -> dict:
+    with open(path, "rb") as raw:
+        for line in io.TextIOWrapper(raw, encoding="utf-8", newline=""):
+            json.loads(line)
+    return {}
+
+
+def project(path: Path, workers: int | None) -> dict:
+    report = validate_file(path, workers=workers, max_bytes=1 << 40)
+    return {"rows": report.rows, "errors": report.errors, "codes": len(report.counts)}
+
+
+def frictionless_csv(path: Path) -> dict:
+    """frictionless-py with two pattern constraints (個人番号, 公費負担者番号), all else text."""
+    from frictionless import Resource, Schema, fields
+
+    with open(path, encoding="cp932", newline="") as fh:
+        header = next(csv.reader(fh))
+    columns = []
+    for name in header:
+        field = fields.StringField(name=name)
+        if name.startswith("個人番号"):
+            field.constraints = {"pattern": "[0-9]{12}"}
+        elif name == "公費負担者番号":
+            field.constraints = {"pattern": "[0-9]{8}"}
+        columns.append(field)
+    resource = Resource(
+        path=path.name, basepath=str(path.parent), format="csv", encoding="cp932",
+        schema=Schema(fields=columns),
+    )  # fmt: skip
+    report = resource.validate(limit_errors=10**9)
+    return {"rows": report.task.stats.get("rows"), "errors": len(report.task.errors)}
+
+
+def measure(kind: str, path: Path, workers: int | None) -> dict:
+    """Run in a fresh process: wall and CPU time (with the worker's), peak RSS of both."""
+    start, cpu = time.perf_counter(), time.process_time()
+    if kind == "csv-floor":
+        out = csv_floor(path)
+    elif kind == "json-floor":
+        out = json_floor(path)
+    elif kind == "frictionless":
+        out = frictionless_csv(path)
+    else:
+        out = project(path, workers)
+    elapsed = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out.update(
+        elapsed=elapsed,
+        cpu=time.process_time() - cpu + children.ru_utime + children.ru_stime,
+        rss_main=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        rss_worker=children.ru_maxrss / 1024,
+    )
+    return out
+
+
+def measure_cli(path: Path, workers: int | None) -> dict:
+    """``manage.py validate_file --json`` as an operator runs it, start-up included."""
+    args = [sys.executable, str(ROOT / "manage.py"), "validate_file", str(path), "--json"]
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False)
+    elapsed = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(done.stdout) if done.stdout.strip() else {}
+    return {
         "elapsed": elapsed,
-        "rows": report.rows,
-        "errors": report.errors,
-        "warnings": report.warnings,
-        "codes": len(report.counts),
-        "rss_main": own,
-        "rss_worker": child,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rows": report.get("rows"),
+        "errors": report.get("errors"),
+        "rss_main": usage.ru_maxrss / 1024,
+        "rss_worker": 0,
     }
 
 
@@ -130,23 +192,91 @@ def run_headers(directory: Path) -> None:
         )
 
 
-def run_child(path: Path, workers: int | None) -> dict:
-    args = [sys.executable, __file__, "--measure", str(path)]
+def run_child(kind: str, path: Path, workers: int | None) -> dict:
+    if kind == "cli":
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure-cli", str(path)], check=True,
+            capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        return json.loads(out.strip().splitlines()[-1])
+    args = [sys.executable, __file__, "--measure", str(path), "--kind", kind]
     if workers is not None:
         args += ["--workers", str(workers)]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _has_frictionless() -> bool:
+    try:
+        import frictionless  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# (label, what runs, which file)
+TARGETS = [
+    ("CSV floor", "csv-floor", "csv"),
+    ("JSON floor", "json-floor", "jsonl"),
+    ("project CSV", "project", "csv"),
+    ("project CSV (CLI)", "cli", "csv"),
+    ("project JSONL", "project", "jsonl"),
+    ("project JSON", "project", "json"),
+    ("frictionless CSV", "frictionless", "csv"),
+]
+
+
+def run_sizes(directory: Path, sizes: list[int], repeat: int, workers: int | None) -> None:
+    targets = [t for t in TARGETS if t[1] != "frictionless" or _has_frictionless()]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, workers={workers}, "
+          f"{repeat} rounds; medians; ratios against the floors of the same round")  # fmt: skip
+    for rows in sizes:
+        paths = _files(directory, rows)
+        rounds: list[dict[str, dict]] = []
+        loads = []
+        for _ in range(repeat):
+            loads.append(os.getloadavg()[0])
+            rounds.append({label: run_child(kind, paths[f], workers) for label, kind, f in targets})
+        loads.append(os.getloadavg()[0])
+        print(f"\n{rows:,} records (CSV {paths['csv'].stat().st_size / 2**20:.0f} MB, JSON Lines "
+              f"{paths['jsonl'].stat().st_size / 2**20:.0f} MB, JSON "
+              f"{paths['json'].stat().st_size / 2**20:.0f} MB); load average "
+              f"{min(loads):.1f}–{max(loads):.1f}")  # fmt: skip
+        print(f"{'run':<19}{'wall s':>8}{'× CSV':>7}{'× JSON':>8}{'CPU s':>8}{'× CSV':>7}"
+              f"{'rows/s':>11}{'RSS main':>10}{'+worker':>9}{'errors':>8}")  # fmt: skip
+        for label, _, _ in targets:
+            _print_row(label, rounds, rows)
+
+
+def _print_row(label: str, rounds: list[dict[str, dict]], rows: int) -> None:
+    def median(value) -> float:
+        return statistics.median(value(r) for r in rounds)
+
+    wall = median(lambda r: r[label]["elapsed"])
+    cpu = median(lambda r: r[label]["cpu"])
+    to_csv = median(lambda r: r[label]["elapsed"] / r["CSV floor"]["elapsed"])
+    to_json = median(lambda r: r[label]["elapsed"] / r["JSON floor"]["elapsed"])
+    cpu_csv = median(lambda r: r[label]["cpu"] / r["CSV floor"]["cpu"])
+    errors = rounds[-1][label].get("errors")
+    print(
+        f"{label:<19}{wall:>8.2f}{to_csv:>6.2f}x{to_json:>7.2f}x{cpu:>8.2f}{cpu_csv:>6.2f}x"
+        f"{rows / wall:>11,.0f}{median(lambda r: r[label]['rss_main']):>8.0f}MB"
+        f"{median(lambda r: r[label]['rss_worker']):>7.0f}MB"
+        f"{'' if errors is None else f'{errors:,}':>8}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, help="one size only")
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated row counts")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per file; the best counts")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are printed")
     parser.add_argument("--workers", type=int, default=None, help="1 forces one process")
     parser.add_argument("--keep", type=Path, help="generate into (and reuse) this directory")
     parser.add_argument("--header", action="store_true", help="hostile headers instead")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--kind", default="project", help=argparse.SUPPRESS)
+    parser.add_argument("--measure-cli", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--measure-header", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--measure-import", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -154,7 +284,10 @@ def main() -> None:
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
     if args.measure:
-        print(json.dumps(measure(args.measure, args.workers)))
+        print(json.dumps(measure(args.kind, args.measure, args.workers)))
+        return
+    if args.measure_cli:
+        print(json.dumps(measure_cli(args.measure_cli, args.workers)))
         return
     if args.measure_header:
         print(json.dumps(measure_header(args.measure_header)))
@@ -167,34 +300,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pmh-bench-") as tmp:
         directory = args.keep or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, workers={args.workers}")
-        header = (
-            f"{'file':<11}{'rows':>10}{'MB':>8}{'floor s':>9}{'valid. s':>9}"
-            f"{'ratio':>7}{'rows/s':>11}{'RSS main':>10}{'+worker':>9}{'codes':>7}"
-        )
-        print(header)
-        for rows in sizes:
-            for name, path in _files(directory, rows):
-                best = min(
-                    (run_child(path, args.workers) for _ in range(args.repeat)),
-                    key=lambda r: r["elapsed"] / r["floor"],
-                )
-                print(
-                    f"{name:<11}{best['rows']:>10,}{path.stat().st_size / 2**20:>8.0f}"
-                    f"{best['floor']:>9.2f}{best['elapsed']:>9.2f}"
-                    f"{best['elapsed'] / best['floor']:>6.2f}x"
-                    f"{best['rows'] / best['elapsed']:>11,.0f}"
-                    f"{best['rss_main']:>8.0f}MB{best['rss_worker']:>7.0f}MB{best['codes']:>7}"
-                )
+        run_sizes(directory, sizes, args.repeat, args.workers)
 
 
-def _files(directory: Path, rows: int) -> list[tuple[str, Path]]:
-    existing = [
-        ("csv/cp932", directory / f"subsidy-{rows}.cp932.csv"),
-        ("jsonl", directory / f"subsidy-{rows}.jsonl"),
-    ]
-    if all(p.exists() for _, p in existing):
-        return existing
+def _files(directory: Path, rows: int) -> dict[str, Path]:
+    paths = _paths(directory, rows)
+    if all(p.exists() for p in paths.values()):
+        return paths
     return generate(directory, rows)
 
 

@@ -1,13 +1,9 @@
 """Demo data for `seed_demo` (console.md §6): the contract's minimum plus a believable spread."""
 
-import io
-from datetime import timedelta
-
 from django.utils import timezone
 
-from onboarding import services
+from dashboard import demo_life
 from onboarding.models import (
-    STAGE_ORDER,
     DataFormat,
     DataMode,
     Integration,
@@ -16,7 +12,6 @@ from onboarding.models import (
     ReviewPolicy,
     ReworkMethod,
     Route,
-    Stage,
     TestAccess,
     User,
     Vendor,
@@ -150,102 +145,35 @@ USERS = [
 ]
 
 
-# How far each demo integration is brought, each step through its real gate.
-TARGET_STAGES = {
-    "131016": Stage.TESTING,
-    "011002": Stage.TEST_PASSED,
-    "131041": Stage.NETWORK_OK,
-    "141003": Stage.NETWORK_OK,
-    "231002": Stage.DECIDED,
-    "271004": Stage.LIVE,
-    "401307": Stage.DECIDED,
-    "472018": Stage.READY,
-    "130001": Stage.DECIDED,
-    "341002": Stage.DECIDED,
-}
-
-
-DEMO_TARGET_URL = "http://127.0.0.1:8000/healthz"
-
-
-def _record_network_evidence(integration: Integration, *, by) -> None:
-    """The evidence the network_ok gate asks for: an outbound target of the route with a
-    successful run, and a passed inbound check. The demo target is the console itself
-    (`make run` serves it on port 8000), so the scheduled probes keep passing."""
-    from connectivity.lib.probe import ProbeRun
-    from connectivity.services import (
-        inbound_check_issue,
-        inbound_check_record,
-        probe_record_result,
-        target_create,
-    )
-
-    if integration.probes.exists():
-        return
-    probe = target_create(
-        integration=integration,
-        name="PMH API（デモ: このコンソール）",
-        url=DEMO_TARGET_URL,
-        kind="http",
-        route=integration.route,
-        expect_status=200,
-    )
-    run = ProbeRun(
-        url=DEMO_TARGET_URL, kind="http", ok=True, connect_ms=0.4, first_byte_ms=3.2,
-        total_ms=4.1, address="127.0.0.1", http_status=200,
-    )  # fmt: skip
-    probe_record_result(probe=probe, run=run)
-    _, token = inbound_check_issue(integration=integration, by=by)
-    inbound_check_record(token=token, source_address="127.0.0.1", tls_version="TLSv1.3")
-
-
-def _record_test_evidence(integration: Integration, *, by) -> None:
-    """An accepted full test file, received while the integration is in `testing`, and its
-    go-live date when it is to go further: the evidence of the later gates."""
-    from django.test.utils import override_settings
-
-    from uploads.lib.validation import samples
-    from uploads.lifecycle import submission_receive
-    from uploads.models import Verdict
-
-    if not integration.submissions.filter(verdict=Verdict.ACCEPTED).exists():
-        data = samples.csv_bytes(samples.records(40, seed=int(integration.municipality.code)))
-        # Validated at once, in this process, so the gate below sees the verdict.
-        with override_settings(PMH_JOBS_MODE="sync"):
-            submission_receive(
-                integration=integration,
-                channel="web",
-                original_name="demo-full.csv",
-                stream=io.BytesIO(data),
-                sender="demo",
-                received_by=by,
-            )
-
-
-def _advance(integration: Integration, target: str, *, by) -> None:
-    """Move forward one gate at a time until the target stage or a gate that does not hold."""
-    needs_network = not integration.skips_network_check
-    if needs_network and STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.NETWORK_OK):
-        _record_network_evidence(integration, by=by)
-    while STAGE_ORDER.index(integration.stage) < STAGE_ORDER.index(target):
-        nxt = services.forward_stage(integration)
-        if nxt == Stage.TEST_PASSED:
-            _record_test_evidence(integration, by=by)
-        if nxt in (Stage.READY, Stage.LIVE) and integration.go_live_date is None:
-            live = target == Stage.LIVE
-            integration.go_live_date = timezone.localdate() + timedelta(days=-30 if live else 30)
-            integration.save(update_fields=["go_live_date"])
-        if nxt is None or not services.gate(integration=integration, to=nxt).ok:
-            return
-        services.integration_move(integration=integration, to=nxt, by=by, reason="デモデータ")
+# How far each demo integration is brought: the last stage of its replayed moves.
+TARGET_STAGES = {code: moves[-1][1] for code, moves in demo_life.MOVES.items()}
 
 
 def advance() -> None:
-    """Bring the demo integrations to their stages. Not inside one transaction: the test
-    files are validated as they arrive, and each gate must see the verdict."""
-    operator = User.objects.get(username="operator")
-    for integration in Integration.objects.filter(dropbox_name__in=TARGET_STAGES):
-        _advance(integration, TARGET_STAGES[integration.dropbox_name], by=operator)
+    """Bring the demo to life: thirty days of probes, stage moves, files on every channel and
+    the help desk's triage, replayed through the real services (`demo_life`); once only."""
+    demo_life.bring_to_life()
+
+
+ROLE_NAMES = {"operator": "PMH operator", "helpdesk": "help desk"}
+
+
+def logins() -> list[str]:
+    """One line per demo login: its role, and for a vendor the municipalities it serves."""
+    lines = []
+    for username, group, _vendor, _staff in USERS:
+        user = User.objects.select_related("vendor").get(username=username)
+        if user.vendor is None:
+            lines.append(f"{username:<10} {ROLE_NAMES.get(group, group)}")
+            continue
+        names = [
+            i.municipality.name
+            for i in Integration.objects.filter(vendor=user.vendor)
+            .select_related("municipality")
+            .order_by("municipality__code")
+        ]
+        lines.append(f"{username:<10} {user.vendor.slug}: {', '.join(names)}")
+    return lines
 
 
 def seed(*, password: str, groups: dict) -> dict:
@@ -264,25 +192,30 @@ def seed(*, password: str, groups: dict) -> dict:
         vendors[slug], _ = Vendor.objects.update_or_create(
             slug=slug, defaults={"name": name, "contact_name": person, "contact_email": email}
         )
+    now = timezone.now()
     for code, vendor, system, method, route, mode, access, fmt, programs in INTEGRATIONS:
-        integration, created = Integration.objects.get_or_create(
-            dropbox_name=code,
-            defaults={
-                "municipality": Municipality.objects.get(code=code),
-                "vendor": vendors[vendor],
-                "business_system": system,
-                "rework_method": method,
-                "route": route,
-                "data_mode": mode,
-                "test_access": access,
-                "data_format": fmt,
-                "programs": programs,
-                "review_policy": ReviewPolicy.NEVER
-                if code in ("131016", "011002")
-                else ReviewPolicy.AUTO,
-                "source_ranges": ["127.0.0.0/8"] if route in ("lgwan", "vpn") else [],
-            },
-        )
+        # Registered some days ago (the board shows how long each has waited in its stage).
+        registered = demo_life.registered_at(code, now)
+        with demo_life.clock_at(registered):
+            integration, created = Integration.objects.get_or_create(
+                dropbox_name=code,
+                defaults={
+                    "stage_changed_at": registered,
+                    "municipality": Municipality.objects.get(code=code),
+                    "vendor": vendors[vendor],
+                    "business_system": system,
+                    "rework_method": method,
+                    "route": route,
+                    "data_mode": mode,
+                    "test_access": access,
+                    "data_format": fmt,
+                    "programs": programs,
+                    "review_policy": ReviewPolicy.NEVER
+                    if code in ("131016", "011002")
+                    else ReviewPolicy.AUTO,
+                    "source_ranges": ["127.0.0.0/8"] if route in ("lgwan", "vpn") else [],
+                },
+            )
         IntegrationContact.objects.get_or_create(
             integration=integration, email=f"{code}@demo.invalid"
         )

@@ -20,7 +20,8 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
 $BIN/python manage.py migrate --noinput
-$BIN/python manage.py seed_demo
+seeded="$($BIN/python manage.py seed_demo)"
+echo "$seeded" | grep -v '^login: ' || true
 [ "$DEBUG" = "1" ] || $BIN/python manage.py collectstatic --noinput >/dev/null
 
 pids=()
@@ -40,10 +41,7 @@ cat <<MSG
   PMH onboarding console: http://$HOST:$PORT/
   mode: $mode (debug pages: $([ "$DEBUG" = "1" ] && echo on || echo off))
   demo logins (password: $PMH_DEMO_PASSWORD)
-    operator   PMH operator
-    helpdesk   help desk
-    vendor_a   vendor A (千代田区)
-    vendor_b   vendor B (札幌市)
+$(echo "$seeded" | sed -n 's/^login: /    /p')
 
 MSG
 $BIN/python manage.py runserver --noreload "$HOST:$PORT"

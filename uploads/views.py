@@ -11,7 +11,8 @@ from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import any_role, is_operator, staff_required
-from uploads import lifecycle, results, services
+from onboarding.access import get_integration_for_user
+from uploads import lifecycle, results, services, starter
 from uploads.access import can_review, can_see_result, get_submission_for_user
 from uploads.filters import IssueFilter
 from uploads.forms import ReleaseForm
@@ -149,3 +150,57 @@ def review_release(request, pk):
         audit.record(request, audit.Action.RELEASE, submission)
         messages.success(request, _("The result was released to the municipality."))
     return redirect(submission.get_absolute_url())
+
+
+# -- what a vendor needs to start (issue 15.6) ----------------------------------------------
+
+STARTER_FILES = {
+    "sample.csv": ("text/csv; charset=Shift_JIS", starter.sample_csv),
+    "sample.json": ("application/json", starter.sample_json),
+}
+LAYOUT_FILES = {
+    "sample.csv": STARTER_FILES["sample.csv"],
+    "sample.json": STARTER_FILES["sample.json"],
+    "record-layout.csv": ("text/csv; charset=utf-8", starter.layout_csv),
+    "record-layout.xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        starter.layout_xlsx,
+    ),
+}
+
+
+def _download(data: bytes, content_type: str, name: str) -> HttpResponse:
+    return _attachment(HttpResponse(data, content_type=content_type), name)
+
+
+LAYOUT_URL_NAMES = {
+    "record-layout.csv": "record_layout_csv",
+    "record-layout.xlsx": "record_layout_xlsx",
+    "sample.csv": "general_sample_csv",
+    "sample.json": "general_sample_json",
+}
+
+
+@require_GET
+@any_role
+def integration_sample(request, pk, name):
+    """A sample file that passes this integration's rules (its prefecture, its data mode)."""
+    integration = get_integration_for_user(request.user, pk)
+    if name not in STARTER_FILES:
+        raise Http404
+    content_type, build = STARTER_FILES[name]
+    stem, ext = name.rsplit(".", 1)
+    filename = f"{integration.dropbox_name}-{integration.data_mode or 'full'}-{stem}.{ext}"
+    return _download(build(integration), content_type, filename)
+
+
+@require_GET
+@any_role
+def record_layout(request, name):
+    """The record layout as a table (field, Japanese name, required, rule), and the general
+    sample of the API documentation (千代田区's numbers, full mode)."""
+    if name not in LAYOUT_FILES:
+        raise Http404
+    content_type, build = LAYOUT_FILES[name]
+    data = build(None) if name.startswith("sample.") else build()
+    return _download(data, content_type, name)

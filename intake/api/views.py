@@ -76,7 +76,16 @@ class TokenRateThrottle(SimpleRateThrottle):
 api = NinjaAPI(
     title="PMH onboarding console API",
     version="1",
-    description="テスト提出ファイルの送信と結果の取得（ベンダー向け）。認証: Bearer トークン。",
+    description=(
+        "テスト提出ファイルの送信と結果の取得（ベンダー向け）。認証: Bearer トークン。\n\n"
+        "**はじめに**（コンソールにログインした状態で開いてください）\n\n"
+        "- [サンプルファイル（CSV・Shift_JIS・日本語見出し）](/record-layout/sample.csv)\n"
+        "- [サンプルファイル（JSON）](/record-layout/sample.json)\n"
+        "- [レコードレイアウト（Excel）](/record-layout/record-layout.xlsx)\n"
+        "- [レコードレイアウト（CSV）](/record-layout/record-layout.csv)\n\n"
+        "サンプルは千代田区（全件）の例です。連携ごとのサンプル（その自治体の公費負担者番号と"
+        "データ区分）は、コンソールの各連携のページからダウンロードできます。"
+    ),
     auth=TokenAuth(),
     throttle=[TokenRateThrottle()],
     urls_namespace="api",

@@ -138,10 +138,11 @@ class World:
             }
         if params == {"pk", "name"}:
             a, b = c.integration_a.pk, c.integration_b.pk
+            file = "sample.csv" if name == "uploads:integration_sample" else "pmh_uploader.ini"
             return {
-                "a": {"pk": a, "name": "pmh_uploader.ini"},
-                "b": {"pk": b, "name": "pmh_uploader.ini"},
-                "missing": {"pk": MISSING, "name": "pmh_uploader.ini"},
+                "a": {"pk": a, "name": file},
+                "b": {"pk": b, "name": file},
+                "missing": {"pk": MISSING, "name": file},
             }
         if params == {"token"}:
             return {"a": {"token": "x"}, "b": {"token": "y"}, "missing": {"token": "z"}}

@@ -1,4 +1,5 @@
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -20,10 +21,14 @@ class Command(BaseCommand):
         ensure_groups()
         with transaction.atomic():
             summary = demo.seed(password=password, groups={g.name: g for g in Group.objects.all()})
+        started = time.monotonic()
         demo.advance()
         self.stdout.write(
             f"demo data: {summary['municipalities']} municipalities, "
-            f"{summary['integrations']} integrations, users {', '.join(summary['users'])}"
+            f"{summary['integrations']} integrations, users {', '.join(summary['users'])} "
+            f"({time.monotonic() - started:.1f} s for the history)"
         )
+        for line in demo.logins():
+            self.stdout.write(f"login: {line}")
         if generated:
             self.stdout.write(f"demo password (generated): {password}")

@@ -14,8 +14,8 @@ from typing import Any, BinaryIO
 
 from coderules.checkdigits import municipality_code_valid
 
+from . import jsonfast, parallel
 from . import messages as msg
-from . import parallel
 from .checks import RecordChecker, Settings
 from .csvfile import (
     CsvRows,
@@ -25,11 +25,9 @@ from .csvfile import (
     peek_lines,
     read_header,
 )
-from .fastpath import FastRow, JsonCells, json_columns
-from .fastrecord import use_fast_values
 from .jsonfile import FileProblem, iter_array, iter_lines
+from .jsonrecords import JsonBody
 from .layout import load_layout
-from .records import UnknownKeys, raw_from_json
 from .report import ERROR, WARNING, Issue, IssueCollector, Report, file_issue
 from .sniff import empty_issue, sniff
 from .stage import StageSpec
@@ -338,35 +336,28 @@ class _Run:
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
         self.encoding = encoding
-        text = self._open_text(encoding)
-        records = iter_array(text) if self.format == "json" else iter_lines(text)
-        fast = FastRow(checker, json_columns(self.layout))
-        if tally.needs_values:
-            use_fast_values(tally, self.layout, json_columns(self.layout))
-        cells = JsonCells(self.layout)
-        unknown = UnknownKeys(self.layout)
+        if jsonfast.available():
+            progress = self._throttled_progress() if self.on_progress is not None else None
+            bom = encoding == "utf-8-sig"
+            if parallel.wanted(self.path, self.size, self.options.workers, tally):
+                self.heartbeat()
+                two = parallel.JsonParallel(self, checker, tally, self.stage)
+                if two.execute(self.format, bom, progress):
+                    self._keep(tally)
+                    for chunk, lines_array in self.extra_chunks:
+                        self.chunks.append(chunk)
+                        self.lines.append(lines_array)
+                    return
+                tally.reset()
+                self.extra_chunks.clear()
+            records = jsonfast.records(self.fh, self.end, self.format, bom, progress)
+        else:
+            text = self._open_text(encoding)
+            exact = iter_array(text) if self.format == "json" else iter_lines(text)
+            records = ((line, obj, None) for line, obj in exact)
         self.heartbeat()
         try:
-            for line, obj in records:
-                tally.rows += 1
-                row = tally.rows
-                if not isinstance(obj, dict):
-                    tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
-                    tally.invalid += 1
-                    tally.error_rows.append(row)
-                    continue
-                laid_out = cells.cells(obj)
-                if laid_out is None or cells.unknown:
-                    for issue in unknown.issues(obj, row, line):
-                        tally.sink.add(issue)
-                key = fast.cells(laid_out) if laid_out is not None else None
-                if key is not None and tally.fast_values is not None:
-                    tally.fast_record(row, line, key, laid_out)
-                    continue
-                if key is not None:
-                    tally.clean(row, line, key)
-                    continue
-                tally.checked(row, line, checker.check(raw_from_json(obj, self.layout), row, line))
+            JsonBody(checker, tally).run(records)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)

@@ -224,22 +224,37 @@ def _constant_problem(w: _Window, start: int) -> FileProblem:
     return w.problem_at(start, "NaN や Infinity はJSONでは使えません")
 
 
-def iter_lines(text: io.TextIOBase) -> Iterator[tuple[int, Any]]:
-    """(line, object) for each non-blank line of JSON Lines; raises FileProblem."""
-    line = 0
+def iter_lines(text: io.TextIOBase, line: int = 0) -> Iterator[tuple[int, Any]]:
+    """(line, object) for each non-blank line of JSON Lines; raises FileProblem.
+
+    ``line``: the lines before ``text`` (the fast reader hands the rest of a file over)."""
     while True:
         raw = text.readline(MAX_RECORD_CHARS)
         if not raw:
             return
         line += 1
-        bad = _UNDECODABLE.search(raw)
-        if bad:
-            raise encoding_problem(line)
-        if len(raw) >= MAX_RECORD_CHARS and not raw.endswith("\n"):
-            raise json_syntax(line, None, f"1行が長すぎます（{MAX_RECORD_CHARS:,}文字超）")
-        if not raw.strip(" \t\r\n"):
-            continue
-        yield line, _line_object(raw, line)
+        obj = line_record(raw, line)
+        if obj is not None:
+            yield line, obj
+
+
+def line_record(raw: str, line: int) -> Any:
+    """The object of one line of JSON Lines, None for a blank line; raises FileProblem."""
+    bad = _UNDECODABLE.search(raw)
+    if bad:
+        raise encoding_problem(line)
+    if len(raw) >= MAX_RECORD_CHARS and not raw.endswith("\n"):
+        raise json_syntax(line, None, f"1行が長すぎます（{MAX_RECORD_CHARS:,}文字超）")
+    if not raw.strip(" \t\r\n"):
+        return None
+    return _line_object(raw, line)
+
+
+def exact_element(text: str) -> Any:
+    """The element that ``text`` holds exactly (the fast reader parsed it already), decoded
+    the exact way: repeated keys are flagged (``records.DupDict``), integers kept whole."""
+    obj, _ = _decode(text, _WS.match(text).end())
+    return obj
 
 
 def _line_object(raw: str, line: int) -> Any:

@@ -15,6 +15,7 @@ import ctypes
 import multiprocessing
 import os
 import pickle
+import re
 import signal
 import sys
 import tempfile
@@ -24,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import jsonfast
 from .checks import RecordChecker, Settings
 from .csvfile import CsvRows, header_targets, open_text
+from .jsonrecords import JsonBody
 from .report import Issue
 from .stage import StageSpec
 from .tally import KeyChunk, Tally
@@ -291,3 +294,161 @@ class Parallel:
         self.run.extra_chunks.append((chunk, result["lines"]))
         self.merged = True
         return result["problem"]
+
+
+# -- JSON ------------------------------------------------------------------------------------
+# JSON Lines are cut at the first line feed after the middle. An array is cut before an element
+# that starts like the first one (``},{"<first key>"``); the first part must then end exactly
+# there, which its reader checks (``jsonfast.Unsure`` otherwise, and the file is read again in
+# one process). Either part that meets anything only the exact reader reads does the same.
+
+_FIRST_KEY = re.compile(rb'[ \t\n\r]*\[[ \t\n\r]*\{[ \t\n\r]*("(?:[^"\\]|\\.)*")')
+
+
+def find_json_split(path: str | os.PathLike, size: int, fmt: str) -> int | None:
+    """The offset where the second part starts (a line, or an element's ``{``), or None."""
+    middle = size // 2
+    with open(path, "rb") as fh:
+        cut = None
+        if fmt == "json":
+            first = _FIRST_KEY.match(fh.read(SCAN_BLOCK).removeprefix(b"\xef\xbb\xbf"))
+            if first is None:
+                return None
+            key = re.escape(first.group(1))
+            cut = re.compile(rb"\}[ \t\n\r]*,[ \t\n\r]*(\{)[ \t\n\r]*" + key + rb"[ \t\n\r]*:")
+        fh.seek(middle)
+        searched = 0
+        while searched < MAX_SPLIT_SEARCH:
+            block = fh.read(SCAN_BLOCK)
+            if not block:
+                return None
+            if cut is None:
+                at = block.find(b"\n")
+                offset = middle + searched + at + 1 if at >= 0 else None
+            else:
+                found = cut.search(block)
+                offset = middle + searched + found.start(1) if found else None
+            if offset is not None:
+                return offset if offset < size else None
+            searched += len(block) - 256  # a cut across two blocks is found in the next
+            fh.seek(middle + searched)
+    return None
+
+
+def _count_lines(fh, end: int) -> int:
+    fh.seek(0)
+    lines, done = 0, 0
+    while done < end:
+        block = fh.read(min(SCAN_BLOCK, end - done))
+        if not block:
+            break
+        lines += block.count(b"\n")
+        done += len(block)
+    return lines
+
+
+def _json_worker(conn, parent_end, main_pid: int, path: str, end: int, start: int, fmt: str,
+                 settings: Settings, spill_path: Path, store,
+                 stage: StageSpec | None) -> None:  # fmt: skip
+    """Validate the records from ``start`` to ``end`` the way the engine does."""
+    _die_with_parent(parent_end, main_pid)
+    try:
+        spill = Spill(spill_path)
+        writer = stage.writer(1) if stage is not None else None
+        tally = Tally(settings.layout, settings.mode, spill, store=store, stage=writer)
+        body = JsonBody(RecordChecker(settings), tally)
+        with open(path, "rb") as fh:
+            before = _count_lines(fh, start)
+            line = before if fmt == "jsonl" else before + 1
+            body.run(jsonfast.records(fh, end, fmt, False, None, start=start, line=line,
+                                      strict=True))  # fmt: skip
+        spill.close()
+        if writer is not None:
+            writer.close()
+        conn.send(("ok", {
+            "rows": tally.rows, "invalid": tally.invalid, "diff": tally.diff,
+            "chunk": KeyChunk(bytes(tally.digests), tally.key_rows, tally.error_rows),
+            "lines": tally.key_lines, "unknown": body.unknown.emitted,
+        }))  # fmt: skip
+    except jsonfast.Unsure:
+        conn.send(("unsure", None))
+    except BaseException as exc:  # reported to the main process
+        conn.send(("failed", repr(exc)))
+    finally:
+        conn.close()
+
+
+class JsonParallel:
+    """A JSON file on two cores: the first part here, the rest in a worker process."""
+
+    def __init__(self, run, checker: RecordChecker, tally: Tally, stage: StageSpec | None):
+        self.run, self.checker, self.tally, self.stage = run, checker, tally, stage
+
+    def execute(self, fmt: str, bom: bool, progress) -> bool:
+        """True once both parts are merged; False when the file must be read in one process
+        (no cut found, or a part met what only the exact reader reads)."""
+        run = self.run
+        split = find_json_split(run.path, run.end, fmt)
+        if split is None:
+            return False
+        merged = False
+        with tempfile.TemporaryDirectory(prefix="pmh-validate-") as tmp:
+            ctx = _context()
+            receive, send = ctx.Pipe(duplex=False)
+            args = (send, receive, os.getpid(), os.fspath(run.path), run.end, split, fmt,
+                    self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
+                    self.stage)  # fmt: skip
+            worker = ctx.Process(target=_json_worker, args=args, daemon=True)
+            worker.start()
+            send.close()
+            try:
+                spill = Spill(Path(tmp, "main.pickle"))
+                self.tally.sink = spill
+                body = JsonBody(self.checker, self.tally)
+                end, until = (split, None) if fmt == "jsonl" else (run.end, split)
+                try:
+                    body.run(jsonfast.records(run.fh, end, fmt, bom, progress, until=until,
+                                              strict=True))  # fmt: skip
+                except jsonfast.Unsure:
+                    return False
+                finally:
+                    spill.close()
+                    self.tally.sink = run.collector
+                run.heartbeat()
+                while not receive.poll(HEARTBEAT_SECONDS):
+                    run.heartbeat()
+                status, result = receive.recv()
+                if status == "unsure":
+                    return False
+                if status != "ok":
+                    raise RuntimeError(f"validation worker failed: {result}")
+                for issue in replay(Path(tmp, "main.pickle")):
+                    run.collector.add(issue)
+                self._merge(result, Path(tmp), body.unknown.seen)
+                merged = True
+                return True
+            finally:
+                if worker.is_alive():
+                    worker.terminate()
+                worker.join()
+                if self.stage is not None and not merged:
+                    self.stage.remove(1)
+
+    def _merge(self, result: dict, tmp: Path, seen: set) -> None:
+        """The worker's issues after ours, its rows renumbered; an unknown JSON key is reported
+        once per file, so the worker's report of a key we reported already is left out."""
+        tally, offset = self.tally, self.tally.rows
+        unknown = iter(result["unknown"])
+        for issue in replay(tmp / "worker.pickle", offset):
+            if issue.code == "F_HEADER_UNKNOWN" and issue.row is not None:
+                ident = next(unknown)
+                if ident in seen:
+                    continue
+            self.run.collector.add(issue)
+        tally.rows += result["rows"]
+        tally.invalid += result["invalid"]
+        for name, count in result["diff"].items():
+            tally.diff[name] += count
+        chunk = result["chunk"]
+        chunk.row_offset = offset
+        self.run.extra_chunks.append((chunk, result["lines"]))

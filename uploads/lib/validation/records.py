@@ -90,9 +90,10 @@ def _json_items(obj: dict, layout: Layout, raw: RawRecord) -> None:
             raw.problems.append((path, "V_TYPE", _container_type(path)))
             continue
         if type(item) is DupDict and item.duplicates:
+            duplicates = item.duplicates
             item = dict(item)
             for part in parts:
-                if part in item.duplicates:  # type: ignore[attr-defined]
+                if part in duplicates:
                     path = lst.item_field(n, part)
                     raw.problems.append((path, "V_TYPE", msg.duplicate_key(path)))
                     item[part] = None
@@ -127,6 +128,7 @@ class UnknownKeys:
             **{p: [(k.casefold(), f"{p}.{k}") for k in sorted(ks)] for p, ks in self.nested},
         }
         self.seen: set[str | bytes] = set()
+        self.emitted: list[str | bytes] = []  # what ``seen`` got, in the order of the issues
 
     def issues(self, obj: dict, row: int, line: int) -> list[Issue]:
         top = self.top
@@ -175,6 +177,7 @@ class UnknownKeys:
         if seen in self.seen:
             return
         self.seen.add(seen)
+        self.emitted.append(seen)
         key = shown if key is None else key
         folded = key.casefold()
         suggestion = self.leaves.get(folded) if parent is None else None

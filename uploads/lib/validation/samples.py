@@ -56,6 +56,8 @@ _TOWNS = [
     "十条仲原",
     "能見台",
 ]
+# Town parts for an address in any city (``place`` of `valid_record`).
+_BLOCKS = ["中央一丁目", "本町二丁目", "緑町", "栄町三丁目", "旭町", "新町"]
 _FOREIGN = [
     ("スミス　ジョン", "スミス・ジョン"),
     ("グエン　ヴァン　アン", "グエン＝ヴァン＝アン"),
@@ -87,8 +89,26 @@ def recipient_number(rng: random.Random) -> str:
     return body + str(mhlw_check_digit(body))
 
 
-def valid_record(i: int, rng: random.Random, *, mode: str = "full") -> dict[str, Any]:
-    """One valid record in PMH's JSON shape; ``i`` makes its key unique."""
+def _address(rng: random.Random, place: str | None, i: int) -> str:
+    town = rng.choice(_TOWNS)  # drawn either way: the same seed gives the same other values
+    town = f"東京都{town}" if place is None else f"{place}{_BLOCKS[i % len(_BLOCKS)]}"
+    return f"{town}{rng.randrange(1, 9)}-{rng.randrange(1, 30)}-{rng.randrange(1, 20)}"
+
+
+def valid_record(
+    i: int,
+    rng: random.Random,
+    *,
+    mode: str = "full",
+    prefecture: str = "13",
+    agency: str = "101",
+    place: str | None = None,
+) -> dict[str, Any]:
+    """One valid record in PMH's JSON shape; ``i`` makes its key unique.
+
+    ``prefecture`` and ``agency`` make the 公費負担者番号 of a municipality (都道府県番号 and
+    実施機関番号); ``place`` (prefecture and city) starts the address instead of a Tokyo town.
+    """
     houbetsu, cert_name, sex_managed = _PROGRAMS[i % len(_PROGRAMS)]
     surname, given = rng.choice(_SURNAMES), rng.choice(_GIVEN)
     year = rng.randrange(1940, 2020)
@@ -102,13 +122,12 @@ def valid_record(i: int, rng: random.Random, *, mode: str = "full") -> dict[str,
         "basicFiveInfo": {
             "name": name,
             "nameKana": kana,
-            "address": f"東京都{rng.choice(_TOWNS)}{rng.randrange(1, 9)}-{rng.randrange(1, 30)}"
-            f"-{rng.randrange(1, 20)}",
+            "address": _address(rng, place, i),
             "dateOfBirth": f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
             "sex": rng.choice("12") if sex_managed else "0",
         },
         "isNotDisclosed": rng.random() < 0.02,
-        "medicalSubsidyInsurerNumber": insurer_number(houbetsu),
+        "medicalSubsidyInsurerNumber": insurer_number(houbetsu, prefecture, agency),
         "certificationName": cert_name,
         "medicalSubsidyRecipientNumber": (
             recipient_number(rng) if int(houbetsu) < 80 else f"K{rng.randrange(10**8):08d}"
@@ -324,6 +343,7 @@ def json_bytes(records: Iterable[dict[str, Any]], *, lines: bool = False) -> byt
     return json.dumps(records, ensure_ascii=False, indent=1).encode()
 
 
-def records(n: int, *, seed: int = 1, mode: str = "full") -> list[dict[str, Any]]:
+def records(n: int, *, seed: int = 1, mode: str = "full", **place: Any) -> list[dict[str, Any]]:
+    """``n`` valid records; ``place`` as in `valid_record` (prefecture, agency, place)."""
     rng = random.Random(seed)  # noqa: S311 (made-up test data, not security)
-    return [valid_record(i, rng, mode=mode) for i in range(n)]
+    return [valid_record(i, rng, mode=mode, **place) for i in range(n)]

@@ -1,0 +1,72 @@
+"""The records of a JSON file through the checks: the fast way first, the exact way for the rest.
+
+Used by the engine for a whole file and by the second process of a two-core run for its part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import messages as msg
+from .checks import RecordChecker
+from .fastpath import FastRow, JsonCells, json_columns
+from .fastrecord import use_fast_values
+from .jsonfast import has_repeated_key
+from .jsonfile import exact_element
+from .records import UnknownKeys, raw_from_json
+from .report import ERROR, Issue
+from .tally import Tally
+
+
+class JsonBody:
+    def __init__(self, checker: RecordChecker, tally: Tally):
+        layout = checker.layout
+        self.layout, self.checker, self.tally = layout, checker, tally
+        self.fast = FastRow(checker, json_columns(layout))
+        if tally.needs_values:
+            use_fast_values(tally, layout, json_columns(layout))
+        self.cells = JsonCells(layout)
+        self.unknown = UnknownKeys(layout)
+
+    def run(self, records: Iterable[tuple[int, Any, bytes | None]]) -> None:
+        """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
+        tally, fast_cells, lay = self.tally, self.fast.cells, self.cells.strict()
+        repeated, exact = has_repeated_key, self.exact
+        for line, obj, raw in records:
+            tally.rows += 1
+            row = tally.rows
+            if raw is not None:
+                laid_out, keys = lay(obj)
+                if laid_out is not None:
+                    key = fast_cells(laid_out)
+                    if key is not None and not repeated(raw, keys):
+                        if tally.fast_values is not None:
+                            tally.fast_record(row, line, key, laid_out)
+                        else:
+                            tally.clean(row, line, key)
+                        continue
+                # Not proven clean: decoded again the exact way and checked in full.
+                obj = exact_element(raw.decode("utf-8", "surrogateescape"))
+            exact(row, line, obj)
+
+    def exact(self, row: int, line: int, obj: Any) -> None:
+        """One record the exact way: the reference the fast way must agree with."""
+        tally, cells = self.tally, self.cells
+        if not isinstance(obj, dict):
+            tally.sink.add(Issue(row, line, None, "R_NOT_OBJECT", ERROR, msg.not_object()))
+            tally.invalid += 1
+            tally.error_rows.append(row)
+            return
+        laid_out = cells.cells(obj)
+        if laid_out is None or cells.unknown:
+            for issue in self.unknown.issues(obj, row, line):
+                tally.sink.add(issue)
+        key = self.fast.cells(laid_out) if laid_out is not None else None
+        if key is not None and tally.fast_values is not None:
+            tally.fast_record(row, line, key, laid_out)
+            return
+        if key is not None:
+            tally.clean(row, line, key)
+            return
+        tally.checked(row, line, self.checker.check(raw_from_json(obj, self.layout), row, line))
