@@ -252,11 +252,20 @@ _INBOUND_ERRORS = {
 }
 
 
+def _tls_label(version: str | None) -> str:
+    """A TLS version as people read it: `none` and `unknown` are words of the record only."""
+    if not version or version == "unknown":
+        return _("unknown")
+    if version == "none":
+        return _("none (plain HTTP)")
+    return version
+
+
 def _inbound_message(check: InboundCheck) -> str:
     values = {
         "integration": str(check.integration),
         "address": check.source_address or _("unknown"),
-        "tls": check.tls_version,
+        "tls": _tls_label(check.tls_version),
     }
     if check.passed:
         return (
@@ -295,9 +304,12 @@ def _inbound_answer(request, status: int, result: str, message: str, check) -> H
         )
     lines = [message]
     if check is not None:
-        lines.append(f"{_('Source address')}: {body['source_address'] or _('unknown')}")
-        lines.append(f"{_('TLS version')}: {body['tls_version']}")
-        lines.append(f"{_('Recorded at')}: {timezone.localtime(check.used_at):%Y-%m-%d %H:%M:%S}")
+        # Labels through gettext outside f-strings: makemessages cannot see into those.
+        recorded = timezone.localtime(check.used_at).strftime("%Y-%m-%d %H:%M:%S")
+        address = body["source_address"] or _("unknown")
+        lines.append(_("Source address: %(value)s") % {"value": address})
+        lines.append(_("TLS version: %(value)s") % {"value": _tls_label(body["tls_version"])})
+        lines.append(_("Recorded at: %(value)s") % {"value": recorded})
     return HttpResponse(
         "\n".join(lines) + "\n", status=status, content_type="text/plain; charset=utf-8"
     )

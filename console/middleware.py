@@ -1,8 +1,11 @@
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth import middleware as auth_middleware
+from django.http import JsonResponse
+from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 # The request attribute that tells the audit record why a session was signed out.
 SIGNED_OUT_REASON = "_pmh_sign_out_reason"
@@ -19,6 +22,25 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if request.path_info.startswith(settings.PMH_LOGIN_EXEMPT_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request, view_func):
+        # A script (the upload page's XHR) would follow the redirect and get the sign-in page
+        # with a bare 200: tell it in words instead.
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse(
+                {
+                    "submissions": [],
+                    "errors": [
+                        _(
+                            "You were signed out because the session ended. "
+                            "Sign in again, then send the files again."
+                        )
+                    ],
+                    "login_url": resolve_url(self.get_login_url(view_func)),
+                },
+                status=401,
+            )
+        return super().handle_no_permission(request, view_func)
 
 
 class NoStoreMiddleware:

@@ -50,3 +50,21 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
+
+
+class UsedFormToken(models.Model):
+    """A one-time form token already spent: the same form sent again does nothing twice.
+
+    The unique column makes the check atomic, so two requests of one double click cannot both
+    pass; see console.once.
+    """
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("used form token")
+        verbose_name_plural = _("used form tokens")
+
+    def __str__(self) -> str:
+        return self.token

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -157,6 +158,9 @@ def _can_retry(error_item) -> bool:
 
 
 def _reply_form(request, error_item) -> ReplyForm:
+    if request.GET.get("sent"):
+        # Just sent: an empty form, so the same reply is not sent again by mistake.
+        return ReplyForm()
     template = ReplyTemplate.objects.filter(pk=request.GET.get("template") or None).first()
     if template is None:
         template = ReplyTemplate.objects.first()
@@ -227,6 +231,7 @@ def item_reply(request, pk):
         messages.error(request, _("This integration has no contact address to reply to."))
     else:
         messages.success(request, _("The reply was sent and kept as a comment."))
+        return redirect(reverse("helpdesk:item", kwargs={"pk": pk}) + "?sent=1")
     return redirect("helpdesk:item", pk=pk)
 
 

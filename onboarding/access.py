@@ -12,9 +12,11 @@ from console.access import Role, role_of
 from onboarding.models import Integration, Municipality, Vendor
 
 
-def integrations_for(user) -> QuerySet[Integration]:
+def integrations_for(user, *, retired: bool = False) -> QuerySet[Integration]:
+    """Lists hide retired integrations; `retired=True` keeps them (their page, history)."""
     role = role_of(user)
-    qs = Integration.objects.select_related("municipality", "vendor")
+    manager = Integration.all_objects if retired else Integration.objects
+    qs = manager.select_related("municipality", "vendor")
     if role in (Role.OPERATOR, Role.HELPDESK):
         return qs
     if role is Role.VENDOR:
@@ -48,7 +50,7 @@ def _get(qs: QuerySet, **lookup):
 
 
 def get_integration_for_user(user, pk: int) -> Integration:
-    return _get(integrations_for(user), pk=pk)
+    return _get(integrations_for(user, retired=True), pk=pk)
 
 
 def get_municipality_for_user(user, code: str) -> Municipality:

@@ -15,7 +15,7 @@ from onboarding.models import (
     Vendor,
     validate_insurer_number,
 )
-from onboarding.services import parse_source_ranges
+from onboarding.services import RESETTING_FIELDS, parse_source_ranges
 
 
 def _lines(text: str) -> list[str]:
@@ -123,6 +123,11 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
         ),
     )
 
+    confirm_stage_back = forms.BooleanField(
+        label=_("I understand: the integration goes back to “decided”"),
+        required=False,
+    )
+
     class Meta:
         model = Integration
         fields = [
@@ -169,6 +174,35 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
             self.fields["insurer_check_programs"].initial = "\n".join(
                 instance.insurer_check_programs
             )
+
+    @property
+    def stage_back_possible(self) -> bool:
+        """Saving a changed route or test access would send the stage back to `decided`."""
+        instance = self.instance
+        return bool(instance.pk) and STAGE_ORDER.index(instance.stage) > STAGE_ORDER.index(
+            Stage.DECIDED
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.stage_back_possible:
+            return cleaned
+        changed = [
+            name
+            for name in RESETTING_FIELDS
+            if name in cleaned and (cleaned[name] or "") != getattr(self.instance, name)
+        ]
+        if changed and not cleaned.get("confirm_stage_back"):
+            self.add_error(
+                "confirm_stage_back",
+                _(
+                    "Changing the route or the test access sends the stage from “%(stage)s” "
+                    "back to “decided”: the network check and the tests start again. "
+                    "Tick the box to save anyway."
+                )
+                % {"stage": self.instance.get_stage_display()},
+            )
+        return cleaned
 
     def clean_municipality_code(self):
         code = self.cleaned_data["municipality_code"].strip()

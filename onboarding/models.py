@@ -172,6 +172,13 @@ def dropbox_name_validator() -> RegexValidator:
     )
 
 
+class ActiveIntegrationManager(models.Manager):
+    """Integrations still in use: a retired one stays in history but leaves every list."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(retired_at__isnull=True)
+
+
 class Integration(models.Model):
     municipality = models.ForeignKey(
         Municipality,
@@ -247,12 +254,33 @@ class Integration(models.Model):
     stage_changed_at = models.DateTimeField(_("in stage since"), default=timezone.now)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    retired_reason = models.TextField(_("reason for retiring"), blank=True)
+
+    # Retired ones too: their own page, history and the help desk's records.
+    all_objects = models.Manager()
+    objects = ActiveIntegrationManager()
 
     class Meta:
         verbose_name = _("integration")
         verbose_name_plural = _("integrations")
         ordering = ["municipality__code", "dropbox_name"]
         indexes = [models.Index(fields=["stage", "stage_changed_at"])]
+        # Unique checks, related managers and the admin see retired ones too.
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
+        constraints = [
+            # Back, then save again must not register the same system twice.
+            models.UniqueConstraint(
+                fields=["municipality", "vendor", "business_system"],
+                condition=models.Q(retired_at__isnull=True),
+                name="integration_unique_system",
+                violation_error_message=_(
+                    "This municipality already has an integration of this business system "
+                    "with this vendor. Open it from the municipality's page instead."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.municipality.name} / {self.business_system}"
@@ -295,6 +323,7 @@ class IntegrationEvent(models.Model):
     class Kind(models.TextChoices):
         STAGE = "stage", _("Stage move")
         CHOICE = "choice", _("Choice changed")
+        RETIRED = "retired", _("Retired")
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

@@ -60,7 +60,7 @@ def check_choices(integration: Integration) -> None:
 def next_dropbox_name(municipality: Municipality) -> str:
     """The municipality code for its first integration, `<code>-<n>` for further ones."""
     taken = set(
-        Integration.objects.filter(dropbox_name__startswith=municipality.code).values_list(
+        Integration.all_objects.filter(dropbox_name__startswith=municipality.code).values_list(
             "dropbox_name", flat=True
         )
     )
@@ -114,6 +114,23 @@ def integration_create(*, by, contacts: list[str] = (), **values) -> Integration
         reason=_("Integration registered."),
     )
     return integration
+
+
+@transaction.atomic
+def integration_retire(*, integration: Integration, by, reason: str, now=None) -> None:
+    """Take a mistaken or ended integration out of every list; its history stays."""
+    if integration.retired_at is not None:
+        return
+    integration.retired_at = now or timezone.now()
+    integration.retired_reason = reason
+    integration.save(update_fields=["retired_at", "retired_reason", "updated_at"])
+    _record(
+        integration,
+        kind=IntegrationEvent.Kind.RETIRED,
+        by=by,
+        reason=reason,
+        at=integration.retired_at,
+    )
 
 
 @transaction.atomic

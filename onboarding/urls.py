@@ -14,6 +14,7 @@ urlpatterns = [
         "integrations/<int:pk>/contacts/", views.integration_contacts, name="integration_contacts"
     ),
     path("integrations/<int:pk>/move/", views.integration_move, name="integration_move"),
+    path("integrations/<int:pk>/retire/", views.integration_retire, name="integration_retire"),
     path(
         "integrations/<int:pk>/uploader/", views.integration_uploader, name="integration_uploader"
     ),

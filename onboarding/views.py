@@ -270,6 +270,22 @@ def _stage_steps(integration: Integration) -> list[dict]:
 
 @require_POST
 @any_role
+def integration_retire(request, pk):
+    integration = _operator_integration(request, pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Retiring an integration needs a reason."))
+        return redirect(integration)
+    services.integration_retire(integration=integration, by=request.user, reason=reason[:2000])
+    messages.success(
+        request,
+        _("The integration was retired: it no longer appears in lists; its history is kept."),
+    )
+    return redirect(integration)
+
+
+@require_POST
+@any_role
 def integration_move(request, pk):
     integration = _operator_integration(request, pk)
     form = StageMoveForm(request.POST, integration=integration)

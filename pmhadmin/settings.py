@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "console.middleware.SessionTimeoutMiddleware",
     "console.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "console.once.OnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "console.middleware.NoStoreMiddleware",
@@ -96,6 +97,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.context_processors.navigation",
             ],
+            # {% once_token %} in every form that changes something (console/once.py).
+            "builtins": ["console.templatetags.once"],
         },
     },
 ]

@@ -5,6 +5,22 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
+  // One action, one effect: a form that changes something is sent once; its buttons are
+  // disabled once it is on its way (the server also refuses its one-time token a second time).
+  for (const form of document.querySelectorAll("form[method=post]:not([data-upload-form])")) {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.sent) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+      window.setTimeout(() => {
+        for (const button of form.querySelectorAll("button, input[type=submit]")) {
+          button.disabled = true;
+        }
+      }, 0);
+    });
+  }
   for (const button of document.querySelectorAll("[data-confirm]")) {
     button.addEventListener("click", (event) => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();

@@ -45,10 +45,32 @@
     });
   }
 
+  function rejected(list, text) {
+    const entry = item(list, text);
+    entry.bar.remove();
+    entry.li.classList.add("rejected");
+    return entry;
+  }
+
+  // Checked before sending where the browser can: no file, or more than the server takes.
+  function refusal(form, files) {
+    if (!files.length) return form.dataset.msgNone;
+    const max = Number(form.dataset.maxFiles || 0);
+    if (max && files.length > max) return form.dataset.msgTooMany;
+    return null;
+  }
+
   function send(form, files) {
     const list = form.querySelector("[data-upload-list]");
+    const problem = refusal(form, files);
+    if (problem) {
+      rejected(list, problem);
+      return;
+    }
     const body = new FormData(form);
     body.delete("files");
+    // The one-time token guards the plain form post; here each send is its own action.
+    body.delete("_once");
     const names = [];
     for (const file of files) {
       body.append("files", file, file.name);
@@ -63,22 +85,29 @@
     });
     request.addEventListener("load", () => {
       sending.li.remove();
-      let data = { submissions: [], errors: [String(request.status)] };
+      let data = null;
       try {
         data = JSON.parse(request.responseText);
       } catch (e) {
-        /* keep the fallback */
+        /* not an answer of the upload view: below */
       }
-      for (const submission of data.submissions) follow(item(list, submission.name), submission);
-      for (const error of data.errors) {
-        const entry = item(list, error);
-        entry.bar.remove();
-        entry.li.classList.add("rejected");
+      if (!data || !Array.isArray(data.errors)) {
+        // A redirect followed to the sign-in page (a 200 of HTML) or a proxy's error page.
+        const signedOut = request.responseURL && request.responseURL.includes("/login/");
+        data = { submissions: [], errors: [signedOut ? form.dataset.msgSignedOut : form.dataset.msgFailed] };
+      }
+      for (const submission of data.submissions || []) follow(item(list, submission.name), submission);
+      for (const error of data.errors) rejected(list, error);
+      if (request.status === 401 && data.login_url) {
+        const link = document.createElement("a");
+        link.href = data.login_url + "?next=" + encodeURIComponent(window.location.pathname);
+        link.textContent = form.dataset.signIn || data.login_url;
+        list.lastElementChild.append(" ", link);
       }
     });
     request.addEventListener("error", () => {
-      sending.state.textContent = "✕";
-      sending.li.classList.add("rejected");
+      sending.li.remove();
+      rejected(list, form.dataset.msgFailed);
     });
     request.send(body);
   }
@@ -88,7 +117,7 @@
     const input = form.querySelector("input[type=file]");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (input.files.length) send(form, input.files);
+      send(form, input.files);
       input.value = "";
     });
     for (const name of ["dragenter", "dragover"]) {
@@ -102,7 +131,7 @@
     }
     zone.addEventListener("drop", (event) => {
       event.preventDefault();
-      if (event.dataTransfer.files.length) send(form, event.dataTransfer.files);
+      send(form, event.dataTransfer.files);
     });
   }
 

@@ -5,6 +5,7 @@ which calls this tag: the onboarding view needs to know nothing about submission
 """
 
 from django import template
+from django.conf import settings
 
 from uploads.access import can_see_result, can_upload
 from uploads.forms import UploadForm
@@ -40,13 +41,15 @@ def submissions_panel(context, integration):
     return {
         "integration": integration,
         "recent": recent,
-        "can_upload": can_upload(user),
+        "can_upload": can_upload(user) and integration.retired_at is None,
         "layout_mapping": LayoutMapping.objects.filter(
             integration=integration, use_for_submissions=True
         )
         .select_related("current")
         .first(),
         "form": UploadForm(),
+        # The browser checks the count before sending (Django refuses more with a bare 400).
+        "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
     }
