@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils.module_loading import import_string
 
-from console import tasks
+from console import once, tasks
 from console.schedule import periodic
 
 log = logging.getLogger(__name__)
@@ -86,3 +86,4 @@ def _run_in_thread(func: Callable, args: tuple, kwargs: dict) -> None:
 # The console's own periodic work (the other apps declare theirs in their jobs.py).
 periodic("clear_sessions", seconds=3600)(tasks.clear_expired_sessions)
 periodic("clear_login_attempts", seconds=3600)(tasks.clear_old_login_attempts)
+periodic("forget_form_tokens", seconds=3600)(once.forget_old)

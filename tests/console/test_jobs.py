@@ -76,6 +76,7 @@ def test_every_app_declares_its_periodic_jobs_in_its_jobs_module():
     assert declared == {
         "clear_sessions": "console",
         "clear_login_attempts": "console",
+        "forget_form_tokens": "console",
         "submissions_reconcile": "uploads",
         "submission_retention": "uploads",
         "layout_diagnosis_retention": "uploads",

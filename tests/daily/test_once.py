@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _token(page: str, action: str) -> str:
     form = re.search(r'<form[^>]*action="' + re.escape(action) + r'".*?</form>', page, re.S)
     assert form, action
-    return re.search(r'name="_once" value="([0-9a-f]+)"', form.group(0)).group(1)
+    return re.search(r'name="_once" value="([A-Za-z]+)"', form.group(0)).group(1)
 
 
 def _item(cast):
@@ -96,3 +96,23 @@ def test_every_form_that_changes_something_carries_a_one_time_token():
             if "once_token" not in form:
                 missing.append(name)
     assert not missing, missing
+
+
+@pytest.mark.django_db
+def test_tokens_hold_no_digit_run_and_spent_ones_are_forgotten_after_two_days():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from console import once
+    from console.models import UsedFormToken
+
+    tokens = {once.new_token() for _ in range(200)}
+    assert len(tokens) == 200
+    assert not any(re.search(r"[0-9]", t) for t in tokens)  # never taken for a 個人番号
+    old, fresh = sorted(tokens)[:2]
+    assert once.spend(old) and once.spend(fresh)
+    assert not once.spend(old)
+    UsedFormToken.objects.filter(token=old).update(used_at=timezone.now() - timedelta(days=3))
+    assert once.forget_old() == 1
+    assert list(UsedFormToken.objects.values_list("token", flat=True)) == [fresh]
