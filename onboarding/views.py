@@ -15,6 +15,7 @@ from console.access import any_role, is_operator, is_vendor, operator_required, 
 from console.exports import csv_response
 from onboarding import overview, rules, services
 from onboarding.access import (
+    can_edit_contacts,
     get_integration_for_user,
     get_vendor_for_user,
     integrations_for,
@@ -202,7 +203,7 @@ def integration_edit(request, pk):
 @any_role
 def integration_contacts(request, pk):
     integration = get_integration_for_user(request.user, pk)
-    if not (is_operator(request.user) or is_vendor(request.user)):
+    if not can_edit_contacts(request.user):
         raise PermissionDenied
     initial = {
         "contacts": "\n".join(integration.contacts.values_list("email", flat=True)),
@@ -242,7 +243,7 @@ def integration_detail(request, pk):
         "problems": rules.choice_problems(values),
         "missing": rules.missing_choices(values),
         "can_edit": is_operator(request.user),
-        "can_edit_contacts": is_operator(request.user) or is_vendor(request.user),
+        "can_edit_contacts": can_edit_contacts(request.user),
         "move_form": StageMoveForm(integration=integration),
     }
     return render(request, "onboarding/integration_detail.html", context)

@@ -5,7 +5,7 @@ object, vendor B's object and a missing one): a new page without one fails this 
 page escapes the walk. The invariants:
 - anonymous: a redirect to the login page, except the paths that answer their own way;
 - a user without a role: never a page;
-- a vendor: for another vendor's object exactly the answer a missing object gets (no
+- a vendor, a municipal user: for another vendor's (municipality's) object exactly the answer a missing object gets (no
   existence oracle), never a 2xx; staff-only pages 403;
 - operators: every page answers without a server error.
 """
@@ -186,14 +186,23 @@ def test_user_without_a_role_sees_no_page(client_for, world):
         assert status in (403, 404, 405), (name, status)
 
 
-def test_vendor_gets_for_another_vendors_object_what_a_missing_one_gets(client_for, world):
-    client = client_for(world.cast.alice)
+@pytest.mark.parametrize(
+    ("username", "theirs"),
+    [("alice", "b"), ("chiyo", "b"), ("sato", "a")],
+    ids=["vendor", "municipality-a", "municipality-b"],
+)
+def test_scoped_user_gets_for_anothers_object_what_a_missing_one_gets(
+    client_for, world, username, theirs
+):
+    """A vendor against another vendor's object; a municipal user against another
+    municipality's (which is also another vendor's)."""
+    client = client_for(getattr(world.cast, username))
     checked = 0
     for name in _names():
         kwargs = world.kwargs(name)
         if not kwargs or name in PUBLIC:
             continue
-        other = client.get(_url(name, kwargs["b"]))
+        other = client.get(_url(name, kwargs[theirs]))
         missing = client.get(_url(name, kwargs["missing"]))
         assert other.status_code == missing.status_code, (
             name,
@@ -202,14 +211,15 @@ def test_vendor_gets_for_another_vendors_object_what_a_missing_one_gets(client_f
         )
         assert other.status_code in (403, 404, 405), (name, other.status_code)
         if other.status_code != 405:
-            post = client.post(_url(name, kwargs["b"]))
+            post = client.post(_url(name, kwargs[theirs]))
             assert post.status_code in (403, 404, 405), (name, "POST", post.status_code)
         checked += 1
     assert checked >= 20
 
 
-def test_vendor_is_refused_staff_only_pages(client_for, world):
-    client = client_for(world.cast.alice)
+@pytest.mark.parametrize("username", ["alice", "chiyo"])
+def test_vendor_and_municipality_are_refused_staff_only_pages(client_for, world, username):
+    client = client_for(getattr(world.cast, username))
     for name in STAFF_ONLY:
         assert client.get(reverse(name)).status_code == 403, name
 
@@ -222,7 +232,7 @@ def test_help_desk_is_refused_operator_only_pages(client_for, world):
 
 
 def test_operator_and_helpdesk_pages_answer_without_server_errors(client_for, world):
-    for user in (world.cast.operator, world.cast.helpdesk, world.cast.alice):
+    for user in (world.cast.operator, world.cast.helpdesk, world.cast.alice, world.cast.chiyo):
         client = client_for(user)
         for name in _names():
             if name in ("logout",):
@@ -259,7 +269,7 @@ def test_admin_and_queue_pages_refuse_everybody_but_operators(client, client_for
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"], (url, "anonymous")
-    for user in (world.cast.helpdesk, world.cast.alice, world.cast.outsider):
+    for user in (world.cast.helpdesk, world.cast.alice, world.cast.chiyo, world.cast.outsider):
         logged_in = client_for(user)
         for url in urls:
             response = logged_in.get(url)

@@ -39,7 +39,7 @@ def submissions_panel(context, integration):
     return {
         "integration": integration,
         "recent": recent,
-        "can_upload": can_upload(user),
+        "can_upload": can_upload(user, integration),
         "form": UploadForm(),
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
