@@ -5,8 +5,8 @@ object, vendor B's object and a missing one): a new page without one fails this 
 page escapes the walk. The invariants:
 - anonymous: a redirect to the login page, except the paths that answer their own way;
 - a user without a role: never a page;
-- a vendor, a municipal user: for another vendor's (municipality's) object exactly the answer a missing object gets (no
-  existence oracle), never a 2xx; staff-only pages 403;
+- a vendor, a municipal user: for another vendor's (municipality's) object exactly the answer
+  a missing object gets (no existence oracle), never a 2xx; staff-only pages 403;
 - operators: every page answers without a server error.
 """
 
