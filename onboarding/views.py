@@ -13,7 +13,7 @@ from django_tables2 import RequestConfig
 from console import audit
 from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
-from onboarding import overview, rules, services
+from onboarding import guidance, overview, rules, services
 from onboarding.access import (
     can_edit_contacts,
     get_integration_for_user,
@@ -238,6 +238,7 @@ def integration_detail(request, pk):
         "stages": _stage_steps(integration),
         "forward": forward and Stage(forward),
         "gate": gate,
+        "next_steps": guidance.next_steps(integration=integration, forward=forward),
         "suggested": forward if gate and gate.ok and forward != Stage.LIVE else None,
         "back_stages": [Stage(s) for s in STAGE_ORDER[: STAGE_ORDER.index(integration.stage)]],
         "problems": rules.choice_problems(values),
