@@ -21,6 +21,7 @@ class AuditRecord(models.Model):
         REDELIVER = "redeliver", _("Result sent again")
         PROBE_RUN = "probe_run", _("Check run now")
         JOB_REQUEUE = "job_requeue", _("Job queued again")
+        REPORT = "report", _("Evidence report generated")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -30,6 +30,7 @@ PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound"}
 STAFF_ONLY = {
     "onboarding:vendor_list", "uploads:review_queue", "helpdesk:queue", "helpdesk:template_list",
     "helpdesk:template_create", "dashboard:audit", "dashboard:audit_export",
+    "dashboard:integrations_report", "dashboard:integrations_report_pdf",
 }  # fmt: skip
 # Operator-only pages without parameters: the help desk is refused them too.
 OPERATOR_ONLY = {
@@ -117,6 +118,7 @@ class World:
             "intake:media_": (self.media["a"].pk, self.media["b"].pk),
             "intake:redeliver": (self.sub["a"].pk, self.sub["b"].pk),
             "connectivity:maintenance_delete": (self.window.pk, self.window.pk),
+            "dashboard:integration_report": (c.integration_a.pk, c.integration_b.pk),
         }
         pattern = dict(_walk(get_resolver().url_patterns))[name]
         params = set(pattern.pattern.converters)
