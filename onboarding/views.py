@@ -17,6 +17,7 @@ from onboarding import guidance, overview, rules, services
 from onboarding.access import (
     can_edit_contacts,
     get_integration_for_user,
+    get_municipality_for_user,
     get_vendor_for_user,
     integrations_for,
     municipalities_for,
@@ -27,6 +28,7 @@ from onboarding.forms import (
     ApiTokenForm,
     IntegrationForm,
     MunicipalityImportForm,
+    MunicipalUserInviteForm,
     StageMoveForm,
     VendorContactsForm,
     VendorForm,
@@ -464,3 +466,36 @@ def integration_uploader_file(request, pk, name):
         raise Http404
     audit.record(request, audit.Action.DOWNLOAD_FILE, integration, file=name)
     return response
+
+
+@any_role
+def municipal_user_invite(request, code):
+    """Operators invite the municipality's staff: a user tied to it, mailed a link to set its
+    password. Scope first (404), then the role (403)."""
+    municipality = get_municipality_for_user(request.user, code)
+    if not is_operator(request.user):
+        raise PermissionDenied
+    form = MunicipalUserInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.municipal_user_invite(
+            municipality=municipality,
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            by=request.user,
+            site_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        messages.success(
+            request,
+            _("%(user)s was invited; the link to set a password went to %(email)s.")
+            % {"user": user.username, "email": user.email},
+        )
+        return redirect("onboarding:municipal_user_invite", code=municipality.code)
+    return render(
+        request,
+        "onboarding/municipal_user_invite.html",
+        {
+            "municipality": municipality,
+            "form": form,
+            "users": municipality.users.order_by("username"),
+        },
+    )

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from onboarding import guidance
 from onboarding.access import integrations_for
-from onboarding.models import Integration, ReworkMethod, Stage
+from onboarding.models import Integration, ReworkMethod, Stage, User
 from tests.uploads.submission_helpers import csv_file, full_records
 from uploads.models import Submission, Verdict
 
@@ -111,3 +111,35 @@ def test_municipal_user_keeps_contacts_but_cannot_change_choices_or_stages(cast,
     assert moved.status_code == 403
     cast.integration_a.refresh_from_db()
     assert cast.integration_a.stage == Stage.REGISTERED
+
+
+def test_operators_invite_municipal_staff_who_set_a_password_once(
+    cast, client_for, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = reverse("onboarding:municipal_user_invite", args=["131016"])
+    refused = client_for(cast.helpdesk).post(url, {"username": "x", "email": "x@e.jp"})
+    assert refused.status_code == 403
+    client = client_for(cast.operator)
+    data = {"username": "chiyoda-kenko", "email": "kenko@city.chiyoda.example"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, data)
+    again = client.post(url, data)  # a double click: the user exists, nothing more happens
+    assert first.status_code == 302 and again.status_code == 200
+    user = User.objects.get(username="chiyoda-kenko")
+    assert user.municipality == cast.chiyoda and not user.has_usable_password()
+    assert set(integrations_for(user)) == {cast.integration_a}
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["kenko@city.chiyoda.example"]
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password/set/" in line)
+    client.logout()
+    form = client.get(link.split("testserver")[1], follow=True)
+    assert form.status_code == 200 and form.context["validlink"]
+    new = {"new_password1": "Sakura-Tsuki-8742#", "new_password2": "Sakura-Tsuki-8742#"}
+    done = client.post(form.redirect_chain[-1][0], new)
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Sakura-Tsuki-8742#")
+    signed_in = client.post(
+        reverse("login"), {"username": "chiyoda-kenko", "password": "Sakura-Tsuki-8742#"}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/"
+    assert client.get(link.split("testserver")[1], follow=True).context["validlink"] is False

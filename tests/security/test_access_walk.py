@@ -26,7 +26,7 @@ MISSING = 987654
 
 # Pages of these namespaces answer their own way (tokens, JSON): tested in their own suites.
 SKIP_NAMESPACES = ("admin", "django_rq", "api")
-PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound"}
+PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound", "password_set"}
 STAFF_ONLY = {
     "onboarding:vendor_list", "uploads:review_queue", "helpdesk:queue", "helpdesk:template_list",
     "helpdesk:template_create", "dashboard:audit", "dashboard:audit_export",
@@ -124,7 +124,9 @@ class World:
         params = set(pattern.pattern.converters)
         if not params:
             return None
-        if name == "dashboard:municipality_detail":
+        if params == {"uidb64", "token"}:
+            return {k: {"uidb64": "MQ", "token": "set-password"} for k in ("a", "b", "missing")}
+        if params == {"code"}:
             return {"a": {"code": "131016"}, "b": {"code": "011002"}, "missing": {"code": "999997"}}
         if params == {"slug"}:
             return {
