@@ -320,4 +320,12 @@ def seed_municipal_users(*, password: str, group) -> list[str]:
     return names
 
 
-__all__ = ["seed", "seed_municipal_users", "DataFormat", "DataMode", "ReworkMethod", "Route", "TestAccess"]
+__all__ = [
+    "seed",
+    "seed_municipal_users",
+    "DataFormat",
+    "DataMode",
+    "ReworkMethod",
+    "Route",
+    "TestAccess",
+]

@@ -39,9 +39,7 @@ def test_each_demo_municipality_has_a_user_who_sees_only_its_own(settings, clien
         assert own.business_system in board
 
 
-def test_the_sapporo_user_uploads_on_its_manual_integration_and_reads_the_result(
-    settings, client
-):
+def test_the_sapporo_user_uploads_on_its_manual_integration_and_reads_the_result(settings, client):
     settings.PMH_DEMO_PASSWORD = PASSWORD
     call_command("seed_demo")
     _sign_in(client, "city_011002")
