@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from uploads import lifecycle
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = f"pmh_bench_intake_{os.getpid()}"  # never another run's database
@@ -119,14 +121,13 @@ def cpu_seconds() -> dict[str, float]:
 
 
 def run(integration, path: Path, name: str, phases: Phases) -> dict:
-    from uploads import services
     from uploads.models import Submission
 
     phases.take()
     cpu = cpu_seconds()
     start = time.perf_counter()
     with open(path, "rb") as fh:
-        submission = services.submission_receive(
+        submission = lifecycle.submission_receive(
             integration=integration,
             channel="api",
             original_name=name,

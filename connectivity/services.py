@@ -38,14 +38,13 @@ from console.jobs import enqueue
 from onboarding.models import Integration
 
 log = logging.getLogger(__name__)
+# Jobs are named by dotted path (console.jobs.enqueue): connectivity.jobs imports this module.
+NOTIFY_JOB = "connectivity.jobs.incident_notify"
+PROBE_RUN_JOB = "connectivity.jobs.probe_run"
 
 EVIDENCE_DAYS = 7
 INBOUND_TTL = datetime.timedelta(days=7)
 CERT_WARNING_DAYS = 30
-# Without passing control targets, a sweep of at least this many targets in which this share
-# failed is taken for the console's own network being down (see _network_guard).
-GUARD_MIN_TARGETS = 10
-GUARD_FAILED_SHARE = 0.8
 RAW_SUCCESS_DAYS = 3
 RAW_FAILURE_DAYS = 30
 ROLLUP_DAYS = 400
@@ -62,10 +61,6 @@ _FIELDS = (
     "cert_days_left",
     "http_status",
 )
-
-
-def _setting(name: str, default):
-    return getattr(settings, name, default)
 
 
 # Targets ---------------------------------------------------------------------------------------
@@ -148,7 +143,7 @@ def probe_spec(probe: Probe) -> ProbeSpec:
 
 def probe_attempt(spec: ProbeSpec, *, retries: int) -> tuple[ProbeRun, int]:
     """Run `spec`, retrying a failure up to `retries` times; no database access (thread-safe)."""
-    delay = _setting("PMH_PROBE_RETRY_DELAY", 2.0)
+    delay = settings.PMH_PROBE_RETRY_DELAY
     attempt = 1
     run = run_probe(spec)
     while not run.ok and attempt <= retries:
@@ -220,7 +215,7 @@ def _record_success(probe: Probe, at: datetime.datetime) -> None:
     if incident is not None:
         incident.closed_at = at
         incident.save(update_fields=["closed_at"])
-        enqueue("default", _notify_job(), incident.pk, "closed")
+        enqueue("default", NOTIFY_JOB, incident.pk, "closed")
 
 
 def _record_failure(probe: Probe, result: ProbeResult) -> None:
@@ -240,14 +235,8 @@ def _record_failure(probe: Probe, result: ProbeResult) -> None:
             last_error_class=result.error_class,
             failures=probe.consecutive_failures,
         )
-        enqueue("default", _notify_job(), incident.pk, "opened")
+        enqueue("default", NOTIFY_JOB, incident.pk, "opened")
     probe.status = Status.DOWN if incident is not None else Status.FAILING
-
-
-def _notify_job():
-    from connectivity import jobs
-
-    return jobs.incident_notify
 
 
 def maintenance_window_for(
@@ -289,7 +278,7 @@ def run_due(*, now: datetime.datetime | None = None) -> ProbeSweep | None:
     if not probes:
         return None
     sweep = ProbeSweep.objects.create(started_at=now, targets=len(probes))
-    concurrency = _setting("PMH_PROBE_CONCURRENCY", 50)
+    concurrency = settings.PMH_PROBE_CONCURRENCY
     outcomes = list(_run_all(probes, concurrency))
     guard = _network_guard([(probe, run) for probe, run, _ in outcomes])
     windows = list(MaintenanceWindow.objects.all())
@@ -351,8 +340,8 @@ def _network_guard(outcomes: list[tuple[Probe, ProbeRun]]) -> str:
             return ""
         return _("Every control target failed: the console's own network is probably down.")
     failed = sum(not run.ok for _, run in outcomes)
-    min_targets = _setting("PMH_PROBE_GUARD_MIN_TARGETS", GUARD_MIN_TARGETS)
-    share = _setting("PMH_PROBE_GUARD_FAILED_SHARE", GUARD_FAILED_SHARE)
+    min_targets = settings.PMH_PROBE_GUARD_MIN_TARGETS
+    share = settings.PMH_PROBE_GUARD_FAILED_SHARE
     if len(outcomes) >= min_targets and failed >= share * len(outcomes):
         return _(
             "%(failed)d of %(total)d targets failed at once: the console's own network is "
@@ -374,9 +363,7 @@ def run_target(target_id: int) -> ProbeResult:
 
 def probe_run_request(*, probe: Probe) -> None:
     """Queue one run of `probe` ("run now")."""
-    from connectivity import jobs
-
-    enqueue("probes", jobs.probe_run, probe.pk)
+    enqueue("probes", PROBE_RUN_JOB, probe.pk)
 
 
 # Incidents and notifications -------------------------------------------------------------------
@@ -384,7 +371,7 @@ def probe_run_request(*, probe: Probe) -> None:
 
 def incident_recipients(probe: Probe) -> list[str]:
     """The integration's contact addresses, its vendor's contact and the operators' team list."""
-    addresses = list(_setting("PMH_PROBE_ALERT_EMAILS", []))
+    addresses = list(settings.PMH_PROBE_ALERT_EMAILS)
     integration = probe.integration
     if integration is not None:
         addresses += integration.contacts.values_list("email", flat=True)
@@ -521,9 +508,7 @@ def results_prune(*, now: datetime.datetime | None = None) -> int:
     mark = rollup_watermark()
     if mark is None:
         return 0
-    ok_cut = min(
-        mark, now - datetime.timedelta(days=_setting("PMH_PROBE_RAW_DAYS", RAW_SUCCESS_DAYS))
-    )
+    ok_cut = min(mark, now - datetime.timedelta(days=settings.PMH_PROBE_RAW_DAYS))
     fail_cut = min(mark, now - datetime.timedelta(days=RAW_FAILURE_DAYS))
     deleted = _delete_in_batches(ProbeResult.objects.filter(ok=True, started_at__lt=ok_cut))
     deleted += _delete_in_batches(ProbeResult.objects.filter(ok=False, started_at__lt=fail_cut))

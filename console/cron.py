@@ -3,9 +3,9 @@
 from django.utils.module_loading import import_string
 from rq import cron
 
-from console.schedule import PERIODIC
+from console.schedule import periodic_jobs
 
-for task in PERIODIC:
+for task in periodic_jobs():
     cron.register(
         import_string(task.func),
         queue_name=task.queue,

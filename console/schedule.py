@@ -1,7 +1,17 @@
-"""Periodic work: one list, run by RQ's cron scheduler (`manage.py rqcron console.cron`) in
-production and by `manage.py run_periodic` in the embedded mode."""
+"""The periodic-work registry: each app declares its periodic jobs in its own ``jobs.py``
+(NetBox ``@system_job``); RQ's cron scheduler runs them in production
+(``manage.py rqcron console.cron``) and ``manage.py run_periodic`` runs them embedded.
 
+    @periodic("intake_folder", seconds=10, queue="intake", timeout=600)
+    def folder_sweep() -> dict: ...
+
+The registry is filled once, by importing every app's ``jobs`` module, and read as a tuple.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.utils.module_loading import autodiscover_modules
 
 
 @dataclass(frozen=True)
@@ -13,13 +23,24 @@ class Periodic:
     timeout: int = 300
 
 
-PERIODIC: list[Periodic] = [
-    Periodic("clear_sessions", "console.tasks.clear_expired_sessions", 3600),
-    Periodic("clear_login_attempts", "console.tasks.clear_old_login_attempts", 3600),
-    Periodic("submissions_reconcile", "uploads.jobs.reconcile_sweep", 60, "default", 120),
-    Periodic("submission_retention", "uploads.jobs.retention_sweep", 3600, "default", 1800),
-    Periodic("probe_due", "connectivity.jobs.probe_due_sweep", 60, "probes", 900),
-    Periodic("intake_folder", "intake.jobs.folder_sweep", 10, "intake", 600),
-    Periodic("intake_mail", "intake.jobs.mail_poll", 60, "intake", 600),
-    Periodic("probe_retention", "connectivity.jobs.results_maintain", 3600, "probes", 1800),
-]
+_REGISTRY: dict[str, Periodic] = {}
+
+
+def periodic(
+    name: str, *, seconds: int, queue: str = "default", timeout: int = 300
+) -> Callable[[Callable], Callable]:
+    def declare(func: Callable) -> Callable:
+        path = f"{func.__module__}.{func.__qualname__}"
+        known = _REGISTRY.get(name)
+        if known is not None and known.func != path:
+            raise ValueError(f"periodic job {name!r} is declared twice ({known.func}, {path})")
+        _REGISTRY[name] = Periodic(name, path, seconds, queue, timeout)
+        return func
+
+    return declare
+
+
+def periodic_jobs() -> tuple[Periodic, ...]:
+    """Every declared periodic job, in the order the apps declared them."""
+    autodiscover_modules("jobs")
+    return tuple(_REGISTRY.values())

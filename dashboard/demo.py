@@ -205,8 +205,8 @@ def _record_test_evidence(integration: Integration, *, by) -> None:
     from django.test.utils import override_settings
 
     from uploads.lib.validation import samples
+    from uploads.lifecycle import submission_receive
     from uploads.models import Verdict
-    from uploads.services import submission_receive
 
     if not integration.submissions.filter(verdict=Verdict.ACCEPTED).exists():
         data = samples.csv_bytes(samples.records(40, seed=int(integration.municipality.code)))

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.models import ErrorComment, ErrorItem, ErrorOccurrence, Kind, ReplyTemplate, State
+from uploads.lifecycle import submission_retry
+from uploads.models import Status, Submission, Verdict
 
 
 def fingerprint(*, kind: str, integration_id: int | None, code: str, channel: str = "") -> str:
@@ -94,9 +96,7 @@ def top_error_code(submission) -> str:
 
 
 def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
-    """Record a rejected or failed submission in the error queue (hook of uploads)."""
-    from uploads.models import Status, Submission, Verdict
-
+    """Record a rejected or failed submission in the error queue (``uploads.hooks``)."""
     submission = Submission.objects.select_related("integration__municipality").get(
         pk=submission_id
     )
@@ -176,9 +176,6 @@ class NotRetryable(Exception):
 
 def error_item_retry(*, item: ErrorItem, by):
     """Requeue the item's latest submission when it failed; notes the retry on the item."""
-    from uploads.models import Status
-    from uploads.services import submission_retry
-
     submission = item.last_submission
     if submission is None or submission.status != Status.FAILED or submission.file_purged_at:
         raise NotRetryable

@@ -7,4 +7,7 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Remote channels")
 
     def ready(self) -> None:
-        from intake import deliverers  # noqa: F401 (registers the folder, mail and media ones)
+        from intake import channels
+        from uploads import hooks
+
+        hooks.set_channel_deliverer(channels.deliverer_for)

@@ -1,13 +1,17 @@
 """Periodic jobs of the remote channels (``console.schedule``)."""
 
-from intake import services
+from console.schedule import periodic
+from intake.folder.receive import folder_sweep as _folder_sweep
+from intake.mail.receive import mail_poll as _mail_poll
 
 
+@periodic("intake_folder", seconds=10, queue="intake", timeout=600)
 def folder_sweep() -> dict:
-    done = services.folder_sweep()
+    done = _folder_sweep()
     return {"received": len(done.received), "refused": len(done.refused)}
 
 
+@periodic("intake_mail", seconds=60, queue="intake", timeout=600)
 def mail_poll() -> dict:
-    done = services.mail_poll()
+    done = _mail_poll()
     return {"processed": len(done.processed), "quarantined": len(done.quarantined)}

@@ -31,6 +31,20 @@ class FolderItem(models.Model):
         return f"{self.dropbox_name}/{self.name}"
 
 
+class FolderScan(models.Model):
+    """What the last sweep of one shared folder saw in ``inbox/`` (``intake.folder.lib.ScanState``):
+    the second stability rule compares a file with the sweep before, in whichever process ran it.
+
+    File names are kept as hex of their bytes: a name need not be valid UTF-8."""
+
+    dropbox_name = models.CharField(max_length=40, unique=True)
+    seen = models.JSONField(default=list)  # [name hex, size, mtime_ns, inode, first seen]
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.dropbox_name
+
+
 class MailMessage(models.Model):
     """One message taken from the intake mailbox, de-duplicated on Message-ID + raw hash."""
 

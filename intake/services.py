@@ -1,34 +1,17 @@
-"""State changes of the remote channels: the folder sweep, the mailbox poll, media handovers
-and sending a result again (console.md §3)."""
+"""Sending a result again, on any channel that sends one (console.md §3); how a file comes in
+and how its result goes back are each channel's own (``intake.<channel>``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import BinaryIO
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from intake.folder import FolderSweep, folder_sweep
-from intake.mail import MailPoll, mail_poll
-from intake.models import MediaFile, MediaHandover, Redelivery
-from onboarding.models import Integration
-from uploads.delivery import deliverer_for
+from intake.channels import deliverer_for
+from intake.mail.deliver import send_result_mail
+from intake.models import Redelivery
 from uploads.models import Channel, Status, Submission
-from uploads.services import submission_receive
-
-__all__ = [
-    "FolderSweep",
-    "MailPoll",
-    "NotRedeliverable",
-    "folder_sweep",
-    "mail_poll",
-    "media_files_import",
-    "media_handover_create",
-    "round_trip",
-    "submission_redeliver",
-]
 
 REDELIVERABLE = (Channel.FOLDER, Channel.MAIL)
 
@@ -64,8 +47,6 @@ def submission_redeliver(*, submission: Submission, by) -> Submission:
         raise NotRedeliverable
     deliver = deliverer_for(submission.channel)
     if submission.channel == Channel.MAIL:
-        from intake.deliverers import send_result_mail
-
         send_result_mail(submission, force=True)
     else:
         deliver(submission)
@@ -79,57 +60,3 @@ def submission_redeliver(*, submission: Submission, by) -> Submission:
         Submission.objects.filter(pk=submission.pk, delivered_at=None).update(delivered_at=now)
     submission.refresh_from_db()
     return submission
-
-
-@transaction.atomic
-def media_handover_create(
-    *,
-    integration: Integration,
-    brought_by: str,
-    medium: str,
-    received_at: datetime | None = None,
-    note: str = "",
-    by,
-) -> MediaHandover:
-    return MediaHandover.objects.create(
-        integration=integration,
-        brought_by=brought_by.strip(),
-        medium=medium.strip(),
-        received_at=received_at or timezone.now(),
-        note=note.strip(),
-        recorded_by=by,
-    )
-
-
-def media_files_import(
-    *, handover: MediaHandover, files: Iterable[tuple[str, BinaryIO]], by, mode: str | None = None
-) -> list[MediaFile]:
-    """One submission per file (channel ``media``), each with its custody record.
-
-    The SHA-256 is the one computed while the bytes were stored: what was imported is exactly
-    what was validated and kept.
-    """
-    imported = []
-    for name, stream in files:
-        with transaction.atomic():
-            submission = submission_receive(
-                integration=handover.integration,
-                channel=Channel.MEDIA,
-                original_name=name,
-                stream=stream,
-                sender=handover.brought_by[:254],
-                mode=mode,
-                received_by=by,
-                received_at=timezone.now(),
-            )
-            imported.append(
-                MediaFile.objects.create(
-                    handover=handover,
-                    submission=submission,
-                    name=submission.original_name,
-                    size=submission.size,
-                    sha256=submission.sha256,
-                    imported_by=by,
-                )
-            )
-    return imported

@@ -8,10 +8,11 @@ from console import audit
 from console.access import any_role, staff_required
 from intake import services
 from intake.forms import HandoverForm, MediaFilesForm
-from intake.media import can_record_media, get_handover_for_user
+from intake.media import receive as media_receive
+from intake.media.access import can_record_media, get_handover_for_user
 from onboarding.access import get_integration_for_user
 from uploads.access import can_see_result, get_submission_for_user
-from uploads.services import SubmissionTooLarge
+from uploads.lifecycle import SubmissionTooLarge
 
 
 @any_role
@@ -22,7 +23,7 @@ def media_list(request, pk):
     if can_record:
         form = HandoverForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            handover = services.media_handover_create(
+            handover = media_receive.media_handover_create(
                 integration=integration, by=request.user, **form.cleaned_data
             )
             messages.success(request, _("The handover was recorded. Import its files now."))
@@ -60,7 +61,7 @@ def media_import(request, pk):
         messages.error(request, _("Choose at least one file to import."))
         return redirect(handover)
     try:
-        imported = services.media_files_import(
+        imported = media_receive.media_files_import(
             handover=handover,
             files=[(f.name, f) for f in form.cleaned_data["files"]],
             by=request.user,

@@ -125,6 +125,9 @@ AUTH_USER_MODEL = "onboarding.User"
 # Jobs: RQ on Redis when REDIS_URL is set, otherwise a thread pool in the web process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 PMH_JOBS_INLINE = not REDIS_URL
+# None: "rq" with REDIS_URL, else "thread". Tests set "sync"; nothing changes it at run time
+# (a command that wants its jobs finished before it returns says so: console.jobs.inline_jobs).
+PMH_JOBS_MODE: str | None = None
 RQ_QUEUE_NAMES = ("default", "intake", "validation", "probes")
 _QUEUE_TIMEOUTS = {"default": 300, "intake": 600, "validation": 3600, "probes": 300}
 RQ_QUEUES = {
@@ -264,6 +267,10 @@ PMH_PROBE_ALERT_EMAILS = env_list("PMH_PROBE_ALERT_EMAILS")
 PMH_PROBE_CONCURRENCY = env_int("PMH_PROBE_CONCURRENCY", 50)
 PMH_PROBE_RAW_DAYS = env_int("PMH_PROBE_RAW_DAYS", 3)
 PMH_PROBE_RETRY_DELAY = float(os.environ.get("PMH_PROBE_RETRY_DELAY") or 2.0)
+# Without passing control targets, a probe sweep of at least this many targets in which this
+# share failed is taken for the console's own network being down (connectivity._network_guard).
+PMH_PROBE_GUARD_MIN_TARGETS = 10
+PMH_PROBE_GUARD_FAILED_SHARE = 0.8
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50

@@ -7,7 +7,7 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 from console import views as console_views
 from console.access import operator_required
 from console.audit import audit_rq_view
-from uploads.api import api
+from intake.api.views import api
 
 
 def _rq_patterns() -> list:

@@ -34,6 +34,10 @@ def _imported(folder: str) -> dict[str, set[str]]:
     [
         ("console", {"console", "coderules"}),
         ("onboarding", {"onboarding", "console", "coderules"}),
+        ("uploads", {"uploads", "onboarding", "console", "coderules"}),
+        ("connectivity", {"connectivity", "onboarding", "console", "coderules"}),
+        ("intake", {"intake", "uploads", "onboarding", "console", "coderules"}),
+        ("helpdesk", {"helpdesk", "intake", "uploads", "connectivity", "onboarding", "console"}),
     ],
 )
 def test_a_lower_floor_imports_no_app_above_it(folder, allowed):

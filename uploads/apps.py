@@ -9,7 +9,7 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         from console import workers
         from onboarding import evidence
-        from uploads import services
+        from uploads import lifecycle, services
 
         evidence.register(
             evidence.TESTS,
@@ -17,5 +17,5 @@ class UploadsConfig(AppConfig):
         )
         workers.on_horse_killed(
             "uploads.jobs.process_submission",
-            lambda job: services.submission_horse_killed(submission_id=job.args[0], job_id=job.id),
+            lambda job: lifecycle.submission_horse_killed(submission_id=job.args[0], job_id=job.id),
         )

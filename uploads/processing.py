@@ -1,12 +1,10 @@
-"""One attempt at validating a submission, claimed with a lease in the database.
+"""One attempt at validating a submission: the file streamed through the engine.
 
-The claim is a conditional UPDATE (queued, or validating with an expired lease) that sets a new
-lease token. While the file streams through the engine the attempt renews its lease with each
-progress report and each batch of issues; the final transaction locks the row and checks the
-token before it applies the test store changes and writes the verdict. A second worker, a
-retried job or a worker that was killed can therefore never leave double or partial results:
-only the attempt holding the lease at the end commits, and rows written by any other attempt
-(issues) are removed in that same transaction.
+The attempt's moves (claim, renew, ready, fail, give back) are those of `uploads.lifecycle`.
+While the file streams the attempt renews its lease with each progress report and each batch
+of issues; `submission_ready` locks the row and checks the token before the test store
+changes are applied and the verdict written, so only the attempt holding the lease at the end
+commits.
 """
 
 from __future__ import annotations
@@ -14,57 +12,22 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk.services import error_item_record_submission
-from uploads import services
+from uploads import lifecycle, services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
-from uploads.models import Status, Submission, SubmissionIssue, Verdict
+from uploads.lifecycle import LeaseLost
+from uploads.models import Submission, SubmissionIssue
 from uploads.teststore import Staging, StoreChanged, load_index
 
 log = logging.getLogger(__name__)
 ISSUE_BATCH = 5000
 PROGRESS_SECONDS = 0.5
-
-
-def lease_seconds() -> int:
-    return getattr(settings, "PMH_SUBMISSION_LEASE_SECONDS", 120)
-
-
-class LeaseLost(Exception):
-    """Another attempt holds the submission now; this one must stop without writing."""
-
-
-def claim(submission_id: int) -> uuid.UUID | None:
-    now = timezone.now()
-    token = uuid.uuid4()
-    claimed = (
-        Submission.objects.filter(pk=submission_id, attempts__lt=services.max_attempts())
-        .filter(Q(status=Status.QUEUED) | Q(status=Status.VALIDATING, lease_expires_at__lt=now))
-        .update(
-            status=Status.VALIDATING,
-            lease_token=token,
-            lease_expires_at=now + timedelta(seconds=lease_seconds()),
-            attempts=F("attempts") + 1,
-            validating_at=now,
-            progress_bytes=0,
-        )
-    )
-    return token if claimed else None
-
-
-def renew(submission_id: int, token: uuid.UUID, **values) -> None:
-    expires = timezone.now() + timedelta(seconds=lease_seconds())
-    mine = Submission.objects.filter(pk=submission_id, lease_token=token, status=Status.VALIDATING)
-    if not mine.update(lease_expires_at=expires, **values):
-        raise LeaseLost
 
 
 class IssueWriter:
@@ -99,7 +62,7 @@ class IssueWriter:
         if not self.buffer:
             return
         with transaction.atomic():
-            renew(self.submission_id, self.token)
+            lifecycle.submission_renew(submission_id=self.submission_id, lease_token=self.token)
             SubmissionIssue.objects.bulk_create(self.buffer, batch_size=ISSUE_BATCH)
         self.buffer = []
 
@@ -113,11 +76,13 @@ class Progress:
         now = time.monotonic()
         if now - self.last >= PROGRESS_SECONDS:
             self.last = now
-            renew(self.submission_id, self.token, progress_bytes=done)
+            lifecycle.submission_renew(
+                submission_id=self.submission_id, lease_token=self.token, progress_bytes=done
+            )
 
 
 def process(submission_id: int) -> None:
-    token = claim(submission_id)
+    token = lifecycle.submission_claim(submission_id=submission_id)
     if token is None:
         return
     submission = Submission.objects.select_related("integration__municipality").get(
@@ -127,7 +92,7 @@ def process(submission_id: int) -> None:
         path = services.stored_path(submission)
         storage.verify(path, submission.sha256)
     except storage.Corrupted as exc:
-        services.submission_fail(
+        lifecycle.submission_fail(
             submission_id=submission_id,
             reason=_("The received file cannot be read back unchanged: %(error)s") % {"error": exc},
             lease_token=token,
@@ -151,7 +116,7 @@ def process(submission_id: int) -> None:
                 unchanged_values=True,
             )
             with transaction.atomic():
-                renew(submission.pk, token)
+                lifecycle.submission_renew(submission_id=submission.pk, lease_token=token)
                 SubmissionIssue.objects.filter(
                     submission_id=submission.pk, attempt=submission.attempts
                 ).delete()
@@ -166,7 +131,7 @@ def process(submission_id: int) -> None:
         _give_back_when_database_returns(submission_id, token)
     except Exception as exc:
         log.exception("Submission %s: validation crashed", submission_id)
-        services.submission_fail(
+        lifecycle.submission_fail(
             submission_id=submission_id,
             reason=_("Validation stopped with an internal error: %(error)s") % {"error": repr(exc)},
             lease_token=token,
@@ -177,12 +142,12 @@ def process(submission_id: int) -> None:
 
 def _give_back_when_database_returns(submission_id: int, token: uuid.UUID) -> None:
     """Retried until the lease would run out anyway; after that the reconciler takes it back."""
-    deadline = time.monotonic() + lease_seconds()
+    deadline = time.monotonic() + lifecycle.lease_seconds()
     delay = 0.5
     while True:
         connection.close()  # the broken connection; the next query opens a new one
         try:
-            services.submission_give_back(submission_id=submission_id, lease_token=token)
+            lifecycle.submission_give_back(submission_id=submission_id, lease_token=token)
             log.info("Submission %s: given back after the database returned", submission_id)
             return
         except (OperationalError, InterfaceError):
@@ -202,7 +167,8 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     writer = IssueWriter(submission.pk, submission.attempts, token)
     index = load_index(integration.pk)
     staging.snapshot_size = len(index)
-    renew(submission.pk, token)  # loading a large store takes a while: a full lease to validate
+    # Loading a large store takes a while: a full lease to validate.
+    lifecycle.submission_renew(submission_id=submission.pk, lease_token=token)
     report = validate_file(
         path,
         mode=submission.mode,
@@ -223,33 +189,12 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     return report
 
 
-@transaction.atomic
 def _finish(submission: Submission, token: uuid.UUID, report, staging: Staging) -> None:
-    locked = (
-        Submission.objects.select_for_update()
-        .filter(pk=submission.pk, lease_token=token, status=Status.VALIDATING)
-        .first()
-    )
-    if locked is None:
-        raise LeaseLost
-    SubmissionIssue.objects.filter(submission=locked).exclude(attempt=locked.attempts).delete()
-    if report.accepted:
+    def apply_staging(locked: Submission) -> None:
         staging.apply(
             integration_id=locked.integration_id, submission_id=locked.pk, mode=locked.mode
         )
-    now = timezone.now()
-    locked.verdict = Verdict.ACCEPTED if report.accepted else Verdict.REJECTED
-    locked.report = report.to_dict()
-    locked.rows, locked.valid_rows = report.rows, report.valid_rows
-    locked.errors, locked.warnings = report.errors, report.warnings
-    locked.validated_at = now
-    locked.progress_bytes = locked.size
-    locked.lease_token = locked.lease_expires_at = None
-    if submission.integration.needs_review:
-        locked.status, locked.review_at = Status.REVIEW, now
-    else:
-        locked.status, locked.returned_at = Status.RETURNED, now
-    locked.save()
-    services.result_ready(locked)
-    if locked.verdict == Verdict.REJECTED:
-        error_item_record_submission(submission_id=locked.pk)
+
+    lifecycle.submission_ready(
+        submission_id=submission.pk, lease_token=token, report=report, before=apply_staging
+    )

@@ -1,4 +1,4 @@
-"""The result files of a submission (console.md §3.1), for downloads and for the deliverers.
+"""The result files of a submission (console.md §3.1), for downloads and for every channel.
 
 `F.result.json` is the report of record-layout §8 (with the reviewer's comment);
 `F.result.csv` lists every issue, one a line, UTF-8 with BOM, cells Excel reads as text.
@@ -9,11 +9,12 @@ import json
 from collections.abc import Iterator
 
 from uploads.lib.validation.report import RESULT_CSV_COLUMNS, csv_safe
-from uploads.models import Submission
+from uploads.models import Status, Submission
 
 
-def result_names(submission: Submission) -> tuple[str, str]:
-    name = submission.original_name
+def result_names(name: str) -> tuple[str, str]:
+    """The one rule for result file names on every channel: ``F`` → ``F.result.json``,
+    ``F.result.csv`` (console.md §3.1)."""
     return f"{name}.result.json", f"{name}.result.csv"
 
 
@@ -41,3 +42,29 @@ def result_csv(submission: Submission) -> Iterator[bytes]:
             yield "".join(buffer).encode("utf-8", "replace")
             buffer.clear()
     yield "".join(buffer).encode("utf-8", "replace")
+
+
+def result_source(submission: Submission) -> Submission:
+    """The submission whose report answers this one: itself, or the first of its bytes."""
+    return submission.duplicate_of or submission
+
+
+def result_files(submission: Submission) -> tuple[bytes, bytes]:
+    """(``F.result.json``, ``F.result.csv``) for the submission's own file name."""
+    source = result_source(submission)
+    if source.status != Status.RETURNED:
+        # The first copy is still being validated (or waits for review): say so, no issues.
+        report = {
+            "id": submission.pk,
+            "status": "duplicate",
+            "duplicate_of": source.pk,
+            "accepted": None,
+        }
+        header = next(iter(result_csv(submission)))
+        return json.dumps(report, ensure_ascii=False, indent=2).encode(), header
+    data = result_json(source)
+    if source.pk != submission.pk:
+        report = json.loads(data)
+        report["duplicate_of"] = source.pk
+        data = json.dumps(report, ensure_ascii=False, indent=2).encode()
+    return data, b"".join(result_csv(source))

@@ -5,7 +5,6 @@ from uploads import views
 app_name = "uploads"
 
 urlpatterns = [
-    path("integrations/<int:pk>/upload/", views.upload, name="upload"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission_detail"),
     path("submissions/<int:pk>/status.json", views.submission_status, name="submission_status"),
     path("submissions/<int:pk>/result.json", views.result_json, name="result_json"),

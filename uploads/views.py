@@ -11,67 +11,16 @@ from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import any_role, is_operator, staff_required
-from onboarding.access import get_integration_for_user
-from uploads import results, services
-from uploads.access import can_review, can_see_result, can_upload, get_submission_for_user
+from uploads import lifecycle, results, services
+from uploads.access import can_review, can_see_result, get_submission_for_user
 from uploads.filters import IssueFilter
-from uploads.forms import ReleaseForm, UploadForm
-from uploads.models import Channel, Status, Submission
+from uploads.forms import ReleaseForm
+from uploads.models import Status, Submission
 from uploads.tables import IssueTable, SubmissionTable
 
 
-def _wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-@require_POST
-@any_role
-def upload(request, pk):
-    integration = get_integration_for_user(request.user, pk)
-    if not can_upload(request.user, integration):
-        raise PermissionDenied
-    form = UploadForm(request.POST, request.FILES)
-    received, problems = [], []
-    if form.is_valid():
-        for upload_file in form.cleaned_data["files"]:
-            try:
-                received.append(_receive(request, integration, upload_file, form))
-            except services.SubmissionTooLarge as exc:
-                problems.append(
-                    _("%(name)s is larger than %(limit)s MB and was not received.")
-                    % {"name": upload_file.name, "limit": exc.limit_mb}
-                )
-    else:
-        problems.append(_("Choose at least one file to upload."))
-    if _wants_json(request):
-        return JsonResponse(
-            {"submissions": [_status_data(request, s) for s in received], "errors": problems},
-            status=202 if received else 400,
-        )
-    for problem in problems:
-        messages.error(request, problem)
-    if received:
-        messages.success(
-            request,
-            _("%(count)d file(s) received; validation runs in the background.")
-            % {"count": len(received)},
-        )
-    return redirect(integration.get_absolute_url())
-
-
-def _receive(request, integration, upload_file, form) -> Submission:
-    return services.submission_receive(
-        integration=integration,
-        channel=Channel.WEB,
-        original_name=upload_file.name,
-        stream=upload_file,
-        sender=request.user.get_username(),
-        mode=form.cleaned_data["mode"] or None,
-        received_by=request.user,
-    )
-
-
-def _status_data(request, submission: Submission) -> dict:
+def status_data(request, submission: Submission) -> dict:
+    """A submission's progress as the upload page polls it (and the web channel answers)."""
     visible = can_see_result(request.user, submission)
     return {
         "id": submission.pk,
@@ -92,7 +41,7 @@ def _status_data(request, submission: Submission) -> dict:
 @any_role
 def submission_status(request, pk):
     submission = get_submission_for_user(request.user, pk)
-    return JsonResponse(_status_data(request, submission))
+    return JsonResponse(status_data(request, submission))
 
 
 @require_GET
@@ -142,7 +91,7 @@ def result_json(request, pk):
     submission = _finished_result(request, pk)
     response = HttpResponse(results.result_json(submission), content_type="application/json")
     audit.record(request, audit.Action.DOWNLOAD_RESULT, submission, format="json")
-    return _attachment(response, results.result_names(submission)[0])
+    return _attachment(response, results.result_names(submission.original_name)[0])
 
 
 @require_GET
@@ -153,7 +102,7 @@ def result_csv(request, pk):
         results.result_csv(submission), content_type="text/csv; charset=utf-8"
     )
     audit.record(request, audit.Action.DOWNLOAD_RESULT, submission, format="csv")
-    return _attachment(response, results.result_names(submission)[1])
+    return _attachment(response, results.result_names(submission.original_name)[1])
 
 
 @require_GET
@@ -191,10 +140,10 @@ def review_release(request, pk):
         messages.error(request, _("The comment is too long."))
         return redirect(submission.get_absolute_url())
     try:
-        services.submission_release(
+        lifecycle.submission_release(
             submission=submission, by=request.user, comment=form.cleaned_data["comment"]
         )
-    except services.NotInReview:
+    except lifecycle.NotInReview:
         messages.error(request, _("This result is not waiting for review."))
     else:
         audit.record(request, audit.Action.RELEASE, submission)

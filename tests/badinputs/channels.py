@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import reverse
 
 from helpdesk.models import ErrorItem
-from intake.services import media_handover_create
+from intake.media.receive import media_handover_create
 from onboarding.models import IntegrationContact
 from onboarding.tokens import api_token_issue
 from uploads import services
@@ -117,7 +117,7 @@ def _submission_pages(env: Env, out: Outcome, client: Client) -> None:
 def web(env: Env, name: str, data: bytes, *, files=None, **post) -> Outcome:
     """The integration page's upload form, as vendor A (the uploader sees the result pages)."""
     uploads = files or [SimpleUploadedFile(name, data, content_type="text/csv")]
-    url = reverse("uploads:upload", args=[env.cast.integration_a.pk])
+    url = reverse("intake:upload", args=[env.cast.integration_a.pk])
     return _form_post(env, Outcome("web"), env.cast.alice, url, {"files": uploads, **post})
 
 

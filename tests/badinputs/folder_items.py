@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from intake import folder as intake_folder
-from intake.services import folder_sweep
-from uploads.lib import dropbox
+from intake.folder import lib as dropbox
+from intake.folder import receive as intake_folder
+from intake.folder.receive import folder_sweep
 
 from . import channels as ch
 from .inputs import ACCEPTED, Item, cell, codes, valid_csv
@@ -138,7 +138,7 @@ def _changes_after_pickup(env, name, data) -> ch.Outcome:
             writer.write(b"\r\nlate,bytes\r\n")
         return submission
 
-    with mock.patch("intake.folder.submission_receive", receive_then_changed):
+    with mock.patch("intake.folder.receive.submission_receive", receive_then_changed):
         out = _folder_outcome(env, lambda inbox: (inbox / name).write_bytes(data))
     (submission,) = out.submissions
     assert submission.sha256 == ch.sha256(data)
@@ -185,7 +185,7 @@ def _one_file_fails(env, name, data) -> ch.Outcome:
         (inbox / "a-first.csv").write_bytes(data)
         (inbox / "b-second.csv").write_bytes(data + b"\n")
 
-    with mock.patch("intake.folder.submission_receive", receive):
+    with mock.patch("intake.folder.receive.submission_receive", receive):
         out = _folder_outcome(env, build)
     assert [s.original_name for s in out.submissions] == ["b-second.csv"]
     assert [p.name for p in (ch.folder_path(env) / "processing").glob("*/*")] == ["a-first.csv"]

@@ -75,7 +75,7 @@ def _csrf(channel: str):
             url = web_url(env)
         else:
             client.force_login(env.cast.operator)
-            from intake.services import media_handover_create
+            from intake.media.receive import media_handover_create
 
             handover = media_handover_create(
                 integration=env.cast.integration_a, brought_by="x", medium="y", by=env.cast.operator

@@ -41,7 +41,7 @@ CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 def web_url(env) -> str:
-    return reverse("uploads:upload", args=[env.cast.integration_a.pk])
+    return reverse("intake:upload", args=[env.cast.integration_a.pk])
 
 
 def raw_post(env, out, url, body, *, headers=None, **meta) -> object:

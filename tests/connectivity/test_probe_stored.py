@@ -37,9 +37,9 @@ def test_unknown_target_is_a_usage_error(db):
 
 
 def test_periodic_entries_are_registered():
-    from console.schedule import PERIODIC
+    from console.schedule import periodic_jobs
 
-    names = {p.name: p for p in PERIODIC}
+    names = {p.name: p for p in periodic_jobs()}
     assert names["probe_due"].queue == "probes"
     assert names["probe_due"].func == "connectivity.jobs.probe_due_sweep"
     assert names["probe_retention"].func == "connectivity.jobs.results_maintain"

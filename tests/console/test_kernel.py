@@ -34,10 +34,10 @@ def test_a_killed_horse_is_handed_to_the_handler_of_its_job(monkeypatch):
 
 @pytest.mark.django_db
 def test_uploads_gives_the_submission_back_when_its_validator_dies(monkeypatch):
-    from uploads import services
+    from uploads import lifecycle
 
     given_back = []
-    monkeypatch.setattr(services, "submission_horse_killed", lambda **kw: given_back.append(kw))
+    monkeypatch.setattr(lifecycle, "submission_horse_killed", lambda **kw: given_back.append(kw))
     job = SimpleNamespace(func_name="uploads.jobs.process_submission", args=(42,), id="j-3")
     workers.work_horse_killed(job, 1, 9, None)
     assert given_back == [{"submission_id": 42, "job_id": "j-3"}]

@@ -46,7 +46,7 @@ def test_the_sapporo_user_uploads_on_its_manual_integration_and_reads_the_result
     sapporo = Integration.objects.get(dropbox_name="011002")
     before = set(Submission.objects.values_list("pk", flat=True))
     file = SimpleUploadedFile("sapporo.csv", csv_file(full_records(4)), content_type="text/csv")
-    response = client.post(reverse("uploads:upload", args=[sapporo.pk]), {"files": [file]})
+    response = client.post(reverse("intake:upload", args=[sapporo.pk]), {"files": [file]})
     assert response.status_code == 302
     submission = Submission.objects.exclude(pk__in=before).get()
     submission.refresh_from_db()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from helpdesk.models import ErrorItem
 from onboarding.tokens import api_token_issue
-from uploads import services
+from uploads import lifecycle, services
 from uploads.lib import validation
 from uploads.models import Status, Submission
 
@@ -39,7 +39,7 @@ def test_redis_down_when_a_file_arrives_keeps_it_and_processes_it_when_back(clie
     assert submission.status == Status.QUEUED and services.stored_path(submission).exists()
 
     settings.PMH_JOBS_MODE = "sync"  # Redis is back (the jobs run here, as a worker would)
-    done = services.submissions_reconcile(now=timezone.now() + timedelta(minutes=10))
+    done = lifecycle.submissions_reconcile(now=timezone.now() + timedelta(minutes=10))
     assert done.queued == [submission.pk]
     submission.refresh_from_db()
     assert (submission.status, submission.verdict, submission.rows) == ("returned", "accepted", 2)

@@ -16,12 +16,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.folder.receive import folder_sweep
+from intake.mail.receive import mail_poll
 from intake.models import FolderItem, MailItem, MailMessage
-from intake.services import folder_sweep, mail_poll
 from onboarding.models import IntegrationContact
 from tests.faults.workers import require_services
 from tests.uploads.submission_helpers import csv_file, full_records
-from uploads import services
+from uploads import lifecycle, services
 from uploads.lib import storage
 from uploads.models import Status, Submission, Verdict
 
@@ -51,7 +52,7 @@ class Outage:
         import django_rq
         from rq import SimpleWorker
 
-        queued = services.submissions_reconcile(now=timezone.now() + timedelta(minutes=10))
+        queued = lifecycle.submissions_reconcile(now=timezone.now() + timedelta(minutes=10))
         worker = django_rq.get_worker("validation", "intake", worker_class=SimpleWorker)
         worker.work(burst=True)
         return queued.queued
@@ -59,7 +60,7 @@ class Outage:
     def nothing_left(self) -> bool:
         import django_rq
 
-        again = services.submissions_reconcile(now=timezone.now() + timedelta(minutes=20))
+        again = lifecycle.submissions_reconcile(now=timezone.now() + timedelta(minutes=20))
         queues = [django_rq.get_queue(name) for name in ("validation", "intake")]
         return not any(vars(again).values()) and all(q.count == 0 for q in queues)
 
@@ -158,7 +159,7 @@ def test_web_upload_is_stored_and_processed_once_redis_is_back(cast, outage, cli
     client = client_for(cast.alice)
     data = csv_file(full_records(4))
     response = client.post(
-        reverse("uploads:upload", args=[cast.integration_a.pk]),
+        reverse("intake:upload", args=[cast.integration_a.pk]),
         {"files": [SimpleUploadedFile("web.csv", data, content_type="text/csv")], "mode": ""},
         headers={"Accept": "application/json"},
     )

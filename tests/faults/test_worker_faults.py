@@ -18,7 +18,7 @@ from django.db.models import Count
 from helpdesk.models import ErrorItem
 from tests.faults.poison_worker import MARKER
 from tests.faults.workers import FINAL, RQWorker, large_file, require_services, worker_env
-from uploads import services
+from uploads import lifecycle
 from uploads.models import Status, StoredRecord, Submission, SubmissionIssue, Verdict
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,7 @@ def _env(**extra):
 
 
 def _receive(integration, data: bytes, name: str) -> Submission:
-    return services.submission_receive(
+    return lifecycle.submission_receive(
         integration=integration,
         channel="web",
         original_name=name,
@@ -56,7 +56,7 @@ def _receive(integration, data: bytes, name: str) -> Submission:
 
 def _reconciled(pk: int) -> bool:
     """One pass of the periodic reconciler (rqcron runs it every minute)."""
-    return pk in services.submissions_reconcile().requeued
+    return pk in lifecycle.submissions_reconcile().requeued
 
 
 def _final(pk: int) -> Submission | None:
@@ -193,7 +193,7 @@ def test_a_file_that_kills_its_work_horse_is_failed_after_bounded_attempts(cast,
 
     poison.refresh_from_db()
     assert poison.status == Status.FAILED and poison.verdict is None
-    assert poison.attempts == services.max_attempts() == 3
+    assert poison.attempts == lifecycle.max_attempts() == 3
     assert "3" in poison.failure_reason
     item = ErrorItem.objects.get(kind="failure")
     assert item.last_submission == poison and item.occurrences == 1

@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from uploads import lifecycle
 from uploads.lib.validation import samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,12 +67,10 @@ def queue_large_file(integration, settings, rows: int):
     require_services()
     import django_rq
 
-    from uploads import services
-
     settings.PMH_JOBS_MODE = "rq"
     redis = django_rq.get_connection("validation")
     redis.flushdb()
-    submission = services.submission_receive(
+    submission = lifecycle.submission_receive(
         integration=integration,
         channel="web",
         original_name="large.csv",

@@ -5,7 +5,7 @@ import pytest
 from helpdesk.models import ErrorItem, Kind
 from helpdesk.services import top_error_code
 from tests.uploads.submission_helpers import csv_file, full_records, receive
-from uploads import services
+from uploads import lifecycle
 from uploads.models import Status, Verdict
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_an_accepted_submission_records_nothing(cast, jobs):
 def test_a_failed_submission_records_a_failure_item(cast, jobs):
     with jobs():
         submission = receive(cast.integration_a, csv_file(full_records(2)))
-    assert services.submission_fail(submission_id=submission.pk, reason="worker crashed\nstack")
+    assert lifecycle.submission_fail(submission_id=submission.pk, reason="worker crashed\nstack")
     item = ErrorItem.objects.get()
     assert (item.kind, item.code, item.last_submission_id) == (
         Kind.FAILURE,

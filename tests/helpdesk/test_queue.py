@@ -8,7 +8,7 @@ from helpdesk.models import ErrorComment, ErrorItem, ReplyTemplate, State
 from helpdesk.services import error_item_record
 from onboarding.models import IntegrationContact
 from tests.uploads.submission_helpers import csv_file, full_records, receive
-from uploads import services as upload_services
+from uploads import lifecycle
 from uploads.models import Status
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_resolved_sets_the_time_and_recurrence_reopens(cast, client_for):
 def test_retry_requeues_the_failed_submission(cast, client_for, jobs):
     with jobs():
         submission = receive(cast.integration_a, csv_file(full_records(3)))
-    upload_services.submission_fail(submission_id=submission.pk, reason="job crashed")
+    lifecycle.submission_fail(submission_id=submission.pk, reason="job crashed")
     item = ErrorItem.objects.get(code="failed")
     client = client_for(cast.helpdesk)
     assert "Retry" in client.get(reverse("helpdesk:item", args=[item.pk])).content.decode() or (

@@ -63,7 +63,7 @@ def test_the_page_says_in_plain_words_what_the_next_gate_needs(cast, client_for)
 
 def _upload(client, integration, data, name="test.csv"):
     file = SimpleUploadedFile(name, data, content_type="text/csv")
-    return client.post(reverse("uploads:upload", args=[integration.pk]), {"files": [file]})
+    return client.post(reverse("intake:upload", args=[integration.pk]), {"files": [file]})
 
 
 def test_municipal_upload_only_on_manual_integrations_and_the_result_is_readable(

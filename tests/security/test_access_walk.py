@@ -108,7 +108,7 @@ class World:
             "connectivity:integration": (c.integration_a.pk, c.integration_b.pk),
             "connectivity:inbound_issue": (c.integration_a.pk, c.integration_b.pk),
             "connectivity:target": (self.probe["a"].pk, self.probe["b"].pk),
-            "uploads:upload": (c.integration_a.pk, c.integration_b.pk),
+            "intake:upload": (c.integration_a.pk, c.integration_b.pk),
             "uploads:": (self.sub["a"].pk, self.sub["b"].pk),
             "helpdesk:history_": None,
             "helpdesk:integration_timeline": (c.integration_a.pk, c.integration_b.pk),

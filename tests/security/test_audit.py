@@ -16,7 +16,7 @@ from console.models import AuditRecord
 from helpdesk.models import ErrorItem
 from onboarding.tokens import api_token_issue
 from tests.uploads.submission_helpers import csv_file, full_records, receive
-from uploads import services as upload_services
+from uploads import lifecycle
 from uploads.models import Status
 
 pytestmark = pytest.mark.django_db
@@ -238,7 +238,7 @@ def test_a_mynumber_in_export_filters_is_masked(cast, client):
 def test_help_desk_retry_is_recorded(cast, client, jobs):
     with jobs():
         submission = receive(cast.integration_a, csv_file(full_records(2)))
-    upload_services.submission_fail(submission_id=submission.pk, reason="job crashed")
+    lifecycle.submission_fail(submission_id=submission.pk, reason="job crashed")
     item = ErrorItem.objects.get(code="failed")
     client = _signed_in(client, cast.helpdesk)
     with jobs():
@@ -268,7 +268,7 @@ def test_review_release_is_recorded(cast, client, jobs):
 
 
 def test_redelivery_is_recorded(cast, client, jobs, settings):
-    from intake.services import folder_sweep
+    from intake.folder.receive import folder_sweep
 
     with jobs():
         folder_sweep()
@@ -397,5 +397,5 @@ def test_upload_of_a_file_is_not_an_audited_action(cast, client):
     client = _signed_in(client, cast.alice)
     web = io.BytesIO(csv_file(full_records(1)))
     web.name = "x.csv"
-    client.post(reverse("uploads:upload", args=[cast.integration_a.pk]), {"files": [web]})
+    client.post(reverse("intake:upload", args=[cast.integration_a.pk]), {"files": [web]})
     assert not AuditRecord.objects.exists()

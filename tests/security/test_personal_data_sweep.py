@@ -71,7 +71,7 @@ def test_no_full_mynumber_or_non_disclosed_value_anywhere(cast, client_for, capl
     operator = client_for(cast.operator)
     web = io.BytesIO(data)
     web.name = "personal.csv"
-    operator.post(reverse("uploads:upload", args=[cast.integration_a.pk]), {"files": [web]})
+    operator.post(reverse("intake:upload", args=[cast.integration_a.pk]), {"files": [web]})
     _, token = api_token_issue(vendor=cast.vendor_a, name="sweep")
     api_file = io.BytesIO(data + b"\n")
     api_file.name = "personal-api.csv"

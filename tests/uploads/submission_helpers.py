@@ -3,7 +3,7 @@
 import copy
 import io
 
-from uploads import services
+from uploads import lifecycle
 from uploads.lib.validation import InMemoryStore, samples, validate_file
 
 
@@ -25,7 +25,7 @@ def delete_row(record: dict) -> dict:
 
 
 def receive(integration, data: bytes, *, name="data.csv", mode=None, channel="web", user=None):
-    return services.submission_receive(
+    return lifecycle.submission_receive(
         integration=integration,
         channel=channel,
         original_name=name,

@@ -117,9 +117,10 @@ def test_same_content_is_never_sent_twice(live_server, tmp_path, token):
 
 
 def test_retries_after_503_then_succeeds(live_server, tmp_path, token, monkeypatch):
-    from uploads import api, services
+    from intake.api import views as api
+    from uploads import lifecycle
 
-    real = services.submission_receive
+    real = lifecycle.submission_receive
     calls = {"n": 0}
 
     def flaky(**kwargs):
@@ -128,7 +129,7 @@ def test_retries_after_503_then_succeeds(live_server, tmp_path, token, monkeypat
             raise OSError("disk busy")
         return real(**kwargs)
 
-    monkeypatch.setattr(api.services, "submission_receive", flaky)
+    monkeypatch.setattr(api.lifecycle, "submission_receive", flaky)
     config, watch = _config(tmp_path, live_server.url, token)
     _drop(watch, "daily.csv", (FIXTURES / "valid.utf8.csv").read_bytes())
     result = _run(config)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.uploads.submission_helpers import csv_file, full_records, receive
-from uploads import processing
+from uploads import lifecycle, processing
 from uploads.lib.validation import samples
 from uploads.models import Status, Submission, Verdict
 
@@ -108,4 +108,4 @@ def test_the_lease_is_renewed_once_the_store_index_is_loaded(cast, monkeypatch):
     processing.process(submission.pk)
     submission.refresh_from_db()
     assert submission.status == Status.RETURNED and submission.attempts == 1
-    assert seen["expires"] > timezone.now() + dt.timedelta(seconds=processing.lease_seconds() / 2)
+    assert seen["expires"] > timezone.now() + dt.timedelta(seconds=lifecycle.lease_seconds() / 2)

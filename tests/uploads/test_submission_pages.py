@@ -19,7 +19,7 @@ def jobs(django_capture_on_commit_callbacks):
 def _upload(client, integration, *files, accept_json=False, mode=""):
     headers = {"Accept": "application/json"} if accept_json else {}
     return client.post(
-        reverse("uploads:upload", args=[integration.pk]),
+        reverse("intake:upload", args=[integration.pk]),
         {"files": list(files), "mode": mode},
         headers=headers,
     )
@@ -105,11 +105,11 @@ def test_the_integration_page_shows_the_upload_panel_and_recent_submissions(
     with django_assert_max_num_queries(20):
         response = client.get(url)
     body = response.content.decode()
-    assert reverse("uploads:upload", args=[cast.integration_a.pk]) in body
+    assert reverse("intake:upload", args=[cast.integration_a.pk]) in body
     assert "f4.csv" in body and 'type="file"' in body and "multiple" in body
     assert "js/upload.js" in body
     helpdesk_page = client_for(cast.helpdesk).get(url).content.decode()
-    assert reverse("uploads:upload", args=[cast.integration_a.pk]) not in helpdesk_page
+    assert reverse("intake:upload", args=[cast.integration_a.pk]) not in helpdesk_page
 
 
 def test_vendors_cannot_upload_to_another_vendors_integration(cast, client_for):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.faults.workers import RQWorker, queue_large_file
-from uploads import services
+from uploads import lifecycle
 from uploads.models import Status, StoredRecord, Submission, Verdict
 
 ROWS = 150_000
@@ -40,7 +40,7 @@ def test_a_worker_killed_mid_file_leaves_nothing_half_done(cast, settings, tmp_p
     assert not StoredRecord.objects.exists()
 
     later = timezone.now() + dt.timedelta(hours=1)  # the lease has run out by then
-    done = services.submissions_reconcile(now=later)
+    done = lifecycle.submissions_reconcile(now=later)
     assert done.requeued == [submission.pk]
     assert django_rq.get_queue("validation").count == 1
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
-from console.schedule import PERIODIC
+from console.schedule import periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._request_stop)
         signal.signal(signal.SIGINT, self._request_stop)
         last_run: dict[str, float] = {}
+        tasks = periodic_jobs()
         while not self._stop.is_set():
             now = time.monotonic()
-            for task in PERIODIC:
+            for task in tasks:
                 if once or now - last_run.get(task.name, -1e9) >= task.seconds:
                     last_run[task.name] = now
                     self._run(task)

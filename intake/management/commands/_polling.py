@@ -1,33 +1,17 @@
 """What ``intake_folder`` and ``intake_mail`` share: ``--once``, or a polling loop."""
 
-import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from console.jobs import jobs_mode
+from console.jobs import inline_jobs
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def jobs_inline() -> Iterator[None]:
-    """In the embedded mode run the jobs a sweep starts inline, so that ``--once`` returns
-    with the work it found finished (console.md §6); with RQ the workers do it."""
-    if jobs_mode() != "thread":
-        yield
-        return
-    previous = getattr(settings, "PMH_JOBS_MODE", None)
-    settings.PMH_JOBS_MODE = "sync"
-    try:
-        yield
-    finally:
-        settings.PMH_JOBS_MODE = previous
 
 
 class PollingCommand(BaseCommand):
@@ -41,7 +25,7 @@ class PollingCommand(BaseCommand):
 
     def handle(self, *args, once: bool = False, **options):
         if once:
-            with jobs_inline():
+            with inline_jobs():  # --once returns with the work it found finished (console.md §6)
                 self.stdout.write(self.run_once())
             return
         stop = threading.Event()

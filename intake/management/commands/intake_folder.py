@@ -1,4 +1,4 @@
-from intake.services import folder_sweep
+from intake.folder.receive import folder_sweep
 
 from ._polling import PollingCommand
 

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from intake.services import mail_poll
-from uploads.lib.mail import MailboxError
+from intake.mail.lib import MailboxError
+from intake.mail.receive import mail_poll
 
 from ._polling import PollingCommand
 

@@ -104,8 +104,8 @@ class Command(BaseCommand):
             "insurer_check": options["insurer_check"],
             "insurer_check_programs": lowered,
             "today": today,
-            "max_issues": getattr(settings, "PMH_REPORT_MAX_ISSUES", 1000),
-            "max_bytes": getattr(settings, "PMH_MAX_UPLOAD_MB", 512) * 1024 * 1024,
+            "max_issues": settings.PMH_REPORT_MAX_ISSUES,
+            "max_bytes": settings.PMH_MAX_UPLOAD_MB * 1024 * 1024,
         }
 
     def _against(self, path: Path, common: dict) -> InMemoryStore:

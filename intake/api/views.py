@@ -1,0 +1,400 @@
+"""The HTTPS API for vendors' tools and the batch uploader (console.md §3.3).
+
+Bearer tokens per vendor; every error is `{"error": {"code", "message"}}` with its status.
+An integration or submission of another vendor is a 404, exactly like one that does not exist.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError, IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+
+from console import audit
+from onboarding.models import ApiIdempotencyKey, ApiToken, Integration
+from onboarding.tokens import api_token_authenticate
+from uploads import lifecycle
+from uploads.models import Channel, Mode, Status, Submission
+
+log = logging.getLogger(__name__)
+MIB = 1024 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return api_token_authenticate(token)
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Per token (console.md §3.3: default 60 a minute, `PMH_API_RATE`)."""
+
+    scope = "token"
+
+    def __init__(self):
+        super().__init__(settings.PMH_API_RATE)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        # Read the rate on each request, so a changed setting applies without a restart.
+        self.rate = settings.PMH_API_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        token = getattr(request, "auth", None)
+        return f"pmh-api-rate-{token.pk}" if token is not None else None
+
+
+api = NinjaAPI(
+    title="PMH onboarding console API",
+    version="1",
+    description="テスト提出ファイルの送信と結果の取得（ベンダー向け）。認証: Bearer トークン。",
+    auth=TokenAuth(),
+    throttle=[TokenRateThrottle()],
+    urls_namespace="api",
+)
+
+
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse(
+        {"error": {"code": code, "message": message}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return _error(exc.status, exc.code, exc.message, exc.headers)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return _error(
+        401,
+        "invalid_token",
+        "APIトークンがないか、正しくありません。"
+        "Authorization: Bearer <トークン> を付けてください。",
+        {"WWW-Authenticate": 'Bearer realm="pmh"'},
+    )
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc: Throttled):
+    wait = max(1, int(exc.wait or 60))
+    return _error(
+        429,
+        "rate_limited",
+        f"リクエストが多すぎます。{wait}秒後に再度お試しください。",
+        {"Retry-After": str(wait)},
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    return _error(400, "invalid_request", f"リクエストの形式が正しくありません: {exc.errors}")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    codes = {404: "not_found", 405: "invalid_request", 400: "invalid_request"}
+    return _error(exc.status_code, codes.get(exc.status_code, "invalid_request"), str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_large(request, exc):
+    return _api_error(request, _too_large())
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(MultiPartParserError)
+def _unreadable_body(request, exc):
+    # Too many files or fields (Django's DATA_UPLOAD_MAX_* limits), or a multipart body that
+    # broke off: nothing was received.
+    return _error(
+        400,
+        "invalid_request",
+        "リクエストを読み取れませんでした（本文が途中で切れているか、ファイルや項目が多すぎます）。"
+        "何も受け付けていません。ファイルを1つずつ送り直してください。",
+    )
+
+
+@api.exception_handler(DatabaseError)
+def _unavailable(request, exc):
+    log.exception("API request failed on the database")
+    return _error(
+        503,
+        "unavailable",
+        "現在ファイルを受け付けられません。何も保存していません。"
+        "しばらくしてから再送してください。",
+        {"Retry-After": "60"},
+    )
+
+
+class Accepted(Schema):
+    id: int
+    status: str
+    url: str
+    duplicate_of: int | None = None
+
+
+class SubmissionOut(Schema):
+    id: int
+    integration: str
+    channel: str
+    status: str
+    verdict: str | None
+    mode: str
+    received_at: str
+    rows: int | None
+    errors: int | None
+    warnings: int | None
+    report_url: str | None
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 415, 429, 503)}
+
+
+def _status_url(request, pk: int) -> str:
+    return request.build_absolute_uri(reverse("api:submission", args=[pk]))
+
+
+def _integration_for(token: ApiToken, name: str) -> Integration:
+    found = Integration.objects.filter(vendor_id=token.vendor_id, dropbox_name=name)
+    # PostgreSQL text cannot hold NUL (the query would fail): no integration has such a name.
+    integration = found.first() if "\x00" not in name else None
+    if integration is None:
+        raise ApiError(404, "not_found", f"連携「{name}」は見つかりません。")
+    return integration
+
+
+def _check_request(request) -> None:
+    if not request.content_type.startswith("multipart/form-data"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "multipart/form-data で送信してください（ファイルは file、連携は integration）。",
+        )
+    limit = settings.PMH_MAX_UPLOAD_MB * MIB
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, "invalid_request", "Content-Length が正しくありません。") from None
+    # Refuse before Django reads the body: nothing of an oversized file is stored.
+    if length > limit + MIB:
+        raise _too_large()
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        413,
+        "too_large",
+        lifecycle.too_large_message(settings.PMH_MAX_UPLOAD_MB),
+    )
+
+
+def _file_sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _accepted(request, submission: Submission) -> JsonResponse:
+    first = submission.duplicate_of or submission
+    body = {"id": first.pk, "status": first.status, "url": _status_url(request, first.pk)}
+    if submission.duplicate_of_id:
+        body["duplicate_of"] = first.pk
+    return JsonResponse(body, status=202)
+
+
+@api.post(
+    "/submissions",
+    url_name="submissions",
+    response={202: Accepted, **ERRORS},
+    summary="テスト提出ファイルを送る",
+    description=(
+        "multipart/form-data: `file`（CSV または JSON）、`integration`（連携のフォルダ名）、"
+        "任意で `mode`（full / diff）。"
+        "Idempotency-Key ヘッダーを付けると、再送しても提出は一度だけです。"
+        "ファイルの内容の問題は HTTP エラーではなく、"
+        "202 の後の報告（report）で不受理として返ります。"
+    ),
+)
+def submission_create(request):
+    _check_request(request)
+    token: ApiToken = request.auth
+    data = request.POST
+    if len(request.FILES.getlist("file")) != 1:
+        raise ApiError(400, "invalid_request", "ファイル（file）を1つ付けてください。")
+    upload = request.FILES["file"]
+    name = (data.get("integration") or "").strip()
+    if not name:
+        raise ApiError(
+            400, "invalid_request", "連携のフォルダ名（integration）を指定してください。"
+        )
+    mode = (data.get("mode") or "").strip() or None
+    if mode is not None and mode not in Mode.values:
+        raise ApiError(400, "invalid_request", "mode は full または diff を指定してください。")
+    if upload.size > settings.PMH_MAX_UPLOAD_MB * MIB:
+        raise _too_large()
+    integration = _integration_for(token, name)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        raise ApiError(400, "invalid_request", "Idempotency-Key は200文字以内にしてください。")
+    request_hash = ""
+    if key:
+        request_hash = hashlib.sha256(
+            f"{_file_sha256(upload)}|{integration.pk}|{mode or ''}".encode()
+        ).hexdigest()
+        earlier = _replay(token, key, request_hash)
+        if earlier is not None:
+            return _accepted(request, earlier)
+    try:
+        submission = lifecycle.submission_receive(
+            integration=integration,
+            channel=Channel.API,
+            original_name=upload.name or "upload",
+            stream=upload,
+            sender=f"{token.vendor.slug}/{token.name}",
+            mode=mode,
+        )
+    except lifecycle.SubmissionTooLarge:
+        raise _too_large() from None
+    except OSError:
+        log.exception("Could not store an API upload")
+        raise ApiError(
+            503,
+            "unavailable",
+            "現在ファイルを保存できません。何も保存していません。",
+            {"Retry-After": "60"},
+        ) from None
+    if key:
+        submission = _remember(token, key, request_hash, submission)
+    return _accepted(request, submission)
+
+
+def _replay(token: ApiToken, key: str, request_hash: str) -> Submission | None:
+    earlier = (
+        ApiIdempotencyKey.objects.select_related("submission").filter(token=token, key=key).first()
+    )
+    if earlier is None:
+        return None
+    if earlier.request_hash != request_hash:
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            "この Idempotency-Key は別の内容の送信に使われています。新しいキーを使ってください。",
+        )
+    return earlier.submission
+
+
+def _remember(token, key, request_hash, submission) -> Submission:
+    try:
+        with transaction.atomic():
+            ApiIdempotencyKey.objects.create(
+                token=token, key=key, request_hash=request_hash, submission=submission
+            )
+    except IntegrityError:
+        # The same key raced in twice; the first stored answer wins.
+        return _replay(token, key, request_hash) or submission
+    return submission
+
+
+def _submission_for(token: ApiToken, pk: int) -> Submission:
+    submission = (
+        Submission.objects.select_related("integration")
+        .filter(pk=pk, integration__vendor_id=token.vendor_id)
+        .first()
+    )
+    if submission is None:
+        raise ApiError(404, "not_found", "提出が見つかりません。")
+    return submission.duplicate_of or submission if submission.duplicate_of_id else submission
+
+
+def _report_ready(submission: Submission) -> bool:
+    return submission.status == Status.RETURNED and submission.report is not None
+
+
+@api.get(
+    "/submissions/{int:pk}",
+    url_name="submission",
+    response={200: SubmissionOut, **ERRORS},
+    summary="提出の状態と件数",
+)
+def submission_status(request, pk: int):
+    submission = _submission_for(request.auth, pk)
+    # Before a reviewed result is released, the vendor sees only the status (§3).
+    visible = submission.status != Status.REVIEW
+    return {
+        "id": submission.pk,
+        "integration": submission.integration.dropbox_name,
+        "channel": submission.channel,
+        "status": submission.status,
+        "verdict": submission.verdict or None if visible else None,
+        "mode": submission.mode,
+        "received_at": submission.received_at.isoformat(),
+        "rows": submission.rows if visible else None,
+        "errors": submission.errors if visible else None,
+        "warnings": submission.warnings if visible else None,
+        "report_url": (
+            request.build_absolute_uri(reverse("api:submission_report", args=[submission.pk]))
+            if _report_ready(submission)
+            else None
+        ),
+    }
+
+
+@api.get(
+    "/submissions/{int:pk}/report",
+    url_name="submission_report",
+    response={200: dict, **ERRORS},
+    summary="報告（record-layout §8）",
+)
+def submission_report(request, pk: int):
+    submission = _submission_for(request.auth, pk)
+    if not _report_ready(submission):
+        raise ApiError(
+            404,
+            "report_not_ready",
+            "報告はまだありません。検証中か、確認待ちです。状態を確認してから再度取得してください。",
+        )
+    token = request.auth
+    audit.record(
+        request,
+        audit.Action.DOWNLOAD_RESULT,
+        submission,
+        username=f"{token.vendor.slug} (API)",
+        format="api",
+        token=token.name,
+    )
+    response = JsonResponse(submission.report, json_dumps_params={"ensure_ascii": False})
+    # The report shows (masked) record values: no browser or proxy keeps it.
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    return response
