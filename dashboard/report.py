@@ -115,7 +115,7 @@ def _error_items(integration: Integration) -> list[ErrorItem]:
     return items
 
 
-def _comments(integration: Integration, submissions: list[Submission]) -> list[dict]:
+def _comments(integration: Integration) -> list[dict]:
     reviewed = Submission.objects.filter(integration=integration).exclude(review_comment="")
     comments = [
         {"at": s.released_at or s.received_at, "by": s.released_by, "about": f"#{s.pk}",
@@ -146,7 +146,7 @@ def build(integration: Integration, *, now: datetime | None = None) -> Report:
     )
     report.submissions = _submissions(integration)
     report.error_items = _error_items(integration)
-    report.comments = _comments(integration, report.submissions)
+    report.comments = _comments(integration)
     return report
 
 
