@@ -7,6 +7,7 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 from console import views as console_views
 from console.access import operator_required
 from console.audit import audit_rq_view
+from intake.api import pmhapi  # noqa: F401 (PMH's registration endpoints join the API)
 from intake.api.views import api
 
 

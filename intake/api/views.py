@@ -13,6 +13,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
@@ -32,6 +33,20 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def unavailable_message() -> str:
+    return _("Files cannot be received right now. Nothing was stored. Send again in a while.")
+
+
+def bad_content_length() -> ApiError:
+    return ApiError(400, "invalid_request", _("The Content-Length header is not valid."))
+
+
+def idempotency_key_too_long() -> ApiError:
+    return ApiError(
+        400, "invalid_request", _("The Idempotency-Key must be at most 200 characters.")
+    )
 
 
 class TokenAuth(HttpBearer):
@@ -89,8 +104,7 @@ def _auth_error(request, exc):
     return _error(
         401,
         "invalid_token",
-        "APIトークンがないか、正しくありません。"
-        "Authorization: Bearer <トークン> を付けてください。",
+        _("The API token is missing or wrong. Send the header Authorization: Bearer <token>."),
         {"WWW-Authenticate": 'Bearer realm="pmh"'},
     )
 
@@ -101,14 +115,18 @@ def _throttled(request, exc: Throttled):
     return _error(
         429,
         "rate_limited",
-        f"リクエストが多すぎます。{wait}秒後に再度お試しください。",
+        _("Too many requests. Try again in %(wait)s seconds.") % {"wait": wait},
         {"Retry-After": str(wait)},
     )
 
 
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
-    return _error(400, "invalid_request", f"リクエストの形式が正しくありません: {exc.errors}")
+    return _error(
+        400,
+        "invalid_request",
+        _("The request is not in the expected form: %(errors)s") % {"errors": exc.errors},
+    )
 
 
 @api.exception_handler(HttpError)
@@ -130,8 +148,10 @@ def _unreadable_body(request, exc):
     return _error(
         400,
         "invalid_request",
-        "リクエストを読み取れませんでした（本文が途中で切れているか、ファイルや項目が多すぎます）。"
-        "何も受け付けていません。ファイルを1つずつ送り直してください。",
+        _(
+            "The request could not be read (its body broke off, or it holds too many files or "
+            "fields). Nothing was received. Send the files again one at a time."
+        ),
     )
 
 
@@ -141,8 +161,7 @@ def _unavailable(request, exc):
     return _error(
         503,
         "unavailable",
-        "現在ファイルを受け付けられません。何も保存していません。"
-        "しばらくしてから再送してください。",
+        unavailable_message(),
         {"Retry-After": "60"},
     )
 
@@ -189,7 +208,9 @@ def _integration_for(token: ApiToken, name: str) -> Integration:
     # PostgreSQL text cannot hold NUL (the query would fail): no integration has such a name.
     integration = found.first() if "\x00" not in name else None
     if integration is None:
-        raise ApiError(404, "not_found", f"連携「{name}」は見つかりません。")
+        raise ApiError(
+            404, "not_found", _("The integration “%(name)s” was not found.") % {"name": name}
+        )
     return integration
 
 
@@ -198,13 +219,13 @@ def _check_request(request) -> None:
         raise ApiError(
             415,
             "unsupported_media_type",
-            "multipart/form-data で送信してください（ファイルは file、連携は integration）。",
+            _("Send multipart/form-data (the file as file, the integration as integration)."),
         )
     limit = settings.PMH_MAX_UPLOAD_MB * MIB
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        raise ApiError(400, "invalid_request", "Content-Length が正しくありません。") from None
+        raise bad_content_length() from None
     # Refuse before Django reads the body: nothing of an oversized file is stored.
     if length > limit + MIB:
         raise _too_large()
@@ -252,22 +273,22 @@ def submission_create(request):
     token: ApiToken = request.auth
     data = request.POST
     if len(request.FILES.getlist("file")) != 1:
-        raise ApiError(400, "invalid_request", "ファイル（file）を1つ付けてください。")
+        raise ApiError(400, "invalid_request", _("Attach exactly one file (file)."))
     upload = request.FILES["file"]
     name = (data.get("integration") or "").strip()
     if not name:
         raise ApiError(
-            400, "invalid_request", "連携のフォルダ名（integration）を指定してください。"
+            400, "invalid_request", _("Give the integration's folder name (integration).")
         )
     mode = (data.get("mode") or "").strip() or None
     if mode is not None and mode not in Mode.values:
-        raise ApiError(400, "invalid_request", "mode は full または diff を指定してください。")
+        raise ApiError(400, "invalid_request", _("mode must be full or diff."))
     if upload.size > settings.PMH_MAX_UPLOAD_MB * MIB:
         raise _too_large()
     integration = _integration_for(token, name)
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
-        raise ApiError(400, "invalid_request", "Idempotency-Key は200文字以内にしてください。")
+        raise idempotency_key_too_long()
     request_hash = ""
     if key:
         request_hash = hashlib.sha256(
@@ -292,7 +313,7 @@ def submission_create(request):
         raise ApiError(
             503,
             "unavailable",
-            "現在ファイルを保存できません。何も保存していません。",
+            unavailable_message(),
             {"Retry-After": "60"},
         ) from None
     if key:
@@ -310,7 +331,7 @@ def _replay(token: ApiToken, key: str, request_hash: str) -> Submission | None:
         raise ApiError(
             409,
             "idempotency_conflict",
-            "この Idempotency-Key は別の内容の送信に使われています。新しいキーを使ってください。",
+            _("This Idempotency-Key was used for a request with other content. Use a new key."),
         )
     return earlier.submission
 
@@ -334,7 +355,7 @@ def _submission_for(token: ApiToken, pk: int) -> Submission:
         .first()
     )
     if submission is None:
-        raise ApiError(404, "not_found", "提出が見つかりません。")
+        raise ApiError(404, "not_found", _("The submission was not found."))
     return submission.duplicate_of or submission if submission.duplicate_of_id else submission
 
 
@@ -383,7 +404,10 @@ def submission_report(request, pk: int):
         raise ApiError(
             404,
             "report_not_ready",
-            "報告はまだありません。検証中か、確認待ちです。状態を確認してから再度取得してください。",
+            _(
+                "There is no report yet: the file is being validated or waits for review. "
+                "Check the status, then ask again."
+            ),
         )
     token = request.auth
     audit.record(

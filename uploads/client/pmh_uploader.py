@@ -3,7 +3,12 @@
 
 Standard library only (Python 3.8+), for a locked-down Windows file server.
 
-    python pmh_uploader.py --config pmh_uploader.ini [--once]
+    python pmh_uploader.py --config pmh_uploader.ini [--once] [--pmh-json]
+
+With --pmh-json each file is a JSON array of records in PMH's registration shape and is sent,
+unchanged, as the body of the console's PMH-compatible registration API (the full registration,
+or the differential-history one for mode diff or a file named *.diff.json), exactly as a system
+sending to PMH's own API would; without it files go to the console's file API.
 
 Configuration (INI, section [pmh]):
     url             the console's base URL, e.g. https://pmh-console.example.lg.jp
@@ -20,6 +25,7 @@ Configuration (INI, section [pmh]):
     backoff_seconds first wait between attempts, doubled each time (default 2)
     max_retry_wait  longest wait between attempts, also for Retry-After (default 300)
     log_file        default: watch_dir/pmh_uploader.log (rotated at 1 MB, 5 kept)
+    pmh_api_path    path of the PMH-compatible API under url (default /api/v1/pmh; --pmh-json)
 
 Each sent file moves to watch_dir/sent/, a file that could not be sent to watch_dir/failed/;
 the console's report is written beside it as NAME.result.json. Exit status: 0 when every
@@ -98,6 +104,7 @@ class Config:
         if self.ca_file and not os.path.isfile(self.ca_file):
             raise ConfigError("ca_file does not exist: %s" % self.ca_file)
         self.proxy = section.get("proxy", "").strip()
+        self.pmh_api_path = "/" + section.get("pmh_api_path", "/api/v1/pmh").strip().strip("/")
         log_file = section.get("log_file", "").strip()
         self.log_file = (
             os.path.join(base, log_file)
@@ -176,6 +183,23 @@ class MultipartBody:
         yield self.tail
 
 
+class FileBody:
+    """A file sent as the whole request body, streamed from disk, with its exact length."""
+
+    def __init__(self, path, content_type):
+        self.path = path
+        self.content_type = content_type
+        self.length = os.path.getsize(path)
+
+    def __iter__(self):
+        with open(self.path, "rb") as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                yield chunk
+
+
 class Client:
     def __init__(self, config):
         self.config = config
@@ -214,7 +238,7 @@ class Client:
             "User-Agent": "pmh-uploader/" + __version__,
         }
         all_headers.update(headers)
-        if isinstance(body, MultipartBody):
+        if isinstance(body, (MultipartBody, FileBody)):
             all_headers["Content-Type"] = body.content_type
             all_headers["Content-Length"] = str(body.length)
             data = iter(body)
@@ -290,8 +314,9 @@ def still_same(path, size, mtime):
 
 
 class Uploader:
-    def __init__(self, config, client=None):
+    def __init__(self, config, client=None, pmh_json=False):
         self.config = config
+        self.pmh_json = pmh_json
         self.client = client or Client(config)
         self.sent_dir = os.path.join(config.watch_dir, "sent")
         self.failed_dir = os.path.join(config.watch_dir, "failed")
@@ -323,19 +348,11 @@ class Uploader:
             )
             self._finish(path, self.sent_dir, {"id": known, "duplicate": True, "sha256": digest})
             return True
-        fields = {"integration": self.config.integration}
-        if self.config.mode:
-            fields["mode"] = self.config.mode
         # The key is derived from the content, so a retried request never makes a second
         # submission, even when the first answer was lost on the way.
         key = "pmh-" + digest[:48]
         try:
-            status, body = self.client.request(
-                "POST",
-                "/api/v1/submissions",
-                MultipartBody(fields, "file", path, name),
-                headers={"Idempotency-Key": key},
-            )
+            status, body = self._post(path, name, key)
         except SendError as exc:
             log.error("%s could not be sent: %s", name, exc)
             self._finish(path, self.failed_dir, {"error": str(exc)})
@@ -344,16 +361,62 @@ class Uploader:
             log.error("%s was refused: HTTP %d %s", name, status, _error_text(body))
             self._finish(path, self.failed_dir, {"status": status, "response": body})
             return False
-        submission = body.get("id")
+        submission = body.get("taskId") if self.pmh_json else body.get("id")
+        duplicate_of = body.get("duplicateOf") or body.get("duplicate_of")
         self._remember(digest, submission)
         log.info(
             "%s sent as submission %s%s",
             name,
             submission,
-            " (duplicate of %s)" % body["duplicate_of"] if body.get("duplicate_of") else "",
+            " (duplicate of %s)" % duplicate_of if duplicate_of else "",
         )
-        self._finish(path, self.sent_dir, self._result(submission, body))
+        result = self._task_result(submission, body) if self.pmh_json else None
+        self._finish(path, self.sent_dir, result or self._result(submission, body))
         return True
+
+    def _post(self, path, name, key):
+        headers = {"Idempotency-Key": key}
+        if self.pmh_json:
+            headers["X-PMH-Integration"] = self.config.integration
+            operation = "differential-history-registration-tasks"
+            if self._pmh_mode(name) == "full":
+                operation = "registration-tasks"
+            return self.client.request(
+                "POST",
+                "%s/%s" % (self.config.pmh_api_path, operation),
+                FileBody(path, "application/json; charset=UTF-8"),
+                headers=headers,
+            )
+        fields = {"integration": self.config.integration}
+        if self.config.mode:
+            fields["mode"] = self.config.mode
+        return self.client.request(
+            "POST", "/api/v1/submissions", MultipartBody(fields, "file", path, name), headers
+        )
+
+    def _pmh_mode(self, name):
+        """The configured mode wins over the file name (daily.diff.json); full otherwise."""
+        if self.config.mode:
+            return self.config.mode
+        return "diff" if name.lower().endswith(".diff.json") else "full"
+
+    def _task_result(self, task, accepted_body):
+        """PMH-compatible API: poll the task until its report (or a final status) is there."""
+        deadline = time.monotonic() + self.config.result_timeout
+        delay = 1.0
+        state = accepted_body
+        path = "%s/registration-tasks/%s" % (self.config.pmh_api_path, task)
+        while True:
+            try:
+                code, state = self.client.request("GET", path)
+            except SendError as exc:
+                return {"taskId": task, "status": "unknown", "error": str(exc)}
+            if code == 200 and state.get("report") is not None:
+                return state["report"]
+            if state.get("status") == "failed" or time.monotonic() >= deadline:
+                return state
+            time.sleep(delay)
+            delay = min(delay * 1.5, 15)
 
     def _result(self, submission, accepted_body):
         """Wait for the report; a result held for review is written as its status."""
@@ -419,6 +482,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="PMH batch uploader")
     parser.add_argument("--config", required=True, help="INI file with a [pmh] section")
     parser.add_argument("--once", action="store_true", help="scan once and exit (Task Scheduler)")
+    parser.add_argument(
+        "--pmh-json",
+        action="store_true",
+        help="send each file (a JSON array of records) to the PMH-compatible registration API",
+    )
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--version", action="version", version=__version__)
     try:
@@ -431,7 +499,7 @@ def main(argv=None):
         sys.stderr.write("pmh_uploader: %s\n" % exc)
         return 2
     setup_logging(config, args.verbose)
-    uploader = Uploader(config)
+    uploader = Uploader(config, pmh_json=args.pmh_json)
     while True:
         sent, failed = uploader.run_once()
         if sent or failed:
