@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: install
+	@bash scripts/check-pdf-libs.sh --warn
 	@bash scripts/run-console.sh
 
 test: install
@@ -24,6 +25,7 @@ test: install
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	@$(MAKE) --no-print-directory deploy-check
+	@bash scripts/check-pdf-libs.sh
 	$(BIN)/pytest -m "not e2e" --ignore=tests/e2e $(PYTEST_ARGS)
 
 # Browser tests with Debian's Chromium; screenshots of the main pages land in var/e2e/.

@@ -46,10 +46,14 @@ def hide_url_credentials(text: str) -> str:
     return _URL_CREDENTIALS.sub(r"\1***@", text)
 
 
+def mask_long_text(text: str) -> str:
+    """Mask digit runs and unsafe characters, keeping the whole text (comments, reasons)."""
+    return _UNSAFE.sub("\ufffd", _DIGIT_RUN.sub(_keep_last4, text))
+
+
 def mask_text(text: str) -> str:
     """Mask digit runs and unsafe characters in free text (header names, values)."""
-    text = _DIGIT_RUN.sub(_keep_last4, text)
-    text = _UNSAFE.sub("\ufffd", text)
+    text = mask_long_text(text)
     if len(text) > MAX_SHOWN:
         text = text[:MAX_SHOWN] + "…"
     return text

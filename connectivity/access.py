@@ -1,7 +1,7 @@
 """What each user may see of targets, runs and incidents (console.md §5).
 
-Vendors see the targets of their own integrations; targets of PMH itself (no integration) are
-for operators and the help desk. Anything else is a 404.
+Vendors and municipal users see the targets of their own integrations; targets of PMH itself
+(no integration) are for operators and the help desk. Anything else is a 404.
 """
 
 from django.db.models import Q, QuerySet
@@ -17,9 +17,14 @@ def probes_for(user) -> QuerySet[Probe]:
     qs = Probe.objects.select_related("integration__municipality", "integration__vendor")
     if role in (Role.OPERATOR, Role.HELPDESK):
         return qs
-    if role is Role.VENDOR:
+    if role in (Role.VENDOR, Role.MUNICIPALITY):
         return qs.filter(integration__in=integrations_for(user).values("pk"))
     return qs.none()
+
+
+def can_issue_inbound(user) -> bool:
+    """Operators, and municipal staff for their own integrations: they call it themselves."""
+    return role_of(user) in (Role.OPERATOR, Role.MUNICIPALITY)
 
 
 def get_probe_for_user(user, pk: int) -> Probe:
@@ -34,7 +39,7 @@ def maintenance_windows_for(user) -> QuerySet[MaintenanceWindow]:
     qs = MaintenanceWindow.objects.select_related("integration__municipality", "probe")
     if role in (Role.OPERATOR, Role.HELPDESK):
         return qs
-    if role is Role.VENDOR:
+    if role in (Role.VENDOR, Role.MUNICIPALITY):
         own = Q(integration__in=integrations_for(user).values("pk"))
         return qs.filter(own | Q(integration__isnull=True, probe__isnull=True))
     return qs.none()

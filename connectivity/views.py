@@ -2,6 +2,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +13,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
 from connectivity import selectors, services
-from connectivity.access import get_probe_for_user, maintenance_windows_for, probes_for
+from connectivity.access import (
+    can_issue_inbound,
+    get_probe_for_user,
+    maintenance_windows_for,
+    probes_for,
+)
 from connectivity.explain import ERROR_LABELS, PHASE_LABELS, explain
 from connectivity.filters import TargetFilter
 from connectivity.forms import TARGET_FIELDS, MaintenanceWindowForm, TargetForm
@@ -84,6 +90,7 @@ def integration_matrix(request, pk: int):
             "evidence": services.network_evidence(integration=integration),
             "inbound_checks": integration.inbound_checks.select_related("issued_by")[:10],
             "can_edit": is_operator(request.user),
+            "can_issue_inbound": can_issue_inbound(request.user),
             "error_labels": ERROR_LABELS,
             "now": timezone.now(),
         },
@@ -182,9 +189,11 @@ def target_run(request, pk: int):
 
 
 @require_POST
-@operator_required
+@any_role
 def inbound_issue(request, pk: int):
     integration = get_integration_for_user(request.user, pk)
+    if not can_issue_inbound(request.user):
+        raise PermissionDenied
     check, token = services.inbound_check_issue(integration=integration, by=request.user)
     url = request.build_absolute_uri(f"/inbound/{token}")
     # The token exists only in this answer (only its hash is stored): no redirect.

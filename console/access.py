@@ -15,9 +15,10 @@ class Role(StrEnum):
     OPERATOR = "operator"
     HELPDESK = "helpdesk"
     VENDOR = "vendor"
+    MUNICIPALITY = "municipality"
 
 
-_ROLE_ORDER = (Role.OPERATOR, Role.HELPDESK, Role.VENDOR)
+_ROLE_ORDER = (Role.OPERATOR, Role.HELPDESK, Role.VENDOR, Role.MUNICIPALITY)
 
 
 def role_of(user) -> Role | None:
@@ -29,6 +30,9 @@ def role_of(user) -> Role | None:
         role = next((r for r in _ROLE_ORDER if r.value in names), None)
         # A vendor user without a vendor would see everything a vendor's filter lets through.
         if role is Role.VENDOR and user.vendor_id is None:
+            role = None
+        # Likewise a municipal user must be tied to its one municipality.
+        if role is Role.MUNICIPALITY and user.municipality_id is None:
             role = None
         user._pmh_role = role
     return user._pmh_role
@@ -45,6 +49,10 @@ def is_staff_role(user) -> bool:
 
 def is_vendor(user) -> bool:
     return role_of(user) is Role.VENDOR
+
+
+def is_municipal(user) -> bool:
+    return role_of(user) is Role.MUNICIPALITY
 
 
 def role_required(*roles: Role) -> Callable:

@@ -23,6 +23,7 @@ class AuditRecord(models.Model):
         JOB_REQUEUE = "job_requeue", _("Job queued again")
         MAPPING_SAVED = "mapping_saved", _("Layout mapping saved")
         MAPPING_USE = "mapping_use", _("Layout mapping switched on or off")
+        REPORT = "report", _("Evidence report generated")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,4 +1,4 @@
-"""The three groups of console.md §5 and the model permissions each one holds.
+"""The four groups of console.md §5 and the model permissions each one holds.
 
 Views decide access through console.access and the apps' access helpers; these permissions
 serve the Django admin (operators only) and make the roles visible there.
@@ -19,6 +19,7 @@ def ensure_groups(**kwargs) -> None:
         Role.OPERATOR: perms,
         Role.HELPDESK: view_perms,
         Role.VENDOR: view_perms.none(),
+        Role.MUNICIPALITY: view_perms.none(),
     }
     for role, granted in wanted.items():
         group, _ = Group.objects.get_or_create(name=role.value)

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console.access import Role, role_of
 
-ALL = {Role.OPERATOR, Role.HELPDESK, Role.VENDOR}
+ALL = {Role.OPERATOR, Role.HELPDESK, Role.VENDOR, Role.MUNICIPALITY}
 
 # (label, url name, roles that see it); pages of later apps join this list as they land.
 NAVIGATION = [

@@ -226,11 +226,39 @@ def seed(*, password: str, groups: dict) -> dict:
         user.set_password(password)
         user.save()
         user.groups.set([groups[group]])
+    municipal = seed_municipal_users(password=password, group=groups["municipality"])
     return {
         "municipalities": Municipality.objects.count(),
         "integrations": Integration.objects.count(),
-        "users": [u[0] for u in USERS],
+        "users": [u[0] for u in USERS] + municipal,
     }
 
 
-__all__ = ["seed", "DataFormat", "DataMode", "ReworkMethod", "Route", "TestAccess"]
+def municipal_username(code: str) -> str:
+    return f"city_{code}"
+
+
+def seed_municipal_users(*, password: str, group) -> list[str]:
+    """One user of the municipality role for each municipality with a demo integration
+    (issue 23): `city_<code>`, e.g. city_131016 (千代田区) and city_011002 (札幌市)."""
+    names = []
+    for code in sorted({row[0] for row in INTEGRATIONS}):
+        user, _ = User.objects.get_or_create(username=municipal_username(code))
+        user.municipality = Municipality.objects.get(code=code)
+        user.vendor = None
+        user.set_password(password)
+        user.save()
+        user.groups.set([group])
+        names.append(user.username)
+    return names
+
+
+__all__ = [
+    "seed",
+    "seed_municipal_users",
+    "DataFormat",
+    "DataMode",
+    "ReworkMethod",
+    "Route",
+    "TestAccess",
+]

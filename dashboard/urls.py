@@ -6,6 +6,14 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality_detail"),
+    path("integrations/<int:pk>/report/", views.integration_report, name="integration_report"),
+    path(
+        "integrations/<int:pk>/report.pdf",
+        views.integration_report_pdf,
+        name="integration_report_pdf",
+    ),
+    path("integrations/report/", views.integrations_report, name="integrations_report"),
+    path("integrations/report.pdf", views.integrations_report_pdf, name="integrations_report_pdf"),
     path("audit/", views.audit_list, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

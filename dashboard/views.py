@@ -1,23 +1,36 @@
 """The roof's pages, each drawing on several apps: the dashboard, the municipality page (its
-integrations with their latest submissions) and the audit record (its rows link to every app)."""
+integrations with their latest submissions), the audit record (its rows link to every app) and
+the evidence report (every floor's evidence of an integration)."""
 
 import json
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from console import audit
-from console.access import any_role, is_operator, operator_required
+from console.access import any_role, is_operator, is_staff_role, operator_required, staff_required
 from console.exports import csv_response
 from console.models import AuditRecord
-from dashboard import figures
+from dashboard import figures, report
 from dashboard.filters import AuditRecordFilter
 from dashboard.tables import AuditRecordTable
-from onboarding.access import get_municipality_for_user, integrations_for
+from onboarding.access import (
+    get_integration_for_user,
+    get_municipality_for_user,
+    integrations_for,
+    municipalities_for,
+    vendors_for,
+)
+from onboarding.filters import MunicipalityFilter
 from onboarding.models import IntegrationEvent
 from uploads.access import submissions_for
 
@@ -99,3 +112,101 @@ def audit_export(request):
         for r in records.order_by("-at", "-id").iterator(chunk_size=2000)
     )
     return csv_response(f"audit-{timezone.localdate():%Y%m%d}.csv", AUDIT_EXPORT_HEADER, rows)
+
+
+# -- evidence report (連携テスト結果報告書) -------------------------------------------------------
+
+# Filters of the municipality list that narrow the integrations themselves, not only their
+# municipalities: the report covers the integrations the list's filters name.
+_INTEGRATION_FILTERS = {
+    "stage": "stage",
+    "vendor": "vendor",
+    "method": "rework_method",
+    "route": "route",
+    "mode": "data_mode",
+}
+
+
+def _report_integration(request, pk):
+    """Scope first (another vendor's or municipality's integration is a 404), then the role."""
+    integration = get_integration_for_user(request.user, pk)
+    if not is_staff_role(request.user):
+        raise PermissionDenied
+    return integration
+
+
+def _report_response(request, reports, *, pdf: bool, filename: str) -> HttpResponse:
+    if pdf:
+        response = HttpResponse(report.render_pdf(reports), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return HttpResponse(report.render_html(reports, for_pdf=False, request=request))
+
+
+def _integration_report(request, pk, *, pdf: bool):
+    integration = _report_integration(request, pk)
+    built = report.build(integration)
+    audit.record(request, audit.Action.REPORT, integration, format="pdf" if pdf else "page")
+    filename = f"report-{integration.dropbox_name}.pdf"
+    return _report_response(request, [built], pdf=pdf, filename=filename)
+
+
+@require_GET
+@any_role
+def integration_report(request, pk):
+    return _integration_report(request, pk, pdf=False)
+
+
+@require_GET
+@any_role
+def integration_report_pdf(request, pk):
+    return _integration_report(request, pk, pdf=True)
+
+
+def _filtered_integrations(request):
+    filterset = MunicipalityFilter(
+        request.GET, queryset=municipalities_for(request.user), vendors=vendors_for(request.user)
+    )
+    integrations = integrations_for(request.user).filter(municipality__in=filterset.qs)
+    values = filterset.form.cleaned_data if filterset.is_valid() else {}
+    for key, field in _INTEGRATION_FILTERS.items():
+        if values.get(key):
+            integrations = integrations.filter(**{field: values[key]})
+    return integrations.order_by("municipality__code", "dropbox_name")
+
+
+def _reports_of_list(request, *, pdf: bool):
+    integrations = list(_filtered_integrations(request)[: report.MAX_PER_PDF + 1])
+    back = f"{reverse('onboarding:municipality_list')}?{request.GET.urlencode()}"
+    if not integrations:
+        messages.error(request, gettext("No integration matches the filters."))
+        return redirect(back)
+    if len(integrations) > report.MAX_PER_PDF:
+        messages.error(
+            request,
+            gettext("More than %(max)d integrations match: narrow the filters first.")
+            % {"max": report.MAX_PER_PDF},
+        )
+        return redirect(back)
+    built = [report.build(i) for i in integrations]
+    audit.record(
+        request,
+        audit.Action.REPORT,
+        format="pdf" if pdf else "page",
+        integrations=[i.pk for i in integrations],
+        filters=audit.filters_of(request.GET),
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return _report_response(request, built, pdf=pdf, filename=f"reports-{stamp}.pdf")
+
+
+@require_GET
+@staff_required
+def integrations_report(request):
+    return _reports_of_list(request, pdf=False)
+
+
+@require_GET
+@staff_required
+def integrations_report_pdf(request):
+    return _reports_of_list(request, pdf=True)

@@ -1,8 +1,9 @@
 """What each user may see of municipalities, vendors and integrations (console.md §5).
 
 Every view and export reaches these models through the functions here; vendor scoping is
-decided in this module only. An object outside a user's scope is a 404, never a 403, so that
-nothing tells a vendor whether another vendor's object exists.
+decided in this module only, and so is a municipal user's (its one municipality's integrations,
+whatever their vendor; no vendor page). An object outside a user's scope is a 404, never a 403,
+so that nothing tells a vendor or a municipality whether another one's object exists.
 """
 
 from django.db.models import QuerySet
@@ -21,6 +22,8 @@ def integrations_for(user, *, retired: bool = False) -> QuerySet[Integration]:
         return qs
     if role is Role.VENDOR:
         return qs.filter(vendor_id=user.vendor_id)
+    if role is Role.MUNICIPALITY:
+        return qs.filter(municipality_id=user.municipality_id)
     return qs.none()
 
 
@@ -30,6 +33,8 @@ def municipalities_for(user) -> QuerySet[Municipality]:
         return Municipality.objects.all()
     if role is Role.VENDOR:
         return Municipality.objects.filter(integrations__vendor_id=user.vendor_id).distinct()
+    if role is Role.MUNICIPALITY:
+        return Municipality.objects.filter(pk=user.municipality_id)
     return Municipality.objects.none()
 
 
@@ -40,6 +45,10 @@ def vendors_for(user) -> QuerySet[Vendor]:
     if role is Role.VENDOR:
         return Vendor.objects.filter(pk=user.vendor_id)
     return Vendor.objects.none()
+
+
+def can_edit_contacts(user) -> bool:
+    return role_of(user) in (Role.OPERATOR, Role.VENDOR, Role.MUNICIPALITY)
 
 
 def _get(qs: QuerySet, **lookup):

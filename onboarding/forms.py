@@ -12,6 +12,7 @@ from onboarding.models import (
     Integration,
     Municipality,
     Stage,
+    User,
     Vendor,
     validate_insurer_number,
 )
@@ -297,3 +298,16 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_("Where the token is used, e.g. “batch uploader, Chiyoda”."),
     )
+
+
+class MunicipalUserInviteForm(forms.Form):
+    username = forms.CharField(label=_("user name"), max_length=150)
+    email = forms.EmailField(label=_("e-mail"))
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        validator = User.username_validator
+        validator(username)
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(_("The user name %(name)s is taken."), params={"name": username})
+        return username

@@ -77,6 +77,17 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Required for users of the vendor group: they see only this vendor's data."),
     )
+    municipality = models.ForeignKey(
+        "Municipality",
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_(
+            "Required for users of the municipality group: they see only this municipality's data."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")

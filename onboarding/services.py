@@ -4,11 +4,19 @@ import ipaddress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from console.access import Role
 from onboarding import evidence, rules
 from onboarding.importer import Rejected, decode, read_rows
 from onboarding.models import (
@@ -18,6 +26,7 @@ from onboarding.models import (
     IntegrationEvent,
     Municipality,
     Stage,
+    User,
 )
 
 # Changing one of these after `decided` sends the integration back to `decided` (§2).
@@ -358,3 +367,27 @@ def municipalities_import(*, data: bytes) -> ImportResult:
     Municipality.objects.bulk_update(to_update, fields, batch_size=500)
     result.created, result.updated = len(to_create), len(to_update)
     return result
+
+
+@transaction.atomic
+def municipal_user_invite(
+    *, municipality: Municipality, username: str, email: str, by, site_url: str
+):
+    """Create a user of the municipality group tied to `municipality`, without a password, and
+    mail it a one-time link to set one (Django's password-reset token: it dies once used)."""
+    user = User.objects.create_user(username=username, email=email, municipality=municipality)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get(name=Role.MUNICIPALITY.value))
+    link = site_url + reverse(
+        "password_set",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    context = {"user": user, "municipality": municipality, "link": link, "by": by}
+    subject = render_to_string("emails/municipal-invite-subject.txt", context).strip()
+    body = render_to_string("emails/municipal-invite-body.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return user

@@ -7,6 +7,11 @@ urlpatterns = [
     path("municipalities/", views.municipality_list, name="municipality_list"),
     path("municipalities/export.csv", views.municipality_export, name="municipality_export"),
     path("municipalities/import/", views.municipality_import, name="municipality_import"),
+    path(
+        "municipalities/<str:code>/users/invite/",
+        views.municipal_user_invite,
+        name="municipal_user_invite",
+    ),
     path("integrations/new/", views.integration_create, name="integration_create"),
     path("integrations/<int:pk>/", views.integration_detail, name="integration_detail"),
     path("integrations/<int:pk>/edit/", views.integration_edit, name="integration_edit"),

@@ -13,9 +13,11 @@ from django_tables2 import RequestConfig
 from console import audit
 from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
-from onboarding import evidence, overview, rules, services
+from onboarding import evidence, guidance, overview, rules, services
 from onboarding.access import (
+    can_edit_contacts,
     get_integration_for_user,
+    get_municipality_for_user,
     get_vendor_for_user,
     integrations_for,
     municipalities_for,
@@ -26,6 +28,7 @@ from onboarding.forms import (
     ApiTokenForm,
     IntegrationForm,
     MunicipalityImportForm,
+    MunicipalUserInviteForm,
     StageMoveForm,
     VendorContactsForm,
     VendorForm,
@@ -202,7 +205,7 @@ def integration_edit(request, pk):
 @any_role
 def integration_contacts(request, pk):
     integration = get_integration_for_user(request.user, pk)
-    if not (is_operator(request.user) or is_vendor(request.user)):
+    if not can_edit_contacts(request.user):
         raise PermissionDenied
     initial = {
         "contacts": "\n".join(integration.contacts.values_list("email", flat=True)),
@@ -247,12 +250,13 @@ def integration_detail(request, pk):
         "forward": forward and Stage(forward),
         "gate": gate,
         "withheld": withheld,
+        "next_steps": guidance.next_steps(integration=integration, forward=forward),
         "suggested": forward if gate and gate.ok and forward != Stage.LIVE else None,
         "back_stages": [Stage(s) for s in STAGE_ORDER[: STAGE_ORDER.index(integration.stage)]],
         "problems": rules.choice_problems(values),
         "missing": rules.missing_choices(values),
         "can_edit": is_operator(request.user),
-        "can_edit_contacts": is_operator(request.user) or is_vendor(request.user),
+        "can_edit_contacts": can_edit_contacts(request.user),
         "move_form": StageMoveForm(integration=integration),
     }
     return render(request, "onboarding/integration_detail.html", context)
@@ -488,3 +492,36 @@ def integration_uploader_file(request, pk, name):
         raise Http404
     audit.record(request, audit.Action.DOWNLOAD_FILE, integration, file=name)
     return response
+
+
+@any_role
+def municipal_user_invite(request, code):
+    """Operators invite the municipality's staff: a user tied to it, mailed a link to set its
+    password. Scope first (404), then the role (403)."""
+    municipality = get_municipality_for_user(request.user, code)
+    if not is_operator(request.user):
+        raise PermissionDenied
+    form = MunicipalUserInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.municipal_user_invite(
+            municipality=municipality,
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            by=request.user,
+            site_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        messages.success(
+            request,
+            _("%(user)s was invited; the link to set a password went to %(email)s.")
+            % {"user": user.username, "email": user.email},
+        )
+        return redirect("onboarding:municipal_user_invite", code=municipality.code)
+    return render(
+        request,
+        "onboarding/municipal_user_invite.html",
+        {
+            "municipality": municipality,
+            "form": form,
+            "users": municipality.users.order_by("username"),
+        },
+    )

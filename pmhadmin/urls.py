@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
@@ -29,6 +29,15 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The one-time link of an invitation (onboarding.services.municipal_user_invite).
+    path(
+        "password/set/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_set.html",
+            success_url=reverse_lazy("login"),
+        ),
+        name="password_set",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     # One sign-in page for the whole console (throttled and audited): the admin's goes there.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

@@ -39,7 +39,8 @@ def _cache_of_its_own(settings):
 
 
 class Cast:
-    """The fixed cast of console users: operator, help desk, two vendors and an outsider."""
+    """The fixed cast of console users: operator, help desk, two vendors, two municipal users
+    and an outsider."""
 
     def __init__(self):
         ensure_groups()
@@ -69,6 +70,9 @@ class Cast:
             business_system="重度障害者医療費助成",
             dropbox_name="011002",
         )
+        # Municipal staff: chiyo of 千代田区 (integration A), sato of 札幌市 (integration B).
+        self.chiyo = self._user("chiyo", groups["municipality"], municipality=self.chiyoda)
+        self.sato = self._user("sato", groups["municipality"], municipality=self.sapporo)
 
     @staticmethod
     def _user(username, group, **fields):

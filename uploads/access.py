@@ -8,6 +8,7 @@ from django.db.models import Case, F, QuerySet, Value, When
 from django.http import Http404
 
 from console.access import Role, role_of
+from onboarding.models import Integration, ReworkMethod
 from uploads.models import Status, Submission
 
 
@@ -18,6 +19,8 @@ def submissions_for(user) -> QuerySet[Submission]:
         return qs
     if role is Role.VENDOR:
         return qs.filter(integration__vendor_id=user.vendor_id)
+    if role is Role.MUNICIPALITY:
+        return qs.filter(integration__municipality_id=user.municipality_id)
     return qs.none()
 
 
@@ -54,9 +57,15 @@ def with_shown_results(queryset: QuerySet[Submission], user) -> QuerySet[Submiss
     )
 
 
-def can_upload(user) -> bool:
-    """Operators (media handed over, offline tests) and vendors (their own integrations)."""
-    return role_of(user) in (Role.OPERATOR, Role.VENDOR)
+def can_upload(user, integration: Integration) -> bool:
+    """Operators (media handed over, offline tests) and vendors (their own integrations);
+    municipal staff where they prepare the file themselves (method manual or manual edit)."""
+    if integration.retired_at is not None:
+        return False
+    role = role_of(user)
+    if role is Role.MUNICIPALITY:
+        return integration.rework_method in (ReworkMethod.MANUAL, ReworkMethod.MANUAL_EDIT)
+    return role in (Role.OPERATOR, Role.VENDOR)
 
 
 def can_review(user) -> bool:

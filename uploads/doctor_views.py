@@ -36,7 +36,7 @@ def _home(integration) -> str:
 
 def _editable(request, pk):
     integration = get_integration_for_user(request.user, pk)
-    if not can_upload(request.user):
+    if not can_upload(request.user, integration):
         raise PermissionDenied
     return integration
 
@@ -61,7 +61,7 @@ def layout(request, pk):
         "current": mapping.current if mapping else None,
         "versions": mappings.versions_of(integration)[:20],
         "diagnoses": integration.layout_diagnoses.all()[:5],
-        "can_edit": can_upload(request.user),
+        "can_edit": can_upload(request.user, integration),
         "diagnose_form": DiagnoseForm(),
         "import_form": ImportForm(),
     }

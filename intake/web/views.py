@@ -25,7 +25,7 @@ def _wants_json(request) -> bool:
 @any_role
 def upload(request, pk):
     integration = get_integration_for_user(request.user, pk)
-    if not can_upload(request.user) or integration.retired_at is not None:
+    if not can_upload(request.user, integration):
         raise PermissionDenied
     form = UploadForm(request.POST, request.FILES)
     received, problems = [], []

@@ -5,8 +5,8 @@ object, vendor B's object and a missing one): a new page without one fails this 
 page escapes the walk. The invariants:
 - anonymous: a redirect to the login page, except the paths that answer their own way;
 - a user without a role: never a page;
-- a vendor: for another vendor's object exactly the answer a missing object gets (no
-  existence oracle), never a 2xx; staff-only pages 403;
+- a vendor, a municipal user: for another vendor's (municipality's) object exactly the answer
+  a missing object gets (no existence oracle), never a 2xx; staff-only pages 403;
 - operators: every page answers without a server error.
 """
 
@@ -27,10 +27,11 @@ MISSING = 987654
 
 # Pages of these namespaces answer their own way (tokens, JSON): tested in their own suites.
 SKIP_NAMESPACES = ("admin", "django_rq", "api")
-PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound"}
+PUBLIC = {"healthz", "login", "set_language", "connectivity:inbound", "password_set"}
 STAFF_ONLY = {
     "onboarding:vendor_list", "uploads:review_queue", "helpdesk:queue", "helpdesk:template_list",
     "helpdesk:template_create", "dashboard:audit", "dashboard:audit_export",
+    "dashboard:integrations_report", "dashboard:integrations_report_pdf",
 }  # fmt: skip
 # Operator-only pages without parameters: the help desk is refused them too.
 OPERATOR_ONLY = {
@@ -126,12 +127,15 @@ class World:
             "intake:media_": (self.media["a"].pk, self.media["b"].pk),
             "intake:redeliver": (self.sub["a"].pk, self.sub["b"].pk),
             "connectivity:maintenance_delete": (self.window.pk, self.window.pk),
+            "dashboard:integration_report": (c.integration_a.pk, c.integration_b.pk),
         }
         pattern = dict(_walk(get_resolver().url_patterns))[name]
         params = set(pattern.pattern.converters)
         if not params:
             return None
-        if name == "dashboard:municipality_detail":
+        if params == {"uidb64", "token"}:
+            return {k: {"uidb64": "MQ", "token": "set-password"} for k in ("a", "b", "missing")}
+        if params == {"code"}:
             return {"a": {"code": "131016"}, "b": {"code": "011002"}, "missing": {"code": "999997"}}
         if params == {"slug"}:
             return {
@@ -203,14 +207,23 @@ def test_user_without_a_role_sees_no_page(client_for, world):
         assert status in (403, 404, 405), (name, status)
 
 
-def test_vendor_gets_for_another_vendors_object_what_a_missing_one_gets(client_for, world):
-    client = client_for(world.cast.alice)
+@pytest.mark.parametrize(
+    ("username", "theirs"),
+    [("alice", "b"), ("chiyo", "b"), ("sato", "a")],
+    ids=["vendor", "municipality-a", "municipality-b"],
+)
+def test_scoped_user_gets_for_anothers_object_what_a_missing_one_gets(
+    client_for, world, username, theirs
+):
+    """A vendor against another vendor's object; a municipal user against another
+    municipality's (which is also another vendor's)."""
+    client = client_for(getattr(world.cast, username))
     checked = 0
     for name in _names():
         kwargs = world.kwargs(name)
         if not kwargs or name in PUBLIC:
             continue
-        other = client.get(_url(name, kwargs["b"]))
+        other = client.get(_url(name, kwargs[theirs]))
         missing = client.get(_url(name, kwargs["missing"]))
         assert other.status_code == missing.status_code, (
             name,
@@ -219,14 +232,15 @@ def test_vendor_gets_for_another_vendors_object_what_a_missing_one_gets(client_f
         )
         assert other.status_code in (403, 404, 405), (name, other.status_code)
         if other.status_code != 405:
-            post = client.post(_url(name, kwargs["b"]))
+            post = client.post(_url(name, kwargs[theirs]))
             assert post.status_code in (403, 404, 405), (name, "POST", post.status_code)
         checked += 1
     assert checked >= 20
 
 
-def test_vendor_is_refused_staff_only_pages(client_for, world):
-    client = client_for(world.cast.alice)
+@pytest.mark.parametrize("username", ["alice", "chiyo"])
+def test_vendor_and_municipality_are_refused_staff_only_pages(client_for, world, username):
+    client = client_for(getattr(world.cast, username))
     for name in STAFF_ONLY:
         assert client.get(reverse(name)).status_code == 403, name
 
@@ -239,7 +253,7 @@ def test_help_desk_is_refused_operator_only_pages(client_for, world):
 
 
 def test_operator_and_helpdesk_pages_answer_without_server_errors(client_for, world):
-    for user in (world.cast.operator, world.cast.helpdesk, world.cast.alice):
+    for user in (world.cast.operator, world.cast.helpdesk, world.cast.alice, world.cast.chiyo):
         client = client_for(user)
         for name in _names():
             if name in ("logout",):
@@ -276,7 +290,7 @@ def test_admin_and_queue_pages_refuse_everybody_but_operators(client, client_for
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"], (url, "anonymous")
-    for user in (world.cast.helpdesk, world.cast.alice, world.cast.outsider):
+    for user in (world.cast.helpdesk, world.cast.alice, world.cast.chiyo, world.cast.outsider):
         logged_in = client_for(user)
         for url in urls:
             response = logged_in.get(url)

@@ -8,6 +8,7 @@ and none may carry a full 個人番号 or any of the non-disclosed person's valu
 import io
 import logging
 import random
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -88,7 +89,7 @@ def test_no_full_mynumber_or_non_disclosed_value_anywhere(cast, client_for, capl
     assert SECRET_NAME.encode() in data and numbers[0].encode() in data
 
     bodies = {}
-    for user in (cast.operator, cast.helpdesk, cast.alice):
+    for user in (cast.operator, cast.helpdesk, cast.alice, cast.chiyo):
         client = client_for(user)
         for url in _urls(cast, submissions):
             response = client.get(url)
@@ -100,6 +101,13 @@ def test_no_full_mynumber_or_non_disclosed_value_anywhere(cast, client_for, capl
         headers = {"Authorization": f"Bearer {token}"}
         for path in (f"/api/v1/submissions/{s.pk}", f"/api/v1/submissions/{s.pk}/report"):
             bodies[f"api {path}"] = operator.get(path, headers=headers).content.decode()
+    pdf = client_for(cast.operator).get(
+        reverse("dashboard:integration_report_pdf", args=[cast.integration_a.pk])
+    )
+    bodies["evidence report PDF"] = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "連携テスト結果報告書" in bodies["evidence report PDF"]
     assert any("********" in body for body in bodies.values())  # masked values are shown
     for where, body in bodies.items():
         _assert_clean(where, body, secrets)
@@ -122,6 +130,8 @@ def _urls(cast, submissions):
         reverse("helpdesk:integration_timeline", args=[cast.integration_a.pk]),
         reverse("dashboard:audit"),
         reverse("dashboard:audit_export"),
+        reverse("dashboard:integration_report", args=[cast.integration_a.pk]),
+        reverse("dashboard:integrations_report"),
     ]
     for s in submissions:
         for name in ("submission_detail", "submission_status", "result_json", "result_csv"):

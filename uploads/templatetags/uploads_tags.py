@@ -41,7 +41,7 @@ def submissions_panel(context, integration):
     return {
         "integration": integration,
         "recent": recent,
-        "can_upload": can_upload(user) and integration.retired_at is None,
+        "can_upload": can_upload(user, integration),
         "layout_mapping": LayoutMapping.objects.filter(
             integration=integration, use_for_submissions=True
         )
