@@ -31,10 +31,27 @@ def _keep_last4(match: re.Match) -> str:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(run))
 
 
+# A UUID (a job's or a request's id) is an identifier, not a number written with separators:
+# kept whole when it holds a hex letter; an all-digit one is masked like any run.
+_UUID = r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
+_UUID_OR_RUN = re.compile(f"(?P<uuid>{_UUID})|{_DIGIT_RUN.pattern}")
+
+
+def _mask_match(match: re.Match) -> str:
+    if match.group("uuid") is not None:
+        text = match.group()
+        return text if any(c.isalpha() for c in text) else _DIGIT_RUN.sub(_keep_last4, text)
+    return _keep_last4(match)
+
+
+def _mask_runs(text: str) -> str:
+    return _UUID_OR_RUN.sub(_mask_match, text)
+
+
 def mask_numbers(text: str) -> str:
     """Mask digit runs only, keeping the text's length and characters otherwise (file names,
     subjects, comments, log lines)."""
-    return _DIGIT_RUN.sub(_keep_last4, text)
+    return _mask_runs(text)
 
 
 # scheme://user:password@host: the user and password (issue 17.10); a password may hold "@".
@@ -48,7 +65,7 @@ def hide_url_credentials(text: str) -> str:
 
 def mask_long_text(text: str) -> str:
     """Mask digit runs and unsafe characters, keeping the whole text (comments, reasons)."""
-    return _UNSAFE.sub("\ufffd", _DIGIT_RUN.sub(_keep_last4, text))
+    return _UNSAFE.sub("\ufffd", _mask_runs(text))
 
 
 def mask_text(text: str) -> str:

@@ -104,3 +104,14 @@ def test_log_lines_are_masked_but_keep_their_time():
     line = formatter.format(record)
     assert line.endswith("file **** - **** - 9018")
     assert "*" not in line.split(" file ")[0]
+
+
+def test_a_uuid_with_hex_letters_is_an_identifier_not_a_number():
+    from coderules.masking import mask_numbers
+
+    job = "aca5e168-c362-4548-9873-327e9ebfa562"  # 14 digits across its dashes
+    assert mask_numbers(f"requeued {job}") == f"requeued {job}"
+    assert mask_text(job) == job
+    digits_only = "12345678-1234-1234-1234-123456789018"
+    assert mask_numbers(digits_only) == "********-****-****-****-********9018"
+    assert mask_text("受給者1234-5678-9018") == "受給者****-****-9018"
