@@ -41,6 +41,28 @@ def _editable(request, pk):
     return integration
 
 
+def _unchanged(request, integration, version):
+    messages.info(
+        request,
+        _("Nothing changed: version %(number)d stays current.") % {"number": version.number},
+    )
+    return redirect(_home(integration))
+
+
+def _saved(request, integration, version, how: str, text: str):
+    """One new mapping version: its audit record and the message that names it."""
+    audit.record(
+        request,
+        audit.Action.MAPPING_SAVED,
+        version,
+        integration=integration.pk,
+        version=version.number,
+        how=how,
+    )
+    messages.success(request, text % {"number": version.number})
+    return redirect(_home(integration))
+
+
 def _diagnosis(integration, pk) -> LayoutDiagnosis | None:
     if pk in (None, ""):
         return None
@@ -204,22 +226,8 @@ def _save(request, integration, form: MappingForm, diagnosis, errors: list[str])
         )
         return redirect(_home(integration))
     except mappings.NothingChanged as exc:
-        messages.info(
-            request,
-            _("Nothing changed: version %(number)d stays current.")
-            % {"number": exc.version.number},
-        )
-        return redirect(_home(integration))
-    audit.record(
-        request,
-        audit.Action.MAPPING_SAVED,
-        version,
-        integration=integration.pk,
-        version=version.number,
-        how="edit",
-    )
-    messages.success(request, _("Saved as version %(number)d.") % {"number": version.number})
-    return redirect(_home(integration))
+        return _unchanged(request, integration, exc.version)
+    return _saved(request, integration, version, "edit", _("Saved as version %(number)d."))
 
 
 @require_POST
@@ -271,22 +279,8 @@ def import_json(request, pk):
             messages.error(request, error)
         return redirect(_home(integration))
     except mappings.NothingChanged as exc:
-        messages.info(
-            request,
-            _("Nothing changed: version %(number)d stays current.")
-            % {"number": exc.version.number},
-        )
-        return redirect(_home(integration))
-    audit.record(
-        request,
-        audit.Action.MAPPING_SAVED,
-        version,
-        integration=integration.pk,
-        version=version.number,
-        how="import",
-    )
-    messages.success(request, _("Imported as version %(number)d.") % {"number": version.number})
-    return redirect(_home(integration))
+        return _unchanged(request, integration, exc.version)
+    return _saved(request, integration, version, "import", _("Imported as version %(number)d."))
 
 
 def _version(request, integration) -> LayoutMappingVersion:
