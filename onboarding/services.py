@@ -57,6 +57,7 @@ class StageRefused(Exception):
 class GateResult:
     ok: bool
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def check_choices(integration: Integration) -> None:
