@@ -64,8 +64,13 @@ def test_the_shared_folders_copies_go_with_retention(
     assert copies_purge().folder_files == 0
     assert _files(folder / "archive") and not _purges()
 
-    # The stored file and every copy go after it.
+    # The stored file, the issues past the database's bound, and every copy go after it.
+    submission = Submission.objects.get()
+    overflow = settings.PMH_STORAGE_ROOT / "issues" / f"{submission.pk}-1.csv.gz"
+    overflow.parent.mkdir(parents=True, exist_ok=True)
+    overflow.write_bytes(b"issue lines")
     assert services.files_purge(now=_later(settings)) == 1
+    assert not overflow.exists()
     done = copies_purge(now=_later(settings))
     for sub in ("archive", "error", "outbox"):
         assert _files(folder / sub) == [], sub
