@@ -61,7 +61,9 @@ def _folders(before: datetime, days: int, done: CopiesPurged) -> None:
     root = Path(settings.PMH_DROPBOX_ROOT)
     if not root.is_dir():
         return
-    for name in Integration.objects.order_by("dropbox_name").values_list("dropbox_name", flat=True):
+    # Retired integrations too: their folders' copies outlive no retention either.
+    names = Integration.all_objects.order_by("dropbox_name").values_list("dropbox_name", flat=True)
+    for name in names:
         layout = dropbox.Layout(root / name)
         if not layout.path.is_dir() or layout.path.is_symlink():
             continue

@@ -86,6 +86,18 @@ def test_the_shared_folders_copies_go_with_retention(
     assert (folder / "inbox").is_dir()  # the layout itself stays
 
 
+def test_a_retired_integrations_folder_is_purged_too(cast, settings):
+    from onboarding.models import Integration
+
+    day = settings.PMH_DROPBOX_ROOT / "011002" / "archive" / "20200101"
+    day.mkdir(parents=True)
+    (day / "7-old.csv").write_bytes(b"old")
+    Integration.all_objects.filter(pk=cast.integration_b.pk).update(retired_at=timezone.now())
+    copies_purge(now=_later(settings))
+    assert not (day / "7-old.csv").exists()
+    assert _purges()["011002/archive"]["files"] == 1
+
+
 def test_a_link_in_the_archive_is_removed_not_followed(cast, settings, tmp_path):
     outside = tmp_path / "outside.csv"
     outside.write_bytes(b"not the console's")
