@@ -18,6 +18,7 @@ NAVIGATION = [
     (_("Reachability"), "connectivity:overview", ALL),
 ]
 ADMIN_NAVIGATION = [
+    (_("People"), "onboarding:user_list", {Role.OPERATOR}),
     (_("Administration"), "admin:index", {Role.OPERATOR}),
     (_("Job queues"), "django_rq:home", {Role.OPERATOR}),
     (_("Audit record"), "dashboard:audit", {Role.OPERATOR}),

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from console import audit
-from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
+from console.access import Role, any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
-from onboarding import evidence, guidance, overview, rules, services
+from onboarding import evidence, guidance, overview, people, rules, services
 from onboarding.access import (
     can_edit_contacts,
     get_integration_for_user,
@@ -27,7 +27,6 @@ from onboarding.filters import MunicipalityFilter
 from onboarding.forms import (
     ApiTokenForm,
     IntegrationForm,
-    MunicipalityImportForm,
     MunicipalUserInviteForm,
     StageMoveForm,
     VendorContactsForm,
@@ -107,18 +106,6 @@ def municipality_export(request):
     audit.record_export(request, "municipalities", integrations.count())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(f"municipalities-{stamp}.csv", header, rows)
-
-
-@operator_required
-def municipality_import(request):
-    form = MunicipalityImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.municipalities_import(data=form.cleaned_data["file"].read())
-        except UnicodeDecodeError:
-            form.add_error("file", _("The file is neither UTF-8 nor CP932 text."))
-    return render(request, "onboarding/municipality_import.html", {"form": form, "result": result})
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -503,13 +490,15 @@ def municipal_user_invite(request, code):
         raise PermissionDenied
     form = MunicipalUserInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.municipal_user_invite(
+        user = people.user_invite(
+            role=Role.MUNICIPALITY,
             municipality=municipality,
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             by=request.user,
             site_url=request.build_absolute_uri("/").rstrip("/"),
         )
+        audit.record(request, audit.Action.USER_INVITE, user, role=Role.MUNICIPALITY.value)
         messages.success(
             request,
             _("%(user)s was invited; the link to set a password went to %(email)s.")

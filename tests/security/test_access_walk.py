@@ -32,6 +32,7 @@ STAFF_ONLY = {
     "onboarding:vendor_list", "uploads:review_queue", "helpdesk:queue", "helpdesk:template_list",
     "helpdesk:template_create", "dashboard:audit", "dashboard:audit_export",
     "dashboard:integrations_report", "dashboard:integrations_report_pdf",
+    "onboarding:user_list", "onboarding:user_invite", "onboarding:municipality_create",
 }  # fmt: skip
 # Operator-only pages without parameters: the help desk is refused them too.
 OPERATOR_ONLY = {
@@ -39,6 +40,7 @@ OPERATOR_ONLY = {
     "helpdesk:template_list", "helpdesk:template_create",
     "onboarding:municipality_import", "onboarding:integration_create", "onboarding:vendor_create",
     "connectivity:target_create",
+    "onboarding:user_list", "onboarding:user_invite", "onboarding:municipality_create",
 }  # fmt: skip
 
 
@@ -128,6 +130,7 @@ class World:
             "intake:redeliver": (self.sub["a"].pk, self.sub["b"].pk),
             "connectivity:maintenance_delete": (self.window.pk, self.window.pk),
             "dashboard:integration_report": (c.integration_a.pk, c.integration_b.pk),
+            "onboarding:user_": (c.alice.pk, c.bob.pk),
         }
         pattern = dict(_walk(get_resolver().url_patterns))[name]
         params = set(pattern.pattern.converters)
