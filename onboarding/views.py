@@ -11,11 +11,20 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from console import audit
-from console.access import Role, any_role, is_operator, is_vendor, operator_required, staff_required
+from console.access import (
+    Role,
+    any_role,
+    is_operator,
+    is_vendor,
+    operator_required,
+    role_required,
+    staff_required,
+)
 from console.exports import csv_response
 from onboarding import evidence, guidance, overview, people, rules, services
 from onboarding.access import (
     can_edit_contacts,
+    can_manage_tokens,
     get_integration_for_user,
     get_municipality_for_user,
     get_vendor_for_user,
@@ -326,7 +335,7 @@ def board(request):
     )
 
 
-@any_role
+@role_required(Role.OPERATOR, Role.HELPDESK, Role.MUNICIPALITY)
 def prefectures(request):
     rows = overview.prefecture_rows(
         municipalities_for(request.user), integrations_for(request.user)
@@ -367,13 +376,15 @@ def vendor_detail(request, slug):
             "tokens": vendor.api_tokens.select_related("created_by"),
             "token_form": ApiTokenForm(),
             "can_edit": is_operator(request.user),
+            "can_manage_tokens": can_manage_tokens(request.user),
         },
     )
 
 
-def _operator_vendor(request, slug) -> Vendor:
+def _token_vendor(request, slug) -> Vendor:
+    """Operators manage every vendor's tokens, a vendor its own (another's is a 404)."""
     vendor = get_vendor_for_user(request.user, slug)
-    if not is_operator(request.user):
+    if not can_manage_tokens(request.user):
         raise PermissionDenied
     return vendor
 
@@ -381,12 +392,13 @@ def _operator_vendor(request, slug) -> Vendor:
 @require_POST
 @any_role
 def vendor_token_create(request, slug):
-    vendor = _operator_vendor(request, slug)
+    vendor = _token_vendor(request, slug)
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the token a name."))
         return redirect(vendor)
     token, raw = api_token_issue(vendor=vendor, name=form.cleaned_data["name"], by=request.user)
+    audit.record(request, audit.Action.TOKEN_ISSUE, token, vendor=vendor.slug)
     # Shown once, in this answer only: nothing keeps the raw token.
     return render(
         request, "onboarding/token_created.html", {"vendor": vendor, "token": token, "raw": raw}
@@ -396,9 +408,10 @@ def vendor_token_create(request, slug):
 @require_POST
 @any_role
 def vendor_token_revoke(request, slug, token_id):
-    vendor = _operator_vendor(request, slug)
+    vendor = _token_vendor(request, slug)
     token = get_object_or_404(vendor.api_tokens, pk=token_id)
     api_token_revoke(token=token)
+    audit.record(request, audit.Action.TOKEN_REVOKE, token, vendor=vendor.slug)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect(vendor)
 
