@@ -118,6 +118,7 @@ class World:
             "onboarding:integration_uploader_file": None,
             "connectivity:integration": (c.integration_a.pk, c.integration_b.pk),
             "connectivity:inbound_issue": (c.integration_a.pk, c.integration_b.pk),
+            "connectivity:alert_recipients": (c.integration_a.pk, c.integration_b.pk),
             "connectivity:target": (self.probe["a"].pk, self.probe["b"].pk),
             "intake:upload": (c.integration_a.pk, c.integration_b.pk),
             "uploads:layout": (c.integration_a.pk, c.integration_b.pk),
