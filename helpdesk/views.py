@@ -111,7 +111,7 @@ def queue(request):
         "filter": item_filter,
         "table": table,
         "rows": queue_rows(_records(table)),
-        "bulk_form": BulkForm(),
+        "bulk_form": BulkForm(auto_id="bulk_%s"),
     }
     return render(request, "helpdesk/queue.html", context)
 
