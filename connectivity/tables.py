@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from connectivity.explain import ERROR_LABELS, PHASE_LABELS
@@ -56,7 +57,7 @@ def heartbeat_bar(beats, *, slots: int = HEARTBEATS):
             css, word = "hb-fail", str(ERROR_LABELS.get(beat.error_class, _("failed")))
         when = timezone.localtime(beat.started_at).strftime("%m/%d %H:%M")
         marks.append(format_html('<span class="hb {}" title="{} {}"></span>', css, when, word))
-    padding = [format_html('<span class="hb hb-none"></span>')] * (slots - len(marks))
+    padding = [mark_safe('<span class="hb hb-none"></span>')] * (slots - len(marks))  # noqa: S308
     label = _("The last %(n)s runs, oldest first") % {"n": slots}
     return format_html(
         '<span class="heartbeat" role="img" aria-label="{}">{}</span>',
