@@ -8,7 +8,8 @@ import dataclasses
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from connectivity.models import ProbeResult, ProbeRollup
@@ -213,3 +214,33 @@ def _nice_ceiling(value: float) -> float:
         if value <= candidate:
             return float(candidate)
     return float(value)
+
+
+HEARTBEATS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Beat:
+    started_at: datetime.datetime
+    ok: bool
+    suppressed: str
+    error_class: str
+
+
+def heartbeats(probe_ids: list[int], *, n: int = HEARTBEATS) -> dict[int, list[Beat]]:
+    """The last `n` runs of each target, oldest first, in one query whatever the number of
+    targets (a window function numbers each target's runs from the newest)."""
+    if not probe_ids:
+        return {}
+    rank = Window(RowNumber(), partition_by=F("probe_id"), order_by=F("started_at").desc())
+    rows = (
+        ProbeResult.objects.filter(probe_id__in=probe_ids)
+        .annotate(rank=rank)
+        .filter(rank__lte=n)
+        .order_by("probe_id", "started_at")
+        .values_list("probe_id", "started_at", "ok", "suppressed", "error_class")
+    )
+    beats: dict[int, list[Beat]] = {pid: [] for pid in probe_ids}
+    for probe_id, started_at, ok, suppressed, error_class in rows:
+        beats[probe_id].append(Beat(started_at, ok, suppressed, error_class))
+    return beats

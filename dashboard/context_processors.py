@@ -7,10 +7,12 @@ ALL = {Role.OPERATOR, Role.HELPDESK, Role.VENDOR, Role.MUNICIPALITY}
 
 # (label, url name, roles that see it); pages of later apps join this list as they land.
 NAVIGATION = [
+    (_("My integrations"), "dashboard:vendor_home", {Role.VENDOR}),
     (_("Dashboard"), "dashboard:dashboard", ALL),
     (_("Municipalities"), "onboarding:municipality_list", ALL),
     (_("Onboarding board"), "onboarding:board", ALL),
-    (_("Prefectures"), "onboarding:prefectures", ALL),
+    # The national chart is PMH's view of the country, not a vendor's (issue 18.11).
+    (_("Prefectures"), "onboarding:prefectures", {Role.OPERATOR, Role.HELPDESK, Role.MUNICIPALITY}),
     (_("Vendors"), "onboarding:vendor_list", {Role.OPERATOR, Role.HELPDESK}),
     (_("Review queue"), "uploads:review_queue", {Role.OPERATOR, Role.HELPDESK}),
     (_("Submission history"), "helpdesk:history", ALL),
@@ -18,6 +20,7 @@ NAVIGATION = [
     (_("Reachability"), "connectivity:overview", ALL),
 ]
 ADMIN_NAVIGATION = [
+    (_("People"), "onboarding:user_list", {Role.OPERATOR}),
     (_("Administration"), "admin:index", {Role.OPERATOR}),
     (_("Job queues"), "django_rq:home", {Role.OPERATOR}),
     (_("Audit record"), "dashboard:audit", {Role.OPERATOR}),

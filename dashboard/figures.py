@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from console.access import is_operator, is_staff_role
 from helpdesk.charts import daily_chart, daily_counts
-from helpdesk.models import ErrorItem, State
+from helpdesk.models import CLOSED_STATES, ErrorItem
 from onboarding.access import integrations_for, municipalities_for
 from onboarding.models import Stage
 from uploads.access import submissions_for
@@ -133,14 +133,14 @@ def _top_codes(week: QuerySet) -> list[dict]:
 def open_error_count(user) -> int:
     if not is_staff_role(user):
         return 0
-    return ErrorItem.objects.exclude(state=State.RESOLVED).count()
+    return ErrorItem.objects.exclude(state__in=CLOSED_STATES).count()
 
 
 def oldest_open_errors(user) -> list[ErrorItem]:
     if not is_staff_role(user):
         return []
     return list(
-        ErrorItem.objects.exclude(state=State.RESOLVED)
+        ErrorItem.objects.exclude(state__in=CLOSED_STATES)
         .select_related("integration__municipality", "assignee")
         .order_by("first_seen")[:OLDEST_SHOWN]
     )

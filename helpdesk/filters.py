@@ -1,21 +1,23 @@
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from console.filters import CheckedFilterSet, DayFilter, IdFilter
-from helpdesk.models import ErrorItem, Kind, State
+from helpdesk.models import CLOSED_STATES, ErrorItem, Kind, State
 from onboarding.models import Vendor
 from uploads.models import Channel, Mode, Status, Submission
 from uploads.selectors import day_bounds
 
 OPEN = "open"
+SNOOZED = "snoozed"
 
 
 class ErrorItemFilter(CheckedFilterSet):
     state = django_filters.ChoiceFilter(
         label=_("State"),
         empty_label=_("All"),
-        choices=[(OPEN, _("Open (not resolved)")), *State.choices],
+        choices=[(OPEN, _("Open (not resolved)")), (SNOOZED, _("Snoozed")), *State.choices],
         method="filter_state",
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices, empty_label=_("All"))
@@ -39,8 +41,11 @@ class ErrorItemFilter(CheckedFilterSet):
         super().__init__(data, *args, **kwargs)
 
     def filter_state(self, queryset, name, value):
+        now = timezone.now()
         if value == OPEN:
-            return queryset.exclude(state=State.RESOLVED)
+            return queryset.exclude(state__in=CLOSED_STATES).exclude(snoozed_until__gt=now)
+        if value == SNOOZED:
+            return queryset.filter(snoozed_until__gt=now).exclude(state__in=CLOSED_STATES)
         return queryset.filter(state=value)
 
     def filter_mine(self, queryset, name, value):

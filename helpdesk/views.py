@@ -17,7 +17,15 @@ from helpdesk.access import (
 )
 from helpdesk.charts import daily_chart, daily_counts
 from helpdesk.filters import ErrorItemFilter, SubmissionFilter
-from helpdesk.forms import BulkAssignForm, CommentForm, ReplyForm, ReplyTemplateForm, StateForm
+from helpdesk.forms import (
+    BulkAssignForm,
+    BulkForm,
+    CommentForm,
+    ItemUpdateForm,
+    ReplyForm,
+    ReplyTemplateForm,
+    StateForm,
+)
 from helpdesk.history import EXPORT_HEADER, export_rows
 from helpdesk.models import ReplyTemplate
 from helpdesk.rows import history_rows, queue_rows
@@ -103,9 +111,40 @@ def queue(request):
         "filter": item_filter,
         "table": table,
         "rows": queue_rows(_records(table)),
-        "assign_form": BulkAssignForm(),
+        "bulk_form": BulkForm(auto_id="bulk_%s"),
     }
     return render(request, "helpdesk/queue.html", context)
+
+
+@require_POST
+@staff_required
+def bulk(request):
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            text = _("Choose at least one item.") if field == "items" else " ".join(errors)
+            messages.error(request, text)
+        return _back(request, "helpdesk:queue")
+    data = form.cleaned_data
+    # The access helper decides which of the posted items this user may change.
+    items = error_items_for(request.user).filter(pk__in=[i.pk for i in data["items"]])
+    changed = services.error_items_bulk(
+        items=items,
+        action=data["action"],
+        by=request.user,
+        state=data["state"],
+        assignee=data["assignee"],
+        until=data["until"],
+    )
+    audit.record(
+        request,
+        audit.Action.ERROR_ITEMS_UPDATE,
+        change=data["action"],
+        items=sorted(i.pk for i in items),
+        changed=changed,
+    )
+    messages.success(request, _("%(count)d item(s) changed.") % {"count": changed})
+    return _back(request, "helpdesk:queue")
 
 
 @require_POST
@@ -142,12 +181,18 @@ def item(request, pk):
         "item": error_item,
         "table": table,
         "comments": error_item.comments.select_related("by"),
-        "state_form": StateForm(initial={"state": error_item.state}),
-        "assign_form": BulkAssignForm(initial={"assignee": error_item.assignee_id}),
-        "comment_form": CommentForm(),
+        "update_form": ItemUpdateForm(
+            initial={
+                "state": error_item.state,
+                "assignee": error_item.assignee_id,
+                "snooze_until": error_item.snoozed_until
+                and timezone.localtime(error_item.snoozed_until),
+            }
+        ),
         "reply_form": _reply_form(request, error_item),
         "recipients": services.reply_recipients(error_item),
         "can_retry": _can_retry(error_item),
+        "now": timezone.now(),
     }
     return render(request, "helpdesk/item.html", context)
 
@@ -168,6 +213,32 @@ def _reply_form(request, error_item) -> ReplyForm:
         return ReplyForm()
     subject, body = services.reply_render(template=template, item=error_item)
     return ReplyForm(initial={"template": template.pk, "subject": subject, "body": body})
+
+
+@require_POST
+@staff_required
+def item_update(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    form = ItemUpdateForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("helpdesk:item", pk=pk)
+    data = form.cleaned_data
+    changed = services.error_item_update(
+        item=error_item,
+        by=request.user,
+        state=data["state"],
+        assignee=data["assignee"],
+        comment=data["comment"],
+        snooze_until=data["snooze_until"],
+    )
+    if changed:
+        audit.record(request, audit.Action.ERROR_ITEMS_UPDATE, error_item, changes=changed)
+        messages.success(request, _("The item was updated."))
+    else:
+        messages.info(request, _("Nothing was changed."))
+    return redirect("helpdesk:item", pk=pk)
 
 
 @require_POST
