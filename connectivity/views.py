@@ -8,9 +8,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from connectivity import selectors, services
 from connectivity.access import (
@@ -27,10 +27,12 @@ from connectivity.tables import IncidentTable, ResultTable, TargetTable
 from console import audit
 from console.access import any_role, is_operator, operator_required
 from console.requests import caller_of
+from console.tables import paginate
 from onboarding.access import get_integration_for_user, integrations_for
 
 PAGE_SIZE = 50
 RANGES = selectors.WINDOWS
+RANGE_LABELS = {"24h": _lazy("24 hours"), "7d": _lazy("7 days"), "30d": _lazy("30 days")}
 
 
 @any_role
@@ -45,7 +47,7 @@ def overview(request):
     )
     filterset = TargetFilter(request.GET, queryset=probes)
     table = TargetTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     last_sweep = ProbeSweep.objects.order_by("-started_at").first()
     return render(
         request,
@@ -102,9 +104,9 @@ def target_detail(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
     range_key = request.GET.get("range") if request.GET.get("range") in RANGES else "24h"
     results = ResultTable(probe.results.all(), prefix="r-")
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(results)
+    paginate(request, results, per_page=PAGE_SIZE)
     incidents = IncidentTable(probe.incidents.all(), prefix="i-")
-    RequestConfig(request, paginate={"per_page": 10}).configure(incidents)
+    paginate(request, incidents, per_page=10)
     last = probe.last_result
     last_failure = last if last is not None and not last.ok else None
     return render(
@@ -116,7 +118,7 @@ def target_detail(request, pk: int):
             "uptime": selectors.uptime_figures([probe.pk]).get(probe.pk, {}),
             "chart": selectors.latency_chart(probe.pk, span=RANGES[range_key]),
             "range_key": range_key,
-            "ranges": list(RANGES),
+            "ranges": [(key, RANGE_LABELS.get(key, key)) for key in RANGES],
             "results": results,
             "incidents": incidents,
             "last": last,

@@ -8,11 +8,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
+from console.tables import paginate
 from onboarding import evidence, guidance, overview, rules, services
 from onboarding.access import (
     can_edit_contacts,
@@ -63,7 +63,7 @@ def municipality_list(request):
         request.GET, queryset=_municipality_queryset(request.user), vendors=vendors
     )
     table = MunicipalityTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     return render(
         request,
         "onboarding/municipality_list.html",
@@ -359,7 +359,7 @@ def prefectures(request):
 def vendor_list(request):
     vendors = Vendor.objects.annotate(integration_count=Count("integrations"))
     table = VendorTable(vendors)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     return render(
         request,
         "onboarding/vendor_list.html",

@@ -234,7 +234,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# Bootstrap 5 markup with the console's shared pager (page numbers, first/last, page size).
+DJANGO_TABLES2_TEMPLATE = "django_tables2/console.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
