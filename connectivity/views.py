@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +32,11 @@ from onboarding.access import get_integration_for_user, integrations_for
 
 PAGE_SIZE = 50
 RANGES = selectors.WINDOWS
-RANGE_LABELS = {"24h": _lazy("24 hours"), "7d": _lazy("7 days"), "30d": _lazy("30 days")}
+RANGE_LABELS = {
+    "24h": gettext_lazy("24 hours"),
+    "7d": gettext_lazy("7 days"),
+    "30d": gettext_lazy("30 days"),
+}
 
 
 @any_role

@@ -8,17 +8,17 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from console import audit
 from console.access import operator_required
 
 QUEUE_LABELS = {
-    "default": _lazy("General"),
-    "intake": _lazy("Receiving files"),
-    "validation": _lazy("Validation"),
-    "probes": _lazy("Reachability checks"),
+    "default": gettext_lazy("General"),
+    "intake": gettext_lazy("Receiving files"),
+    "validation": gettext_lazy("Validation"),
+    "probes": gettext_lazy("Reachability checks"),
 }
 FAILED_SHOWN = 50
 
@@ -77,8 +77,8 @@ def _summary(index: int, queue) -> dict:
     }
 
 
-@require_GET
 @operator_required
+@require_GET
 def queues(request):
     context = {"inline": settings.PMH_JOBS_INLINE, "queues": [], "error": ""}
     if not settings.PMH_JOBS_INLINE:
@@ -95,8 +95,8 @@ def _failed_job(queue, job_id: str):
     return job_id
 
 
-@require_POST
 @operator_required
+@require_POST
 def requeue_job(request, queue_index: int, job_id: str):
     queue = _queue(queue_index)
     queue.failed_job_registry.requeue(_failed_job(queue, job_id))

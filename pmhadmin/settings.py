@@ -137,6 +137,9 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": timeout}
     for name, timeout in _QUEUE_TIMEOUTS.items()
 }
+# django-rq's English admin pages are not mounted (in the admin either): the console has its
+# own Japanese queue page (console/queues.py, issue 18.7).
+RQ_SHOW_ADMIN_LINK = False
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "console.workers.ConsoleWorker"}
 
 if REDIS_URL:
