@@ -188,9 +188,17 @@ def target_delete(request, pk: int):
 @operator_required
 def target_run(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
+    asked = timezone.now()
     services.probe_run_request(probe=probe)
     audit.record(request, audit.Action.PROBE_RUN, probe)
-    messages.info(request, _("The check was started; reload the page to see its result."))
+    ran = probe.results.filter(started_at__gte=asked).order_by("-started_at").first()
+    if ran is None:  # queued for a worker: the page does not have the result yet
+        messages.info(request, _("The check was started; reload the page to see its result."))
+    elif ran.ok:
+        messages.success(request, _("The check ran now and passed."))
+    else:
+        label = ERROR_LABELS.get(ran.error_class, ran.error_class)
+        messages.warning(request, _("The check ran now and failed: %(error)s.") % {"error": label})
     return redirect("connectivity:target", pk=pk)
 
 

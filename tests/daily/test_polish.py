@@ -144,6 +144,24 @@ def test_a_sorted_column_shows_one_arrow(cast, client_for):
     assert 'aria-sort="descending"' in head
 
 
+def test_run_now_says_the_result_when_it_is_already_shown(cast, client_for, monkeypatch):
+    from connectivity import services
+
+    probe = target_create(
+        integration=None, name="t", url="http://127.0.0.1:9/", kind="http", route="lgwan"
+    )
+
+    def run_at_once(*, probe):
+        ProbeResult.objects.create(
+            probe=probe, started_at=timezone.now(), ok=False, error_class="refused"
+        )
+
+    monkeypatch.setattr(services, "probe_run_request", run_at_once)
+    url = reverse("connectivity:target_run", args=[probe.pk])
+    page = client_for(cast.operator).post(url, follow=True).content.decode()
+    assert "確認を実行しました。失敗です（接続拒否）。" in page and "再読み込み" not in page
+
+
 # -- point 14 ------------------------------------------------------------------------------
 
 
@@ -237,3 +255,27 @@ def test_job_queue_page_lists_queues_and_failed_jobs(cast, client_for, settings,
     assert "検証" in text and "失敗したジョブ：検証" in text and "再投入" in text
     assert reverse("django_rq:requeue_job", args=[0, Job.id]) in html
     assert not _english(html)
+
+
+def test_usb_handover_button_only_where_the_route_is_usb(cast, client_for):
+    client = client_for(cast.operator)
+    media = reverse("intake:media_list", args=[cast.integration_a.pk])
+    cast.integration_a.route = "lgwan"
+    cast.integration_a.save()
+    detail = reverse("onboarding:integration_detail", args=[cast.integration_a.pk])
+    assert media not in client.get(detail).content.decode()
+    cast.integration_a.route = "usb"
+    cast.integration_a.save()
+    assert media in client.get(detail).content.decode()
+
+
+def test_prefecture_chart_links_to_the_filtered_list_and_shows_the_share(cast, client_for):
+    from onboarding.models import Municipality
+
+    Municipality.objects.create(code="132012", prefecture="東京都", city="八王子市")
+    html = client_for(cast.operator).get(reverse("onboarding:prefectures")).content.decode()
+    link = reverse("onboarding:municipality_list") + "?prefecture=%E6%9D%B1%E4%BA%AC%E9%83%BD"
+    assert f'<a href="{link}">' in html
+    assert "2 (50%)" in html  # 千代田区 has an integration, 八王子市 not yet
+    listed = client_for(cast.operator).get(link).content.decode()
+    assert "八王子市" in listed and "札幌市" not in listed
