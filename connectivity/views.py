@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from connectivity import selectors, services
 from connectivity.access import (
@@ -34,10 +34,16 @@ from connectivity.tables import IncidentTable, ResultTable, TargetTable
 from console import audit
 from console.access import any_role, is_operator, operator_required
 from console.requests import caller_of
+from console.tables import paginate
 from onboarding.access import can_edit_contacts, get_integration_for_user, integrations_for
 
 PAGE_SIZE = 50
 RANGES = selectors.WINDOWS
+RANGE_LABELS = {
+    "24h": gettext_lazy("24 hours"),
+    "7d": gettext_lazy("7 days"),
+    "30d": gettext_lazy("30 days"),
+}
 
 
 @any_role
@@ -52,7 +58,7 @@ def overview(request):
     )
     filterset = TargetFilter(request.GET, queryset=probes)
     table = TargetTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     shown = [row.record.pk for row in table.paginated_rows]
     table.beats = selectors.heartbeats(shown)
     table.uptimes = selectors.uptime_figures(shown)
@@ -147,9 +153,9 @@ def target_detail(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
     range_key = request.GET.get("range") if request.GET.get("range") in RANGES else "24h"
     results = ResultTable(probe.results.all(), prefix="r-")
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(results)
+    paginate(request, results, per_page=PAGE_SIZE)
     incidents = IncidentTable(probe.incidents.all(), prefix="i-")
-    RequestConfig(request, paginate={"per_page": 10}).configure(incidents)
+    paginate(request, incidents, per_page=10)
     last = probe.last_result
     last_failure = last if last is not None and not last.ok else None
     return render(
@@ -161,7 +167,7 @@ def target_detail(request, pk: int):
             "uptime": selectors.uptime_figures([probe.pk]).get(probe.pk, {}),
             "chart": selectors.latency_chart(probe.pk, span=RANGES[range_key]),
             "range_key": range_key,
-            "ranges": list(RANGES),
+            "ranges": [(key, RANGE_LABELS.get(key, key)) for key in RANGES],
             "results": results,
             "incidents": incidents,
             "last": last,
@@ -253,9 +259,17 @@ def target_delete(request, pk: int):
 @operator_required
 def target_run(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
+    asked = timezone.now()
     services.probe_run_request(probe=probe)
     audit.record(request, audit.Action.PROBE_RUN, probe)
-    messages.info(request, _("The check was started; reload the page to see its result."))
+    ran = probe.results.filter(started_at__gte=asked).order_by("-started_at").first()
+    if ran is None:  # queued for a worker: the page does not have the result yet
+        messages.info(request, _("The check was started; reload the page to see its result."))
+    elif ran.ok:
+        messages.success(request, _("The check ran now and passed."))
+    else:
+        label = ERROR_LABELS.get(ran.error_class, ran.error_class)
+        messages.warning(request, _("The check ran now and failed: %(error)s.") % {"error": label})
     return redirect("connectivity:target", pk=pk)
 
 

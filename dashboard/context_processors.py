@@ -2,6 +2,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from console.access import Role, role_of
+from console.tables import PAGE_SIZES
+from helpdesk.models import ErrorItem, State
+from uploads.models import Status, Submission
 
 ALL = {Role.OPERATOR, Role.HELPDESK, Role.VENDOR, Role.MUNICIPALITY}
 
@@ -27,10 +30,23 @@ ADMIN_NAVIGATION = [
 ]
 
 
+def _waiting_for_review() -> int:
+    return Submission.objects.filter(status=Status.REVIEW).count()
+
+
+def _open_errors() -> int:
+    return ErrorItem.objects.exclude(state=State.RESOLVED).count()
+
+
+# Counts shown beside a navigation entry (issue 18 point 14): one COUNT query each, only for
+# the roles that see the entry.
+COUNTS = {"uploads:review_queue": _waiting_for_review, "helpdesk:queue": _open_errors}
+
+
 def navigation(request):
     role = role_of(getattr(request, "user", None)) if hasattr(request, "user") else None
     if role is None:
-        return {"nav_items": [], "nav_admin_items": [], "user_role": None}
+        return {"nav_items": [], "nav_admin_items": [], "user_role": None, "page_sizes": PAGE_SIZES}
     path = request.path
 
     def items(entries):
@@ -39,11 +55,13 @@ def navigation(request):
             if role in roles:
                 url = reverse(name)
                 active = path == url or (url != "/" and path.startswith(url))
-                out.append({"label": label, "url": url, "active": active})
+                count = COUNTS[name]() if name in COUNTS else None
+                out.append({"label": label, "url": url, "active": active, "count": count})
         return out
 
     return {
         "nav_items": items(NAVIGATION),
         "nav_admin_items": items(ADMIN_NAVIGATION),
         "user_role": role.value,
+        "page_sizes": PAGE_SIZES,
     }

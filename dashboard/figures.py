@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from console.access import is_operator, is_staff_role
+from console.queues import QUEUE_LABELS
 from helpdesk.charts import daily_chart, daily_counts
 from helpdesk.models import CLOSED_STATES, ErrorItem
 from onboarding.access import integrations_for, municipalities_for
@@ -160,6 +161,7 @@ def queue_health() -> dict:
             queues.append(
                 {
                     "name": name,
+                    "label": QUEUE_LABELS.get(name, name),
                     "queued": queue.count,
                     "workers": Worker.count(queue=queue),
                     "failed": queue.failed_job_registry.count,

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import (
@@ -29,6 +28,7 @@ from console.access import (
 )
 from console.exports import csv_response
 from console.models import AuditRecord
+from console.tables import paginate
 from dashboard import figures, home, report
 from dashboard.filters import AuditRecordFilter
 from dashboard.tables import AuditRecordTable
@@ -109,7 +109,7 @@ def _audit_filter(request) -> AuditRecordFilter:
 def audit_list(request):
     audit_filter = _audit_filter(request)
     table = AuditRecordTable(audit_filter.qs)
-    RequestConfig(request, paginate={"per_page": AUDIT_PER_PAGE}).configure(table)
+    paginate(request, table, per_page=AUDIT_PER_PAGE)
     return render(request, "dashboard/audit.html", {"filter": audit_filter, "table": table})
 
 

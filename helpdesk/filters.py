@@ -24,8 +24,12 @@ class ErrorItemFilter(CheckedFilterSet):
     channel = django_filters.ChoiceFilter(
         label=_("Channel"), choices=Channel.choices, empty_label=_("All")
     )
-    mine = django_filters.BooleanFilter(
-        label=_("Assigned to me"), method="filter_mine", widget=django_filters.widgets.BooleanWidget
+    # A choice, not a yes/no/unknown select: its default reads "everyone's" (issue 18.7).
+    mine = django_filters.ChoiceFilter(
+        label=_("Assigned to me"),
+        method="filter_mine",
+        choices=[("true", _("Only items assigned to me"))],
+        empty_label=_("Everyone's items"),
     )
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
 

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from helpdesk.labels import code_label
 from helpdesk.models import Kind, State
 from uploads.models import Channel, Mode, Status, Verdict
 from uploads.tables import STATUS_BADGE
@@ -118,12 +119,12 @@ def _queue_row(item, label: _Labels, words: dict) -> SafeString:
         '<td class="num">{}</td><td>{}</td><td>{}</td></tr>',
         item.pk,
         words["select"],
-        item.code,
+        item.title,
         state,
         _badge(KIND_BADGE.get(item.kind, "neutral"), label(Kind, item.kind)),
         reverse("helpdesk:item", args=[item.pk]),
         item.title,
-        item.code,
+        code_label(item.code),
         f"{integration.municipality.name} / {integration.business_system}" if integration else NONE,
         item.occurrences,
         item.assignee.get_username() if item.assignee else NONE,

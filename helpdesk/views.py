@@ -4,12 +4,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import any_role, is_staff_role, operator_required, staff_required
 from console.exports import csv_response
-from helpdesk import services
+from console.tables import paginate
+from helpdesk import labels, services
 from helpdesk.access import (
     error_items_for,
     get_error_item_for_user,
@@ -60,7 +60,7 @@ def history(request):
     history_filter = _history_filter(request)
     staff = is_staff_role(request.user)
     table = SubmissionHistoryTable(with_shown_results(history_filter.qs, request.user))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     rows = history_rows(_records(table), show_results=staff)
     context = {"filter": history_filter, "table": table, "rows": rows}
     return render(request, "helpdesk/history.html", context)
@@ -106,7 +106,7 @@ def queue(request):
         request.GET, queryset=error_items_for(request.user), user=request.user
     )
     table = ErrorItemTable(item_filter.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     context = {
         "filter": item_filter,
         "table": table,
@@ -176,7 +176,7 @@ def item(request, pk):
     error_item = get_error_item_for_user(request.user, pk)
     occurrences = error_item.occurrence_set.select_related("submission")
     table = OccurrenceTable(occurrences)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     context = {
         "item": error_item,
         "table": table,
@@ -193,6 +193,9 @@ def item(request, pk):
         "recipients": services.reply_recipients(error_item),
         "can_retry": _can_retry(error_item),
         "now": timezone.now(),
+        "code_label": labels.code_label(error_item.code),
+        "code_is_spec": bool(labels.SPEC_CODE.match(error_item.code)),
+        "channel_label": labels.channel_label(error_item.channel),
     }
     return render(request, "helpdesk/item.html", context)
 

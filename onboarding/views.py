@@ -8,7 +8,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import (
@@ -21,6 +20,7 @@ from console.access import (
     staff_required,
 )
 from console.exports import csv_response
+from console.tables import paginate
 from onboarding import evidence, guidance, overview, people, rules, services
 from onboarding.access import (
     can_edit_contacts,
@@ -71,7 +71,7 @@ def municipality_list(request):
         request.GET, queryset=_municipality_queryset(request.user), vendors=vendors
     )
     table = MunicipalityTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     return render(
         request,
         "onboarding/municipality_list.html",
@@ -365,7 +365,7 @@ def prefectures(request):
 def vendor_list(request):
     vendors = Vendor.objects.annotate(integration_count=Count("integrations"))
     table = VendorTable(vendors)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     return render(
         request,
         "onboarding/vendor_list.html",
