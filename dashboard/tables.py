@@ -29,6 +29,7 @@ DETAIL_LABELS = {
     "error_item": _("Error item"),
     "queue": _("Queue"),
     "jobs": _("Jobs"),
+    "revalidation_of": _("Validated again from submission"),
 }
 
 

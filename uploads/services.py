@@ -138,28 +138,32 @@ def test_evidence(*, integration: Integration) -> Evidence:
     if integration.stage == Stage.TESTING:
         accepted = accepted.filter(received_at__gte=integration.stage_changed_at)
     full = accepted.filter(mode=Mode.FULL).order_by("received_at", "pk").first()
+    reasons = []
     if full is None:
-        return Evidence(
-            False,
-            [_("No accepted full data set has been received while the integration was testing.")],
+        reasons.append(
+            _("No accepted full data set has been received while the integration was testing.")
         )
     if integration.data_mode != DataMode.DIFF:
-        return Evidence(True, [], full=full)
-    diff = (
-        accepted.filter(mode=Mode.DIFF, received_at__gt=full.received_at)
-        .order_by("received_at", "pk")
-        .first()
-    )
-    if diff is None:
-        return Evidence(
-            False,
-            [
-                _(
-                    "An accepted differential file is still needed, received after "
-                    "the accepted full data set (submission %(id)s)."
-                )
-                % {"id": full.pk}
-            ],
-            full=full,
+        return Evidence(not reasons, reasons, full=full)
+    # Every unmet condition at once (issue 18.9): the differential one is named even while the
+    # full data set is still missing.
+    diff = None
+    if full is not None:
+        later = accepted.filter(mode=Mode.DIFF, received_at__gt=full.received_at)
+        diff = later.order_by("received_at", "pk").first()
+    if full is None:
+        reasons.append(
+            _(
+                "An accepted differential file is also needed, received after the accepted "
+                "full data set."
+            )
         )
-    return Evidence(True, [], full=full, diff=diff)
+    elif diff is None:
+        reasons.append(
+            _(
+                "An accepted differential file is still needed, received after "
+                "the accepted full data set (submission %(id)s)."
+            )
+            % {"id": full.pk}
+        )
+    return Evidence(not reasons, reasons, full=full, diff=diff)
