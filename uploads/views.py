@@ -41,6 +41,11 @@ def status_data(request, submission: Submission) -> dict:
         "verdict": shown.verdict if visible else None,
         "verdict_label": shown.get_verdict_display() if visible and shown.verdict else "",
         "duplicate_of": submission.duplicate_of_id,
+        "duplicate_label": (
+            _("duplicate of #%(id)d") % {"id": submission.duplicate_of_id}
+            if submission.duplicate_of_id
+            else ""
+        ),
         "url": submission.get_absolute_url(),
         "status_url": reverse("uploads:submission_status", args=[submission.pk]),
     }
