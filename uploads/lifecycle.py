@@ -137,7 +137,7 @@ def _record_received(*, integration, incoming: Path, **values) -> Submission:
     # One receive at a time per integration, so that two copies of the same bytes arriving
     # together cannot both become "the first".
     locked = (
-        Integration.objects.select_for_update()
+        Integration.objects.select_for_update(of=("self",))
         .select_related("municipality")
         .get(pk=integration.pk)
     )
@@ -193,7 +193,7 @@ def submission_revalidate(*, submission: Submission, by) -> Submission:
     except (storage.Corrupted, OSError):
         raise CannotRevalidate from None
     locked = (
-        Integration.objects.select_for_update()
+        Integration.objects.select_for_update(of=("self",))
         .select_related("municipality")
         .get(pk=source.integration_id)
     )
