@@ -34,6 +34,7 @@ class _Labels:
         self.text = {(c, value): str(label) for c in choices for value, label in c.choices}
         self.tz = timezone.get_current_timezone()
         self.duplicate = _("duplicate")
+        self.revalidation = _("validated again from")
 
     def __call__(self, choices, value) -> str:
         return self.text.get((choices, value), value or NONE)
@@ -91,6 +92,14 @@ def _history_row(s, label: _Labels, show_results: bool) -> SafeString:
         )
     else:
         status = _badge(STATUS_BADGE.get(s.status, "neutral"), label(Status, s.status))
+    name = s.original_name
+    if s.revalidation_of_id:  # 再検証: the same stored file, validated again (issue 18.4)
+        name = format_html(
+            '{} <span class="badge neutral">{} #{}</span>',
+            name,
+            label.revalidation,
+            s.revalidation_of_id,
+        )
     integration = s.integration
     return format_html(
         '<tr><td><a href="{}">{}</a></td><td>{}</td>'
@@ -102,7 +111,7 @@ def _history_row(s, label: _Labels, show_results: bool) -> SafeString:
         reverse("helpdesk:integration_timeline", args=[s.integration_id]),
         integration.municipality.name,
         integration.business_system,
-        s.original_name,
+        name,
         label(Channel, s.channel),
         label(Mode, s.mode),
         status,

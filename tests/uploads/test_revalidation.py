@@ -146,6 +146,11 @@ def test_revalidate_button_acts_once_is_audited_and_scoped(cast, jobs, client_fo
     assert record.detail == {"revalidation_of": first.pk}
     shown = vendor.get(again.get_absolute_url()).content.decode()
     assert f"#{first.pk}" in shown and "再検証" in shown
+    history = vendor.get(reverse("helpdesk:history")).content.decode()
+    row = re.search(
+        r'<tr><td><a href="' + re.escape(again.get_absolute_url()) + r'">.*?</tr>', history, re.S
+    ).group(0)
+    assert f"再検証元 #{first.pk}" in row
     client.logout()
     other = client_for(cast.bob)
     assert other.post(action, {"_once": "x" * 32}).status_code == 404
