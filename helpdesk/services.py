@@ -129,7 +129,8 @@ def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
 def error_items_resolve_for_submission(*, submission_id: int) -> list[ErrorItem]:
     """An accepted submission answers the open problems of its integration (issue 18.9): a
     failed file that was retried and now passes, and rejected or failed files sent before a
-    clean one. Each item resolved says by which submission in its history."""
+    clean one. New items are resolved; items someone is working on keep their state. Either
+    way the item's history says which submission was accepted."""
     submission = Submission.objects.filter(pk=submission_id).only(
         "pk", "integration_id", "received_at"
     )[:1]
@@ -151,6 +152,15 @@ def error_items_resolve_for_submission(*, submission_id: int) -> list[ErrorItem]
             retried = item.last_submission_id == submission.pk
             if not retried and item.last_seen > submission.received_at:
                 continue  # a problem seen after this file was sent is not answered by it
+            if item.state != State.NEW:
+                # Someone has taken it up: they decide, the history tells them what came in.
+                error_item_comment(
+                    item=item,
+                    by=None,
+                    text=_("Submission #%(id)d of this integration was accepted since.")
+                    % {"id": submission.pk},
+                )
+                continue
             item.state, item.resolved_at = State.RESOLVED, now
             item.save(update_fields=["state", "resolved_at"])
             text = (

@@ -79,3 +79,16 @@ def test_a_problem_seen_after_the_clean_file_was_sent_stays_open(cast, jobs):
     assert error_items_resolve_for_submission(submission_id=clean.pk) == []
     item.refresh_from_db()
     assert item.state == State.NEW
+
+
+def test_an_item_someone_works_on_keeps_its_state_and_is_told(cast, jobs):
+    with jobs():
+        receive(cast.integration_a, _rejected_file(), name="bad.csv")
+    item = ErrorItem.objects.get(kind=Kind.REJECTED)
+    item.state = State.WAITING_VENDOR
+    item.save()
+    with jobs():
+        clean = receive(cast.integration_a, csv_file(full_records(3)), name="good.csv")
+    item.refresh_from_db()
+    assert item.state == State.WAITING_VENDOR
+    assert item.comments.filter(text__contains=f"#{clean.pk}").count() == 1
