@@ -148,6 +148,12 @@ class Submission(models.Model):
             models.Index(fields=["verdict", "received_at"], name="submission_verdict"),
             models.Index(fields=["channel", "received_at"], name="submission_channel"),
             models.Index(fields=["integration", "sha256"], name="submission_int_sha"),
+            # The test store's state for the verdict context (uploads.context): the latest
+            # accepted submission of an integration, read on every receive.
+            models.Index(
+                fields=["integration", "verdict", "-validated_at", "-id"],
+                name="submission_int_applied",
+            ),
             # The history's other sort orders (each with a tie-breaker) and the SHA-256 search;
             # the file-name search has a trigram index on PostgreSQL (migration 0006).
             models.Index(fields=["sha256"], name="submission_sha"),
