@@ -25,6 +25,7 @@ class AuditRecord(models.Model):
         MAPPING_USE = "mapping_use", _("Layout mapping switched on or off")
         REPORT = "report", _("Evidence report generated")
         REVALIDATE = "revalidate", _("Submission validated again")
+        COPY_PURGED = "copy_purged", _("Copies purged after the retention period")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
