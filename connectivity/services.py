@@ -700,11 +700,12 @@ def network_evidence(*, integration: Integration, now: datetime.datetime | None 
     if not inbound_ok:
         reasons.append(_("The inbound check has not passed within the last 7 days."))
     route_label = integration.get_route_display() if integration.route else "—"
-    targets = list(
-        Probe.objects.filter(integration=integration, route=integration.route, paused=False)
+    every = list(
+        Probe.objects.filter(integration=integration)
         .order_by("name")
-        .only("name", "last_ok_at")
+        .only("name", "route", "paused", "status", "last_ok_at")
     )
+    targets = [p for p in every if p.route == integration.route and not p.paused]
     if not integration.route or not targets:
         reasons.append(_("No outbound target is registered for this route."))
     for probe in targets:
@@ -716,7 +717,27 @@ def network_evidence(*, integration: Integration, now: datetime.datetime | None 
                 )
                 % {"name": probe.name, "route": route_label}
             )
+    notes += [_ignored_note(p, integration, since, now) for p in every if p not in targets]
     return NetworkEvidence(ok=not reasons, reasons=reasons, notes=notes)
+
+
+def _ignored_note(probe: Probe, integration: Integration, since, now) -> str:
+    """Why the gate did not look at a target (issue 18.9): paused, or of another route."""
+    if probe.route != integration.route:
+        return _(
+            "Not considered: the target “%(name)s” belongs to route %(probe_route)s, "
+            "not to this integration's route."
+        ) % {"name": probe.name, "probe_route": probe.get_route_display()}
+    succeeded = probe.last_ok_at is not None and since <= probe.last_ok_at <= now
+    if succeeded:
+        return _(
+            "Not considered: the target “%(name)s” is paused (it succeeded within the last "
+            "7 days, but a paused target is not run, so the gate does not count it)."
+        ) % {"name": probe.name}
+    return _(
+        "Not considered: the target “%(name)s” is paused, and it has not succeeded within the "
+        "last 7 days. Resume it if the route still needs it."
+    ) % {"name": probe.name}
 
 
 def inbound_tls_note(check: InboundCheck) -> str:

@@ -35,6 +35,7 @@ class AuditRecord(models.Model):
         ERROR_ITEMS_UPDATE = "error_items_update", _("Error items changed together")
         PROBE_TEST = "probe_test", _("Target tested before saving")
         ALERT_RECIPIENTS = "alert_recipients", _("Alert recipients changed")
+        REVALIDATE = "revalidate", _("Submission validated again")
         COPY_PURGED = "copy_purged", _("Copies purged after the retention period")
 
     user = models.ForeignKey(

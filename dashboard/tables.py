@@ -71,6 +71,7 @@ DETAIL = {
     "version": (_("Version"), str),
     "how": (_("How"), lambda v: MAPPING_HOW.get(v, v)),
     "use": (_("Use"), _yes_no(_("on"), _("off"))),
+    "revalidation_of": (_("Validated again from submission"), lambda v: f"#{v}"),
 }
 
 

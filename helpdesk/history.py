@@ -49,6 +49,9 @@ _FIELDS = (
     "warnings",
     "returned_at",
 )
+# A duplicate's results are the first's (issue 18.4).
+_RESULT_FIELDS = ("status", "verdict", "rows", "valid_rows", "errors", "warnings", "returned_at")
+_SOURCE_FIELDS = ("duplicate_of_id", *(f"duplicate_of__{f}" for f in _RESULT_FIELDS))
 
 
 def _label(choices, value) -> str:
@@ -61,9 +64,15 @@ def _when(value) -> str:
 
 def export_rows(submissions: QuerySet, *, show_results: bool) -> Iterator[list]:
     """Rows streamed in chunks of values, never whole model instances."""
-    rows = submissions.order_by("-received_at", "-id").values_list(*_FIELDS)
+    fields = (*_FIELDS, *_SOURCE_FIELDS)
+    rows = submissions.order_by("-received_at", "-id").values_list(*fields)
+    duplicate = str(_("duplicate"))
     for values in rows.iterator(chunk_size=2000):
-        row = dict(zip(_FIELDS, values, strict=True))
+        row = dict(zip(fields, values, strict=True))
+        status = _label(Status, row["status"])
+        if row["duplicate_of_id"]:
+            status = f"{duplicate} #{row['duplicate_of_id']}"
+            row.update({f: row[f"duplicate_of__{f}"] for f in _RESULT_FIELDS})
         hidden = not show_results and row["status"] == Status.REVIEW
         results = (
             ["", "", "", "", "", ""]
@@ -89,6 +98,6 @@ def export_rows(submissions: QuerySet, *, show_results: bool) -> Iterator[list]:
             row["sha256"],
             _label(Channel, row["channel"]),
             _label(Mode, row["mode"]),
-            _label(Status, row["status"]),
+            status,
             *results,
         ]

@@ -35,6 +35,8 @@ class _Labels:
     def __init__(self, *choices):
         self.text = {(c, value): str(label) for c in choices for value, label in c.choices}
         self.tz = timezone.get_current_timezone()
+        self.duplicate = _("duplicate")
+        self.revalidation = _("validated again from")
 
     def __call__(self, choices, value) -> str:
         return self.text.get((choices, value), value or NONE)
@@ -60,23 +62,45 @@ def history_rows(submissions, *, show_results: bool) -> SafeString:
 
 
 def _history_row(s, label: _Labels, show_results: bool) -> SafeString:
-    if not show_results and s.status == Status.REVIEW:
+    # A duplicate shows the first's result (issue 18.4), held while that one is in review.
+    source = s.shown
+    if not show_results and source.status == Status.REVIEW:
         results = format_html(
             '<td>{0}</td><td class="num">{0}</td><td class="num">{0}</td><td class="num">{0}</td>',
             NONE,
         )
     else:
         verdict = (
-            _badge("ok" if s.verdict == Verdict.ACCEPTED else "err", label(Verdict, s.verdict))
-            if s.verdict
+            _badge(
+                "ok" if source.verdict == Verdict.ACCEPTED else "err",
+                label(Verdict, source.verdict),
+            )
+            if source.verdict
             else NONE
         )
         results = format_html(
             '<td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>',
             verdict,
-            _count(s.rows),
-            _count(s.errors),
-            _count(s.warnings),
+            _count(source.rows),
+            _count(source.errors),
+            _count(source.warnings),
+        )
+    if s.duplicate_of_id:
+        status = format_html(
+            '{} <a class="small" href="{}">#{}</a>',
+            _badge("neutral", label.duplicate),
+            reverse("uploads:submission_detail", args=[s.duplicate_of_id]),
+            s.duplicate_of_id,
+        )
+    else:
+        status = _badge(STATUS_BADGE.get(s.status, "neutral"), label(Status, s.status))
+    name = s.original_name
+    if s.revalidation_of_id:  # 再検証: the same stored file, validated again (issue 18.4)
+        name = format_html(
+            '{} <span class="badge neutral">{} #{}</span>',
+            name,
+            label.revalidation,
+            s.revalidation_of_id,
         )
     integration = s.integration
     return format_html(
@@ -89,10 +113,10 @@ def _history_row(s, label: _Labels, show_results: bool) -> SafeString:
         reverse("helpdesk:integration_timeline", args=[s.integration_id]),
         integration.municipality.name,
         integration.business_system,
-        s.original_name,
+        name,
         label(Channel, s.channel),
         label(Mode, s.mode),
-        _badge(STATUS_BADGE.get(s.status, "neutral"), label(Status, s.status)),
+        status,
         results,
     )
 

@@ -136,6 +136,53 @@ def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
     return None
 
 
+def error_items_resolve_for_submission(*, submission_id: int) -> list[ErrorItem]:
+    """An accepted submission answers the open problems of its integration (issue 18.9): a
+    failed file that was retried and now passes, and rejected or failed files sent before a
+    clean one. New items are resolved; items someone is working on keep their state. Either
+    way the item's history says which submission was accepted."""
+    submission = Submission.objects.filter(pk=submission_id).only(
+        "pk", "integration_id", "received_at"
+    )[:1]
+    submission = submission[0] if submission else None
+    if submission is None:
+        return []
+    open_items = (
+        ErrorItem.objects.select_for_update()
+        .filter(
+            integration_id=submission.integration_id,
+            kind__in=(Kind.REJECTED, Kind.FAILURE),
+        )
+        .exclude(state=State.RESOLVED)
+    )
+    resolved = []
+    now = timezone.now()
+    with transaction.atomic():
+        for item in open_items:
+            retried = item.last_submission_id == submission.pk
+            if not retried and item.last_seen > submission.received_at:
+                continue  # a problem seen after this file was sent is not answered by it
+            if item.state != State.NEW:
+                # Someone has taken it up: they decide, the history tells them what came in.
+                error_item_comment(
+                    item=item,
+                    by=None,
+                    text=_("Submission #%(id)d of this integration was accepted since.")
+                    % {"id": submission.pk},
+                )
+                continue
+            item.state, item.resolved_at = State.RESOLVED, now
+            item.save(update_fields=["state", "resolved_at"])
+            text = (
+                _("Resolved automatically: submission #%(id)d was retried and accepted.")
+                if retried
+                else _("Resolved automatically: a later file, submission #%(id)d, was accepted.")
+            )
+            error_item_comment(item=item, by=None, text=text % {"id": submission.pk})
+            resolved.append(item)
+    return resolved
+
+
 def _counts_line(submission) -> str:
     counts = (submission.report or {}).get("counts") or {}
     return ", ".join(f"{code} {n}" for code, n in sorted(counts.items(), key=lambda p: -p[1]))

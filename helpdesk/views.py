@@ -59,7 +59,9 @@ def _history_filter(request, queryset=None) -> SubmissionFilter:
 def history(request):
     history_filter = _history_filter(request)
     staff = is_staff_role(request.user)
-    table = SubmissionHistoryTable(with_shown_results(history_filter.qs, request.user))
+    table = SubmissionHistoryTable(
+        with_shown_results(history_filter.qs.select_related("duplicate_of"), request.user)
+    )
     paginate(request, table, per_page=PER_PAGE)
     rows = history_rows(_records(table), show_results=staff)
     context = {"filter": history_filter, "table": table, "rows": rows}

@@ -3,7 +3,8 @@
 `onboarding/` imports no other app: an app that can show a gate holds registers its provider
 here from its `AppConfig.ready()`. A provider is called as `provider(integration=…, now=…)` and
 answers with an object that has `ok` (bool) and `reasons` (sentences for people), and may have
-`notes` (facts for people shown whether the gate holds or not, e.g. whether TLS was used).
+`notes`: facts for people shown whether the gate holds or not (whether TLS was used; the
+targets it left out and why, issue 18.9).
 
     NETWORK  the `network_ok` gate   (connectivity: inbound check and outbound targets)
     TESTS    the `test_passed` gate  (uploads: accepted test submissions)

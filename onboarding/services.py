@@ -48,7 +48,7 @@ class StageRefused(Exception):
 class GateResult:
     ok: bool
     reasons: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the gate left out, and why
 
 
 def check_choices(integration: Integration) -> None:
@@ -358,6 +358,8 @@ def integration_move(
         result = gate(integration=integration, to=to, now=now)
         if not result.ok:
             raise StageRefused(result.reasons)
+        # The move's record says what the gate left out (paused targets), beside the reason.
+        reason = "\n".join(part for part in (reason.strip(), *result.notes) if part)
     _move(integration, to, by=by, reason=reason, now=now)
     return integration
 

@@ -35,7 +35,18 @@ def can_see_result(user, submission: Submission) -> bool:
     """Verdict, counts, report and result files: staff always, vendors once released."""
     if role_of(user) in (Role.OPERATOR, Role.HELPDESK):
         return True
-    return submission.status != Status.REVIEW
+    # A duplicate shows the first's result: held while that one waits for review.
+    return submission.shown.status != Status.REVIEW
+
+
+def can_revalidate(user, submission: Submission) -> bool:
+    """再検証 (issue 18.4): staff, and vendors on their own (the queryset already scoped it),
+    once the submission is finished and its bytes are still kept."""
+    if role_of(user) not in (Role.OPERATOR, Role.HELPDESK, Role.VENDOR):
+        return False
+    if submission.integration.retired_at is not None:
+        return False
+    return submission.is_finished and submission.shown.file_purged_at is None
 
 
 RESULT_FIELDS = ("verdict", "rows", "errors", "warnings")

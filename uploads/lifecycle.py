@@ -36,6 +36,7 @@ from rq.job import Job, JobStatus
 
 from console.jobs import enqueue, jobs_mode
 from onboarding.models import DataMode, Integration
+from uploads import context as verdict_context
 from uploads import hooks
 from uploads.lib import storage
 from uploads.models import Channel, Mode, Status, Submission, Verdict
@@ -100,7 +101,8 @@ def submission_receive(
 
     The bytes are streamed to disk while hashed, never held in memory; over the size limit
     nothing is kept (`SubmissionTooLarge`). The same bytes already received for this
-    integration give a submission linked to the first (`duplicate_of`), not validated again.
+    integration and judged in the same verdict context (`uploads.context`) give a submission
+    linked to the first (`duplicate_of`), not validated again.
     """
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
@@ -136,11 +138,18 @@ def _record_received(*, integration, incoming: Path, **values) -> Submission:
     # together cannot both become "the first". FOR NO KEY UPDATE: the test store's rows of the
     # integration (written by a validation finishing meanwhile, which holds its submission)
     # only take a key-share lock on it, so the two never wait on each other in a cycle.
-    locked = Integration.objects.select_for_update(no_key=True).get(pk=integration.pk)
+    locked = (
+        Integration.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("municipality")
+        .get(pk=integration.pk)
+    )
+    context = verdict_context.verdict_context(integration=locked, mode=values["mode"])
+    stamp = verdict_context.fingerprint(context)
     first = (
         Submission.objects.filter(
             integration=locked,
             sha256=values["sha256"],
+            context_fingerprint=stamp,
             duplicate_of=None,
             file_purged_at=None,
         )
@@ -154,6 +163,8 @@ def _record_received(*, integration, incoming: Path, **values) -> Submission:
         stage_at_receipt=locked.stage,
         storage_name=name,
         duplicate_of=first,
+        context=context,
+        context_fingerprint=stamp,
         **values,
     )
     if first is not None:
@@ -164,6 +175,48 @@ def _record_received(*, integration, incoming: Path, **values) -> Submission:
     storage.keep(incoming, storage_root() / name)
     _queue(submission)
     return submission
+
+
+class CannotRevalidate(Exception):
+    """The submission is still being validated, or its bytes are gone."""
+
+
+@transaction.atomic
+def submission_revalidate(*, submission: Submission, by) -> Submission:
+    """A new submission of the same stored bytes, validated under the current context
+    (issue 18.4): its own id, linked to the one it re-validates, never a duplicate."""
+    source = Submission.objects.select_for_update().get(pk=submission.pk)
+    original = source.duplicate_of or source
+    if not source.is_finished or original.file_purged_at is not None:
+        raise CannotRevalidate
+    path = storage_root() / original.storage_name
+    try:
+        storage.verify(path, original.sha256)
+    except (storage.Corrupted, OSError):
+        raise CannotRevalidate from None
+    locked = (
+        Integration.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("municipality")
+        .get(pk=source.integration_id)
+    )
+    context = verdict_context.verdict_context(integration=locked, mode=source.mode)
+    again = Submission.objects.create(
+        integration=locked,
+        channel=source.channel,
+        original_name=source.original_name,
+        size=original.size,
+        sha256=original.sha256,
+        sender=source.sender,
+        received_by=by,
+        mode=source.mode,
+        stage_at_receipt=locked.stage,
+        storage_name=original.storage_name,
+        revalidation_of=source,
+        context=context,
+        context_fingerprint=verdict_context.fingerprint(context),
+    )
+    _queue(again)
+    return again
 
 
 @transaction.atomic
@@ -236,7 +289,12 @@ def submission_renew(*, submission_id: int, lease_token: uuid.UUID, **values) ->
 
 @transaction.atomic
 def submission_ready(
-    *, submission_id: int, lease_token: uuid.UUID, report, before: Callable | None = None
+    *,
+    submission_id: int,
+    lease_token: uuid.UUID,
+    report,
+    before: Callable | None = None,
+    context: dict | None = None,
 ) -> Submission:
     """The attempt holding the lease writes its verdict: returned, or review when the
     integration wants one. ``before(locked)`` runs first, in the same transaction (the test
@@ -255,6 +313,12 @@ def submission_ready(
     if report.accepted and before is not None:
         before(locked)
     now = timezone.now()
+    if context is not None:
+        # The context the verdict was made in; an applied file leaves the store named by itself,
+        # so the same bytes sent again next are still its duplicate (uploads.context).
+        final = verdict_context.after_applying(context, locked.pk) if report.accepted else context
+        locked.context = final
+        locked.context_fingerprint = verdict_context.fingerprint(final)
     locked.verdict = Verdict.ACCEPTED if report.accepted else Verdict.REJECTED
     locked.report = report.to_dict()
     locked.rows, locked.valid_rows = report.rows, report.valid_rows
@@ -271,6 +335,8 @@ def submission_ready(
         _schedule_delivery(locked)
     if locked.verdict == Verdict.REJECTED:
         hooks.report_problem(submission_id=locked.pk)
+    else:
+        hooks.report_accepted(submission_id=locked.pk)
     return locked
 
 
@@ -295,7 +361,9 @@ def submission_fail(*, submission_id: int, reason: str, lease_token=None) -> boo
 
 
 def _schedule_delivery(submission: Submission) -> None:
-    if hooks.deliverer_for(submission.channel) is None:
+    # A re-validation was asked for in the console: its result is shown there and on the API,
+    # not sent again on the channel the file once came by (docs/DECISIONS.md).
+    if submission.revalidation_of_id or hooks.deliverer_for(submission.channel) is None:
         Submission.objects.filter(pk=submission.pk, delivered_at=None).update(
             delivered_at=timezone.now()
         )

@@ -77,6 +77,18 @@ class Submission(models.Model):
         on_delete=models.PROTECT,
         related_name="duplicates",
     )
+    # What besides the bytes the verdict depends on (uploads.context, issue 18.4): a duplicate
+    # needs the same bytes and the same fingerprint.
+    context = models.JSONField(_("verdict context"), null=True, blank=True)
+    context_fingerprint = models.CharField(max_length=64, blank=True)
+    revalidation_of = models.ForeignKey(
+        "self",
+        verbose_name=_("re-validation of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revalidations",
+    )
     storage_name = models.CharField(max_length=200, blank=True)
     file_purged_at = models.DateTimeField(_("file purged"), null=True, blank=True)
 
@@ -136,6 +148,12 @@ class Submission(models.Model):
             models.Index(fields=["verdict", "received_at"], name="submission_verdict"),
             models.Index(fields=["channel", "received_at"], name="submission_channel"),
             models.Index(fields=["integration", "sha256"], name="submission_int_sha"),
+            # The test store's state for the verdict context (uploads.context): the latest
+            # accepted submission of an integration, read on every receive.
+            models.Index(
+                fields=["integration", "verdict", "-validated_at", "-id"],
+                name="submission_int_applied",
+            ),
             # The history's other sort orders (each with a tie-breaker) and the SHA-256 search;
             # the file-name search has a trigram index on PostgreSQL (migration 0006).
             models.Index(fields=["sha256"], name="submission_sha"),
@@ -151,6 +169,12 @@ class Submission(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("uploads:submission_detail", args=[self.pk])
+
+    @property
+    def shown(self) -> "Submission":
+        """Whose result this submission shows: the first of the same bytes and context when
+        it is a duplicate (issue 18.4), else its own."""
+        return self.duplicate_of if self.duplicate_of_id else self
 
     @property
     def is_finished(self) -> bool:

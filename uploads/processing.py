@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from uploads import context as verdict_context
 from uploads import lifecycle, mappings, results, services
 from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
@@ -102,10 +103,13 @@ def process(submission_id: int) -> None:
         )
         return
     staging = Staging(integration_id=submission.integration_id, submission_id=submission.pk)
+    context = verdict_context.verdict_context(
+        integration=submission.integration, mode=submission.mode
+    )
     try:
         try:
             report = _validate(submission, token, path, staging)
-            _finish(submission, token, report, staging)
+            _finish(submission, token, report, staging, context)
         except StoreChanged:
             # Another submission changed this store while this one was validated: records
             # staged as unchanged may not be any more. Once more, staging every value.
@@ -123,8 +127,11 @@ def process(submission_id: int) -> None:
                 SubmissionIssue.objects.filter(
                     submission_id=submission.pk, attempt=submission.attempts
                 ).delete()
+            context = verdict_context.verdict_context(
+                integration=submission.integration, mode=submission.mode
+            )
             report = _validate(submission, token, path, staging)
-            _finish(submission, token, report, staging)
+            _finish(submission, token, report, staging, context)
     except LeaseLost:
         log.warning("Submission %s: lease lost, attempt %s stops", submission_id, token)
     except (OperationalError, InterfaceError):
@@ -202,12 +209,18 @@ def _validate_records(submission, token, records, writer, index, staging):
     return report
 
 
-def _finish(submission: Submission, token: uuid.UUID, report, staging: Staging) -> None:
+def _finish(
+    submission: Submission, token: uuid.UUID, report, staging: Staging, context: dict | None = None
+) -> None:
     def apply_staging(locked: Submission) -> None:
         staging.apply(
             integration_id=locked.integration_id, submission_id=locked.pk, mode=locked.mode
         )
 
     lifecycle.submission_ready(
-        submission_id=submission.pk, lease_token=token, report=report, before=apply_staging
+        submission_id=submission.pk,
+        lease_token=token,
+        report=report,
+        before=apply_staging,
+        context=context,
     )

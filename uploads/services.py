@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -124,6 +124,7 @@ class Evidence:
     reasons: list[str]
     full: Submission | None = None
     diff: Submission | None = None
+    notes: list[str] = field(default_factory=list)  # what the gate left out, and why
 
 
 def test_evidence(*, integration: Integration) -> Evidence:
@@ -142,28 +143,49 @@ def test_evidence(*, integration: Integration) -> Evidence:
     if integration.stage == Stage.TESTING:
         accepted = accepted.filter(received_at__gte=integration.stage_changed_at)
     full = accepted.filter(mode=Mode.FULL).order_by("received_at", "pk").first()
+    reasons = []
     if full is None:
-        return Evidence(
-            False,
-            [_("No accepted full data set has been received while the integration was testing.")],
+        reasons.append(
+            _("No accepted full data set has been received while the integration was testing.")
         )
+    notes = _not_counted(integration) if reasons else []
     if integration.data_mode != DataMode.DIFF:
-        return Evidence(True, [], full=full)
-    diff = (
-        accepted.filter(mode=Mode.DIFF, received_at__gt=full.received_at)
-        .order_by("received_at", "pk")
-        .first()
-    )
-    if diff is None:
-        return Evidence(
-            False,
-            [
-                _(
-                    "An accepted differential file is still needed, received after "
-                    "the accepted full data set (submission %(id)s)."
-                )
-                % {"id": full.pk}
-            ],
-            full=full,
+        return Evidence(not reasons, reasons, full=full, notes=notes)
+    # Every unmet condition at once (issue 18.9): the differential one is named even while the
+    # full data set is still missing.
+    diff = None
+    if full is not None:
+        later = accepted.filter(mode=Mode.DIFF, received_at__gt=full.received_at)
+        diff = later.order_by("received_at", "pk").first()
+    if full is None:
+        reasons.append(
+            _(
+                "An accepted differential file is also needed, received after the accepted "
+                "full data set."
+            )
         )
-    return Evidence(True, [], full=full, diff=diff)
+    elif diff is None:
+        reasons.append(
+            _(
+                "An accepted differential file is still needed, received after "
+                "the accepted full data set (submission %(id)s)."
+            )
+            % {"id": full.pk}
+        )
+    return Evidence(not reasons, reasons, full=full, diff=diff, notes=notes)
+
+
+def _not_counted(integration: Integration, limit: int = 3) -> list[str]:
+    """Accepted files the gate does not count because they came before this stay in testing
+    (issue 18.9): named, so nobody wonders why an accepted file is not enough."""
+    earlier = Submission.objects.filter(
+        integration=integration, verdict=Verdict.ACCEPTED, duplicate_of=None
+    ).exclude(stage_at_receipt=Stage.TESTING, received_at__gte=integration.stage_changed_at)
+    return [
+        _(
+            "Submission #%(id)d was accepted but received before the current stay in testing, "
+            "so it does not count; validate it again (再検証) to count it."
+        )
+        % {"id": pk}
+        for pk in earlier.order_by("-received_at", "-pk").values_list("pk", flat=True)[:limit]
+    ]

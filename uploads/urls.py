@@ -11,6 +11,11 @@ urlpatterns = [
     path("submissions/<int:pk>/result.csv", views.result_csv, name="result_csv"),
     path("submissions/<int:pk>/original", views.original, name="original"),
     path(
+        "submissions/<int:pk>/revalidate/",
+        views.submission_revalidate,
+        name="submission_revalidate",
+    ),
+    path(
         "integrations/<int:pk>/starter/<str:name>",
         views.integration_sample,
         name="integration_sample",

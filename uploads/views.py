@@ -13,8 +13,14 @@ from console import audit
 from console.access import any_role, is_operator, staff_required
 from console.tables import paginate
 from onboarding.access import get_integration_for_user
+from uploads import context as verdict_context
 from uploads import lifecycle, results, services, starter
-from uploads.access import can_review, can_see_result, get_submission_for_user
+from uploads.access import (
+    can_revalidate,
+    can_review,
+    can_see_result,
+    get_submission_for_user,
+)
 from uploads.filters import IssueFilter
 from uploads.forms import ReleaseForm
 from uploads.models import Status, Submission
@@ -24,6 +30,7 @@ from uploads.tables import IssueTable, SubmissionTable
 def status_data(request, submission: Submission) -> dict:
     """A submission's progress as the upload page polls it (and the web channel answers)."""
     visible = can_see_result(request.user, submission)
+    shown = submission.shown  # a duplicate answers with the first's verdict, under its own id
     return {
         "id": submission.pk,
         "name": submission.original_name,
@@ -31,9 +38,14 @@ def status_data(request, submission: Submission) -> dict:
         "status_label": submission.get_status_display(),
         "finished": submission.is_finished,
         "progress": submission.progress_percent,
-        "verdict": submission.verdict if visible else None,
-        "verdict_label": submission.get_verdict_display() if visible and submission.verdict else "",
+        "verdict": shown.verdict if visible else None,
+        "verdict_label": shown.get_verdict_display() if visible and shown.verdict else "",
         "duplicate_of": submission.duplicate_of_id,
+        "duplicate_label": (
+            _("duplicate of #%(id)d") % {"id": submission.duplicate_of_id}
+            if submission.duplicate_of_id
+            else ""
+        ),
         "url": submission.get_absolute_url(),
         "status_url": reverse("uploads:submission_status", args=[submission.pk]),
     }
@@ -51,22 +63,69 @@ def submission_status(request, pk):
 def submission_detail(request, pk):
     submission = get_submission_for_user(request.user, pk)
     visible = can_see_result(request.user, submission)
+    # A duplicate shows the first's result and issues (issue 18.4), under its own number.
+    result = submission
+    if submission.duplicate_of_id is not None:
+        result = get_submission_for_user(request.user, submission.duplicate_of_id)
     context = {
         "submission": submission,
+        "result": result,
         "integration": submission.integration,
         "visible": visible,
         "can_download_original": is_operator(request.user),
         "can_review": can_review(request.user) and submission.status == Status.REVIEW,
+        "can_revalidate": can_revalidate(request.user, submission),
         "release_form": ReleaseForm(),
+        "revalidations": submission.revalidations.order_by("-received_at", "-pk")[:10],
+        "changed": _changed_since(submission),
     }
-    if visible and submission.verdict:
-        issues = submission.issues.filter(attempt=submission.attempts)
-        codes = sorted((submission.report or {}).get("counts", {}))
+    if visible and result.verdict:
+        issues = result.issues.filter(attempt=result.attempts)
+        codes = sorted((result.report or {}).get("counts", {}))
         issue_filter = IssueFilter(request.GET, queryset=issues, codes=codes)
         table = IssueTable(issue_filter.qs)
         paginate(request, table, per_page=50)
         context.update(issue_filter=issue_filter, table=table)
     return render(request, "uploads/submission_detail.html", context)
+
+
+def _changed_since(submission: Submission) -> list[str]:
+    """For a re-validation: what differs from the context the earlier one was judged in."""
+    earlier = submission.revalidation_of
+    if earlier is None:
+        return []
+    return verdict_context.changed_parts(earlier.shown.context, submission.context)
+
+
+@require_POST
+@any_role
+def submission_revalidate(request, pk):
+    """再検証: the same stored bytes validated again under the current context (issue 18.4)."""
+    submission = get_submission_for_user(request.user, pk)
+    if not can_revalidate(request.user, submission):
+        messages.error(
+            request,
+            _(
+                "This submission cannot be validated again: it is still being validated, its "
+                "file has been purged, or its integration was retired."
+            ),
+        )
+        return redirect(submission.get_absolute_url())
+    try:
+        again = lifecycle.submission_revalidate(submission=submission, by=request.user)
+    except lifecycle.CannotRevalidate:
+        messages.error(
+            request,
+            _("The stored file cannot be read back unchanged, so it cannot be validated again."),
+        )
+        return redirect(submission.get_absolute_url())
+    audit.record(request, audit.Action.REVALIDATE, again, revalidation_of=submission.pk)
+    messages.success(
+        request,
+        _("Submission #%(new)d validates the same file again under the current settings.")
+        % {"new": again.pk},
+    )
+    return redirect(again.get_absolute_url())
 
 
 def _finished_result(request, pk) -> Submission:

@@ -81,6 +81,7 @@ class TaskStatus(Schema):
     errors: int | None
     warnings: int | None
     report: dict | None
+    duplicateOf: str | None = None  # noqa: N815
 
 
 # -- the body --------------------------------------------------------------------------------
@@ -231,14 +232,14 @@ def _status_url(request: HttpRequest, pk: int) -> str:
 
 
 def _accepted(request: HttpRequest, submission: Submission) -> JsonResponse:
-    first = submission.duplicate_of or submission
+    # Its own task id (issue 18.4); a duplicate names the first and shows its status.
     body = {
-        "taskId": str(first.pk),
-        "status": first.status,
-        "statusUrl": _status_url(request, first.pk),
+        "taskId": str(submission.pk),
+        "status": submission.shown.status,
+        "statusUrl": _status_url(request, submission.pk),
     }
     if submission.duplicate_of_id:
-        body["duplicateOf"] = str(first.pk)
+        body["duplicateOf"] = str(submission.duplicate_of_id)
     return JsonResponse(body, status=202)
 
 
@@ -324,8 +325,9 @@ def differential_registration_tasks_create(
 )
 def registration_task(request, task_id: str):
     submission = _task_for(request.auth, task_id)
-    visible = submission.status != Status.REVIEW
-    report = submission.report if report_ready(submission) else None
+    shown = submission.shown  # a duplicate's result is the first's, under its own task id
+    visible = shown.status != Status.REVIEW
+    report = shown.report if report_ready(shown) else None
     if report is not None:
         token = request.auth
         audit.record(
@@ -340,14 +342,19 @@ def registration_task(request, task_id: str):
         {
             "taskId": str(submission.pk),
             "integration": submission.integration.dropbox_name,
-            "status": submission.status,
-            "verdict": (submission.verdict or None) if visible else None,
+            "status": shown.status,
+            "verdict": (shown.verdict or None) if visible else None,
             "mode": submission.mode,
             "receivedAt": submission.received_at.isoformat(),
-            "rows": submission.rows if visible else None,
-            "errors": submission.errors if visible else None,
-            "warnings": submission.warnings if visible else None,
+            "rows": shown.rows if visible else None,
+            "errors": shown.errors if visible else None,
+            "warnings": shown.warnings if visible else None,
             "report": report,
+            **(
+                {"duplicateOf": str(submission.duplicate_of_id)}
+                if submission.duplicate_of_id
+                else {}
+            ),
         },
         json_dumps_params={"ensure_ascii": False},
     )
@@ -365,7 +372,7 @@ def _task_for(token: ApiToken, task_id: str) -> Submission:
     )
     if submission is None:
         raise ApiError(404, "not_found", _("The registration task was not found."))
-    return submission.duplicate_of or submission
+    return submission
 
 
 api.add_router(settings.PMH_REGISTRATION_API_PREFIX.strip("/"), router)

@@ -224,10 +224,15 @@ def _file_sha256(upload) -> str:
 
 
 def _accepted(request, submission: Submission) -> JsonResponse:
-    first = submission.duplicate_of or submission
-    body = {"id": first.pk, "status": first.status, "url": _status_url(request, first.pk)}
+    """Every submission answers with its own id (issue 18.4); a duplicate names the first in
+    ``duplicate_of`` and shows that one's status, since its result is the first's."""
+    body = {
+        "id": submission.pk,
+        "status": submission.shown.status,
+        "url": _status_url(request, submission.pk),
+    }
     if submission.duplicate_of_id:
-        body["duplicate_of"] = first.pk
+        body["duplicate_of"] = submission.duplicate_of_id
     return JsonResponse(body, status=202)
 
 
@@ -294,13 +299,13 @@ def submission_create(request):
 
 def _submission_for(token: ApiToken, pk: int) -> Submission:
     submission = (
-        Submission.objects.select_related("integration")
+        Submission.objects.select_related("integration", "duplicate_of")
         .filter(pk=pk, integration__vendor_id=token.vendor_id)
         .first()
     )
     if submission is None:
         raise ApiError(404, "not_found", _("The submission was not found."))
-    return submission.duplicate_of or submission if submission.duplicate_of_id else submission
+    return submission
 
 
 @api.get(
@@ -308,28 +313,40 @@ def _submission_for(token: ApiToken, pk: int) -> Submission:
     url_name="submission",
     response={200: SubmissionOut, **ERRORS},
     summary="提出の状態と件数",
+    description=(
+        "重複（同じファイルで、判定に関わる設定・レイアウト・テスト用ストア・モードも同じ）の"
+        "提出は、自分の id のまま最初の提出の判定と件数を返し、"
+        "`duplicate_of`（最初の提出の id）が付きます。"
+    ),
 )
 def submission_status(request, pk: int):
     submission = _submission_for(request.auth, pk)
+    # Its own id, channel, mode and time; a duplicate's result is the first's (issue 18.4).
+    shown = submission.shown
     # Before a reviewed result is released, the vendor sees only the status (§3).
-    visible = submission.status != Status.REVIEW
-    return {
+    visible = shown.status != Status.REVIEW
+    body = {
         "id": submission.pk,
         "integration": submission.integration.dropbox_name,
         "channel": submission.channel,
-        "status": submission.status,
-        "verdict": submission.verdict or None if visible else None,
+        "status": shown.status,
+        "verdict": shown.verdict or None if visible else None,
         "mode": submission.mode,
         "received_at": submission.received_at.isoformat(),
-        "rows": submission.rows if visible else None,
-        "errors": submission.errors if visible else None,
-        "warnings": submission.warnings if visible else None,
+        "rows": shown.rows if visible else None,
+        "errors": shown.errors if visible else None,
+        "warnings": shown.warnings if visible else None,
         "report_url": (
             request.build_absolute_uri(reverse("api:submission_report", args=[submission.pk]))
-            if report_ready(submission)
+            if report_ready(shown)
             else None
         ),
     }
+    if submission.duplicate_of_id:
+        # The key only on a duplicate, as in the 202 answer: other answers keep console.md's
+        # keys exactly (the schema would add it as null everywhere).
+        return JsonResponse({**body, "duplicate_of": submission.duplicate_of_id})
+    return body
 
 
 @api.get(
@@ -340,7 +357,8 @@ def submission_status(request, pk: int):
 )
 def submission_report(request, pk: int):
     submission = _submission_for(request.auth, pk)
-    if not report_ready(submission):
+    shown = submission.shown
+    if not report_ready(shown):
         raise ApiError(
             404,
             "report_not_ready",
@@ -358,7 +376,10 @@ def submission_report(request, pk: int):
         format="api",
         token=token.name,
     )
-    response = JsonResponse(submission.report, json_dumps_params={"ensure_ascii": False})
+    report = shown.report
+    if submission.duplicate_of_id:
+        report = {**report, "duplicate_of": submission.duplicate_of_id}
+    response = JsonResponse(report, json_dumps_params={"ensure_ascii": False})
     # The report shows (masked) record values: no browser or proxy keeps it.
     response["Cache-Control"] = "no-store, private, max-age=0"
     return response

@@ -54,7 +54,9 @@
     entry.label.replaceChildren(link);
     poll(submission.status_url, (data) => {
       entry.bar.value = data.progress;
-      entry.state.textContent = data.verdict_label || data.status_label;
+      // A duplicate says so, with the first's verdict (issue 18.4).
+      const shown = data.verdict_label || data.status_label;
+      entry.state.textContent = data.duplicate_label ? `${data.duplicate_label} ${shown}` : shown;
       if (data.finished) {
         entry.li.classList.add(data.verdict === "rejected" ? "rejected" : "done");
         refreshRecent();

@@ -13,13 +13,15 @@ from uploads.models import LayoutMapping
 
 register = template.Library()
 RECENT = 10
+# What a duplicate shows of the first submission's result (issue 18.4).
+SHOWN_FIELDS = ("status", "verdict", "rows", "errors", "warnings", "file_purged_at")
 
 
 @register.inclusion_tag("uploads/_panel.html", takes_context=True)
 def submissions_panel(context, integration):
     user = context["request"].user
     recent = list(
-        integration.submissions.only(
+        integration.submissions.select_related("duplicate_of").only(
             "pk",
             "integration_id",
             "original_name",
@@ -34,6 +36,7 @@ def submissions_panel(context, integration):
             "warnings",
             "rows",
             "duplicate_of_id",
+            *(f"duplicate_of__{name}" for name in SHOWN_FIELDS),
         )[:RECENT]
     )
     for submission in recent:

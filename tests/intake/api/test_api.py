@@ -75,12 +75,23 @@ def test_content_problems_are_not_http_errors(client, cast, token_a):
     assert "123456789012" not in json.dumps(report)
 
 
-def test_same_bytes_again_answer_the_first_id_with_duplicate_of(client, cast, token_a):
+def test_same_bytes_again_answer_their_own_id_with_the_first_in_duplicate_of(client, cast, token_a):
     first = post(client, token_a).json()
     again = post(client, token_a, name="other-name.csv")
     assert again.status_code == 202
-    assert again.json()["id"] == first["id"] and again.json()["duplicate_of"] == first["id"]
-    assert Submission.objects.filter(duplicate_of_id=first["id"]).count() == 1
+    body = again.json()
+    assert body["id"] != first["id"] and body["duplicate_of"] == first["id"]
+    assert body["url"].endswith(f"/api/v1/submissions/{body['id']}")
+    assert Submission.objects.get(duplicate_of_id=first["id"]).pk == body["id"]
+    status = get(client, token_a, f"/api/v1/submissions/{body['id']}").json()
+    assert status["id"] == body["id"] and status["duplicate_of"] == first["id"]
+    earlier = get(client, token_a, f"/api/v1/submissions/{first['id']}").json()
+    assert status["verdict"] == earlier["verdict"] == "accepted"
+    assert status["rows"] == earlier["rows"] and status["received_at"] != earlier["received_at"]
+    assert status["report_url"].endswith(f"/api/v1/submissions/{body['id']}/report")
+    report = get(client, token_a, f"/api/v1/submissions/{body['id']}/report").json()
+    assert report["accepted"] is True and report["duplicate_of"] == first["id"]
+    assert "duplicate_of" not in get(client, token_a, f"/api/v1/submissions/{first['id']}").json()
 
 
 def test_missing_bad_or_revoked_token_is_401_json(client, cast, token_a):
