@@ -5,7 +5,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from connectivity.models import Kind
 from console.models import AuditRecord
+from helpdesk.forms import BulkForm
+from onboarding.people import ROLE_LABELS
 from uploads.models import Channel
 
 # Pages of the objects an audit record can name; other objects are shown without a link.
@@ -33,6 +36,12 @@ FORMATS = {
 SIGN_OUT_REASONS = {
     "idle": _("no activity for too long"),
     "session_age": _("the session reached its longest allowed age"),
+}
+ITEM_CHANGES = {
+    "state": _("state"),
+    "assignee": _("assignee"),
+    "snooze": _("snooze"),
+    "comment": _("comment"),
 }
 MAPPING_HOW = {"edit": _("saved on the mapping page"), "import": _("imported from JSON")}
 
@@ -72,6 +81,37 @@ DETAIL = {
     "how": (_("How"), lambda v: MAPPING_HOW.get(v, v)),
     "use": (_("Use"), _yes_no(_("on"), _("off"))),
     "revalidation_of": (_("Validated again from submission"), lambda v: f"#{v}"),
+    # People, tokens, the code list, the error queue, the monitor (issue 18 points 10-13).
+    "role": (_("Role"), lambda v: ROLE_LABELS.get(v, v)),
+    "code": (_("Municipality code"), str),
+    "created": (_("Added"), lambda v: _("%(n)s rows") % {"n": v}),
+    "updated": (_("Updated"), lambda v: _("%(n)s rows") % {"n": v}),
+    "unchanged": (_("Unchanged"), lambda v: _("%(n)s rows") % {"n": v}),
+    "vendor": (_("Vendor"), str),
+    "change": (_("Action"), lambda v: dict(BulkForm.base_fields["action"].choices).get(v, v)),
+    "items": (
+        _("Error items"),
+        lambda v: "、".join(f"#{i}" for i in v) if isinstance(v, list) else str(v),
+    ),
+    "changed": (_("Changed"), str),
+    "changes": (
+        _("Changed"),
+        lambda v: "、".join(str(ITEM_CHANGES.get(c, c)) for c in v) if isinstance(v, list) else v,
+    ),
+    "kind": (_("Kind"), lambda v: str(Kind(v).label) if v in Kind.values else v),
+    "ok": (_("Result"), _yes_no(_("passed"), _("failed"))),
+    "error": (_("Error"), lambda v: v or _("none")),
+    "count": (_("Count"), str),
+    # Retention of channel copies (issue 17 point 9).
+    "place": (_("Place"), str),
+    "retention_days": (_("Retention"), lambda v: _("%(n)s days") % {"n": v}),
+    "files": (_("Files"), str),
+    "messages": (_("Messages"), str),
+    "bytes": (_("Bytes"), str),
+    "names": (
+        _("File names"),
+        lambda v: "、".join(map(str, v)) if isinstance(v, list) else str(v),
+    ),
 }
 
 

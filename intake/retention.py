@@ -52,7 +52,7 @@ def _record(place: str, channel: str, days: int, **detail) -> None:
         username=RETENTION_USER,
         channel=channel,
         place=place,
-        reason=f"retention {days} days",
+        retention_days=days,
         **detail,
     )
 

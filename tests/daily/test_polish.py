@@ -279,3 +279,33 @@ def test_prefecture_chart_links_to_the_filtered_list_and_shows_the_share(cast, c
     assert "2 (50%)" in html  # 千代田区 has an integration, 八王子市 not yet
     listed = client_for(cast.operator).get(link).content.decode()
     assert "八王子市" in listed and "札幌市" not in listed
+
+
+def test_audit_details_of_people_queue_monitor_and_retention_read_in_japanese(cast, client_for):
+    """Every detail key the newer audit actions write has a Japanese label and value."""
+    record(None, Action.USER_INVITE, user=cast.operator, role="vendor")
+    record(None, Action.MUNICIPALITY_IMPORT, user=cast.operator, created=3, updated=1, unchanged=0)
+    record(None, Action.TOKEN_ISSUE, user=cast.operator, vendor="vendor-a")
+    record(None, Action.ERROR_ITEMS_UPDATE, user=cast.operator, change="snooze", items=[4, 5])
+    record(None, Action.ERROR_ITEMS_UPDATE, user=cast.operator, changes=["state", "comment"])
+    record(None, Action.PROBE_TEST, user=cast.operator, kind="http", ok=False, error="")
+    record(None, Action.ALERT_RECIPIENTS, user=cast.operator, count=2)
+    record(
+        None,
+        Action.COPY_PURGED,
+        username="retention",
+        channel="folder",
+        place="131016/archive",
+        retention_days=90,
+        files=2,
+        bytes=10,
+    )
+    html = client_for(cast.operator).get(reverse("dashboard:audit")).content.decode()
+    text = _words(html)
+    for shown in ("ベンダー担当者", "スヌーズ", "状態、コメント", "保存期間：90 日", "結果：失敗"):
+        assert shown in text, shown
+    parts, _links = visible_text(html)
+    allowed = {"vendor-a", "archive", "retention", "operator", "HTTP"}
+    found = [word for word, _where in offences(parts, allowed)]
+    for raw in ("snooze", "vendor", "comment", "state", "retention_days", "http", "False"):
+        assert raw not in found, found
