@@ -3,8 +3,10 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
+from onboarding import stuck
 from onboarding.models import STAGE_ORDER, Integration, Municipality, Stage
 
 PREFECTURES = [
@@ -18,15 +20,35 @@ PREFECTURES = [
 NOT_STARTED = "none"
 
 
-def board_columns(integrations: QuerySet[Integration]) -> list[dict]:
-    """One column per stage, the integration waiting longest first."""
-    by_stage = defaultdict(list)
-    for integration in integrations.order_by("stage_changed_at"):
-        by_stage[integration.stage].append(integration)
-    return [
-        {"value": value, "label": label, "items": by_stage.get(value, [])}
-        for value, label in Stage.choices
-    ]
+def board_columns(integrations: QuerySet[Integration], *, limit: int, now=None) -> list[dict]:
+    """One column per stage: its count, how many are stuck, and the `limit` cards waiting
+    longest (live: the latest go-lives). Queries: one for the counts, one per stage."""
+    now = now or timezone.now()
+    counts = {
+        row["stage"]: row
+        for row in integrations.order_by()
+        .values("stage")
+        .annotate(n=Count("pk"), stuck=Count("pk", filter=stuck.stuck_q(now)))
+    }
+    columns = []
+    for value, label in Stage.choices:
+        row = counts.get(value, {"n": 0, "stuck": 0})
+        items = []
+        if row["n"]:
+            order = ("-go_live_date", "-pk") if value == Stage.LIVE else ("stage_changed_at", "pk")
+            items = list(integrations.filter(stage=value).order_by(*order)[:limit])
+            for item in items:
+                item.is_stuck = stuck.is_stuck(item, now)
+        columns.append(
+            {
+                "value": value,
+                "label": label,
+                "items": items,
+                "count": row["n"],
+                "stuck": row["stuck"],
+            }
+        )
+    return columns
 
 
 @dataclass

@@ -12,6 +12,7 @@ urlpatterns = [
         views.municipal_user_invite,
         name="municipal_user_invite",
     ),
+    path("integrations/", views.integration_list, name="integration_list"),
     path("integrations/new/", views.integration_create, name="integration_create"),
     path("integrations/<int:pk>/", views.integration_detail, name="integration_detail"),
     path("integrations/<int:pk>/edit/", views.integration_edit, name="integration_edit"),

@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +14,7 @@ from django_tables2 import RequestConfig
 from console import audit
 from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
 from console.exports import csv_response
-from onboarding import evidence, guidance, overview, rules, services
+from onboarding import evidence, guidance, overview, rules, services, stuck
 from onboarding.access import (
     can_edit_contacts,
     get_integration_for_user,
@@ -23,7 +24,7 @@ from onboarding.access import (
     municipalities_for,
     vendors_for,
 )
-from onboarding.filters import MunicipalityFilter
+from onboarding.filters import IntegrationFilter, MunicipalityFilter
 from onboarding.forms import (
     ApiTokenForm,
     IntegrationForm,
@@ -34,7 +35,7 @@ from onboarding.forms import (
     VendorForm,
 )
 from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
-from onboarding.tables import MunicipalityTable, VendorTable
+from onboarding.tables import IntegrationTable, MunicipalityTable, VendorTable
 from onboarding.tokens import api_token_issue, api_token_revoke
 
 PAGE_SIZE = 50
@@ -321,21 +322,45 @@ def integration_move(request, pk):
     return redirect(integration)
 
 
+def _integration_filter(request, *, board: bool = False) -> IntegrationFilter:
+    return IntegrationFilter(
+        request.GET,
+        queryset=integrations_for(request.user),
+        vendors=vendors_for(request.user),
+        board=board,
+    )
+
+
 @any_role
 def board(request):
-    integrations = integrations_for(request.user)
-    vendor = request.GET.get("vendor")
-    if vendor:
-        integrations = integrations.filter(vendor__slug=vendor)
+    filterset = _integration_filter(request, board=True)
+    query = filterset.form.data.copy() if filterset.is_valid() else QueryDict(mutable=True)
+    columns = overview.board_columns(filterset.qs, limit=settings.PMH_BOARD_CARDS)
+    for column in columns:
+        query["stage"] = column["value"]
+        column["list_url"] = f"{reverse('onboarding:integration_list')}?{query.urlencode()}"
     return render(
         request,
         "onboarding/board.html",
         {
-            "columns": overview.board_columns(integrations),
-            "vendors": vendors_for(request.user),
-            "vendor": vendor,
+            "filter": filterset,
+            "columns": columns,
             "now": timezone.now(),
+            "limit": settings.PMH_BOARD_CARDS,
+            "thresholds": stuck.thresholds(),
         },
+    )
+
+
+@any_role
+def integration_list(request):
+    filterset = _integration_filter(request)
+    table = IntegrationTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(
+        request,
+        "onboarding/integration_list.html",
+        {"filter": filterset, "table": table, "can_edit": is_operator(request.user)},
     )
 
 
