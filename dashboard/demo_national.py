@@ -12,6 +12,7 @@ alone, and so is every row made before.
 """
 
 import random
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -329,39 +330,43 @@ def _submissions(rng, integration, moments, path) -> list[Submission]:
         if received > timezone.now():
             break
         accepted = rng.random() < quality
-        made.append(
-            Submission(
-                integration=integration,
-                channel=Channel.API if integration.rework_method == "api" else Channel.WEB,
-                original_name=f"{integration.dropbox_name}-{n + 1:02d}.csv",
-                size=rng.randint(2_000, 400_000),
-                sha256=f"{rng.getrandbits(256):064x}",
-                mode=Mode.FULL if n == 0 else integration.data_mode or Mode.FULL,
-                stage_at_receipt=Stage.TESTING,
-                status=Status.RETURNED,
-                verdict=Verdict.ACCEPTED if accepted else Verdict.REJECTED,
-                received_at=received,
-                validated_at=received + timedelta(seconds=30),
-                returned_at=received + timedelta(seconds=31),
-                rows=rng.randint(50, 3000),
-                errors=0 if accepted else rng.randint(1, 40),
-                warnings=rng.randint(0, 3),
-            )
+        codes = [] if accepted else _codes(rng, integration.vendor_id, rng.randint(1, 40))
+        submission = Submission(
+            integration=integration,
+            channel=Channel.API if integration.rework_method == "api" else Channel.WEB,
+            original_name=f"{integration.dropbox_name}-{n + 1:02d}.csv",
+            size=rng.randint(2_000, 400_000),
+            sha256=f"{rng.getrandbits(256):064x}",
+            mode=Mode.FULL if n == 0 else integration.data_mode or Mode.FULL,
+            stage_at_receipt=Stage.TESTING,
+            status=Status.RETURNED,
+            verdict=Verdict.ACCEPTED if accepted else Verdict.REJECTED,
+            received_at=received,
+            validated_at=received + timedelta(seconds=30),
+            returned_at=received + timedelta(seconds=31),
+            rows=rng.randint(50, 3000),
+            errors=len(codes),
+            warnings=0,
+            report={"counts": dict(Counter(codes))} if codes else {"counts": {}},
         )
+        submission.seeded_codes = codes
+        made.append(submission)
     return made
 
 
-def _issues(rng, submissions) -> Iterator[SubmissionIssue]:
+def _codes(rng, vendor_id: int, n: int) -> list[str]:
+    """A vendor's product repeats its own mistakes: its first code depends on the vendor."""
     weights = [9, 7, 5, 4, 3, 3, 2, 2, 4]
+    first = ISSUE_CODES[vendor_id % len(ISSUE_CODES)][0]
+    others = rng.choices([c[0] for c in ISSUE_CODES], weights=weights, k=n - 1)
+    return [first, *others]
+
+
+def _issues(rng, submissions) -> Iterator[SubmissionIssue]:
+    details = {code: (severity, message) for code, severity, message in ISSUE_CODES}
     for submission in submissions:
-        if submission.verdict != Verdict.REJECTED:
-            continue
-        # A vendor's product repeats its own mistakes: the first code depends on the vendor.
-        bias = submission.integration.vendor_id % len(ISSUE_CODES)
-        for seq in range(1, min(submission.errors, 6) + 1):
-            code, severity, message = (
-                ISSUE_CODES[bias] if seq == 1 else rng.choices(ISSUE_CODES, weights=weights)[0]
-            )
+        for seq, code in enumerate(submission.seeded_codes, start=1):
+            severity, message = details[code]
             yield SubmissionIssue(
                 submission=submission,
                 seq=seq,
