@@ -17,21 +17,29 @@ from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from console import audit
-from console.access import any_role, is_operator, is_staff_role, operator_required, staff_required
+from console.access import (
+    any_role,
+    is_operator,
+    is_staff_role,
+    is_vendor,
+    operator_required,
+    staff_required,
+)
 from console.exports import csv_response
 from console.models import AuditRecord
-from dashboard import figures, report
+from dashboard import figures, report, scorecard
 from dashboard.filters import AuditRecordFilter
 from dashboard.tables import AuditRecordTable
 from onboarding.access import (
     get_integration_for_user,
     get_municipality_for_user,
+    get_vendor_for_user,
     integrations_for,
     municipalities_for,
     vendors_for,
 )
 from onboarding.filters import MunicipalityFilter
-from onboarding.models import IntegrationEvent
+from onboarding.models import IntegrationEvent, Stage, Vendor
 from uploads.access import submissions_for
 
 
@@ -210,3 +218,45 @@ def integrations_report(request):
 @staff_required
 def integrations_report_pdf(request):
     return _reports_of_list(request, pdf=True)
+
+
+# -- vendor scorecards (issue 22.5) ------------------------------------------------------------
+
+
+@require_GET
+@any_role
+def scorecards(request):
+    """Operators and the help desk: every vendor side by side; a vendor: its own scorecard."""
+    if is_vendor(request.user):
+        return redirect("dashboard:scorecard", slug=request.user.vendor.slug)
+    if not is_staff_role(request.user):
+        raise PermissionDenied
+    cards = scorecard.scorecards(
+        request.user,
+        vendors_for(request.user).order_by("name"),
+        integrations_for(request.user),
+        submissions_for(request.user),
+    )
+    return render(
+        request,
+        "dashboard/scorecards.html",
+        {"cards": cards, "stages": Stage.choices, "codes_shown": scorecard.CODES_SHOWN},
+    )
+
+
+@require_GET
+@any_role
+def scorecard_detail(request, slug):
+    vendor = get_vendor_for_user(request.user, slug)
+    card = scorecard.scorecards(
+        request.user,
+        Vendor.objects.filter(pk=vendor.pk),
+        integrations_for(request.user),
+        submissions_for(request.user),
+        prefectures=True,
+    )[0]
+    return render(
+        request,
+        "dashboard/scorecard.html",
+        {"card": card, "vendor": vendor, "stages": Stage.choices},
+    )
