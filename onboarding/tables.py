@@ -70,8 +70,16 @@ def _row_class(record) -> str:
 
 
 class IntegrationTable(tables.Table):
-    """The filtered integration list (issue 22): the board's columns link here."""
+    """The filtered integration list (issue 22): the board's columns link here. Operators tick
+    rows for the bulk form (`select`); the others get the table without that column."""
 
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"name": "pk", "form": "bulk-form"},
+            "th__input": {"form": "bulk-form", "data-select-page": "pk"},
+        },
+    )
     code = tables.Column(
         verbose_name=_("Municipality code"),
         accessor="municipality__code",
@@ -94,7 +102,8 @@ class IntegrationTable(tables.Table):
     class Meta:
         model = Integration
         fields = (
-            "code", "prefecture", "municipality", "business_system", "vendor", "rework_method",
+            "select", "code", "prefecture", "municipality", "business_system", "vendor",
+            "rework_method",
             "route", "stage", "stage_changed_at", "go_live_date",
         )  # fmt: skip
         order_by = "stage_changed_at"
