@@ -232,7 +232,7 @@ def _integration_rows(now, wanted, by_code, vendors, slugs):
         municipality = by_code[planned.code]
         # One generator per municipality: what it draws does not depend on what exists.
         rng = random.Random(f"{SEED}-{planned.code}")  # noqa: S311
-        systems = rng.sample(SYSTEMS, k=rng.choice((2, 3, 3, 3, 4)))
+        systems = rng.sample(SYSTEMS, k=rng.choice((2, 3, 3, 4, 4)))
         for system, houbetsu in systems:
             vendor = vendors[_vendor_for(int(planned.code[:2]), rng, slugs)]
             stage, mean = _stage(rng)

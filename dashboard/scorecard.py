@@ -11,9 +11,13 @@ scorecard counts only its own and never a verdict still held in review.
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from console.access import is_staff_role
 from onboarding.models import STAGE_ORDER, IntegrationEvent, Stage, Vendor
@@ -71,6 +75,20 @@ class Scorecard:
             }
             for name, c in self.by_prefecture.items()
         ]
+
+
+def cached(user, compute, part: str) -> tuple[list[Scorecard], datetime]:
+    """Scorecards change slowly and read the whole submission history: they are kept
+    `PMH_SCORECARD_CACHE_SECONDS` per scope (staff, or the vendor) and say when they were made."""
+    seconds = settings.PMH_SCORECARD_CACHE_SECONDS
+    scope = "staff" if is_staff_role(user) else f"vendor-{user.vendor_id}"
+    key = f"scorecards:{scope}:{part}"
+    found = cache.get(key) if seconds > 0 else None
+    if found is None:
+        found = (compute(), timezone.now())
+        if seconds > 0:
+            cache.set(key, found, seconds)
+    return found
 
 
 def scorecards(

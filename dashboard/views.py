@@ -231,16 +231,20 @@ def scorecards(request):
         return redirect("dashboard:scorecard", slug=request.user.vendor.slug)
     if not is_staff_role(request.user):
         raise PermissionDenied
-    cards = scorecard.scorecards(
+    cards, as_of = scorecard.cached(
         request.user,
-        vendors_for(request.user).order_by("name"),
-        integrations_for(request.user),
-        submissions_for(request.user),
+        lambda: scorecard.scorecards(
+            request.user,
+            vendors_for(request.user).order_by("name"),
+            integrations_for(request.user),
+            submissions_for(request.user),
+        ),
+        "all",
     )
     return render(
         request,
         "dashboard/scorecards.html",
-        {"cards": cards, "stages": Stage.choices, "codes_shown": scorecard.CODES_SHOWN},
+        {"cards": cards, "as_of": as_of, "stages": Stage.choices},
     )
 
 
@@ -248,15 +252,19 @@ def scorecards(request):
 @any_role
 def scorecard_detail(request, slug):
     vendor = get_vendor_for_user(request.user, slug)
-    card = scorecard.scorecards(
+    cards, as_of = scorecard.cached(
         request.user,
-        Vendor.objects.filter(pk=vendor.pk),
-        integrations_for(request.user),
-        submissions_for(request.user),
-        prefectures=True,
-    )[0]
+        lambda: scorecard.scorecards(
+            request.user,
+            Vendor.objects.filter(pk=vendor.pk),
+            integrations_for(request.user),
+            submissions_for(request.user),
+            prefectures=True,
+        ),
+        f"vendor-{vendor.pk}",
+    )
     return render(
         request,
         "dashboard/scorecard.html",
-        {"card": card, "vendor": vendor, "stages": Stage.choices},
+        {"card": cards[0], "as_of": as_of, "vendor": vendor, "stages": Stage.choices},
     )

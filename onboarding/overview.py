@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from onboarding import stuck
 from onboarding.models import STAGE_ORDER, Integration, Municipality, Stage
+from onboarding.rows import board_cards
 
 PREFECTURES = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -33,17 +34,14 @@ def board_columns(integrations: QuerySet[Integration], *, limit: int, now=None) 
     columns = []
     for value, label in Stage.choices:
         row = counts.get(value, {"n": 0, "stuck": 0})
-        items = []
-        if row["n"]:
-            order = ("-go_live_date", "-pk") if value == Stage.LIVE else ("stage_changed_at", "pk")
-            items = list(integrations.filter(stage=value).order_by(*order)[:limit])
-            for item in items:
-                item.is_stuck = stuck.is_stuck(item, now)
+        order = ("-go_live_date", "-pk") if value == Stage.LIVE else ("stage_changed_at", "pk")
+        items = list(integrations.filter(stage=value).order_by(*order)[:limit])
         columns.append(
             {
                 "value": value,
                 "label": label,
                 "items": items,
+                "cards": board_cards(value, items, now),
                 "count": row["n"],
                 "stuck": row["stuck"],
             }

@@ -36,6 +36,7 @@ from onboarding.forms import (
     VendorForm,
 )
 from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
+from onboarding.rows import integration_rows
 from onboarding.tables import IntegrationTable, MunicipalityTable, VendorTable
 from onboarding.tokens import api_token_issue, api_token_revoke
 
@@ -371,12 +372,14 @@ def integration_list(request):
     can_edit = is_operator(request.user)
     table = IntegrationTable(filterset.qs, exclude=() if can_edit else ("select",))
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    records = [row.record for row in table.page.object_list]
     return render(
         request,
         "onboarding/integration_list.html",
         {
             "filter": filterset,
             "table": table,
+            "rows": integration_rows(records, selectable=can_edit),
             "can_edit": can_edit,
             "bulk_form": BulkActionForm(initial={"query": request.GET.urlencode()})
             if can_edit

@@ -57,6 +57,15 @@ def test_operators_see_every_vendor_side_by_side(scored, client_for):
     assert "F_EMPTY 9" in body
 
 
+def test_scorecards_are_kept_a_few_minutes_per_scope(scored, client_for):
+    client = client_for(scored.operator)
+    assert "25.0%" in client.get(ALL).content.decode()
+    _submission(scored.integration_a, Verdict.ACCEPTED, {})
+    assert "25.0%" in client.get(ALL).content.decode()  # kept
+    vendor = client_for(scored.alice).get(reverse("dashboard:scorecard", args=["vendor-a"]))
+    assert "50.0%" in vendor.content.decode()  # its own scope: 2 of 4 released
+
+
 def test_a_vendor_sees_its_own_scorecard_only(scored, client_for):
     client = client_for(scored.alice)
     response = client.get(ALL)
@@ -75,7 +84,8 @@ def test_a_vendor_sees_its_own_scorecard_only(scored, client_for):
     assert client_for(scored.chiyo).get(ALL).status_code == 403
 
 
-def test_scorecard_queries_do_not_grow_with_vendors_or_integrations(scored, client_for):
+def test_scorecard_queries_do_not_grow_with_vendors_or_integrations(scored, client_for, settings):
+    settings.PMH_SCORECARD_CACHE_SECONDS = 0
     client = client_for(scored.operator)
     client.get(ALL)
     with CaptureQueriesContext(connection) as small:
