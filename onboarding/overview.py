@@ -3,7 +3,8 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from onboarding import stuck
@@ -31,11 +32,11 @@ def board_columns(integrations: QuerySet[Integration], *, limit: int, now=None) 
         .values("stage")
         .annotate(n=Count("pk"), stuck=Count("pk", filter=stuck.stuck_q(now)))
     }
+    cards = _longest_waiting(integrations, limit)
     columns = []
     for value, label in Stage.choices:
         row = counts.get(value, {"n": 0, "stuck": 0})
-        order = ("-go_live_date", "-pk") if value == Stage.LIVE else ("stage_changed_at", "pk")
-        items = list(integrations.filter(stage=value).order_by(*order)[:limit])
+        items = cards.get(value, [])
         columns.append(
             {
                 "value": value,
@@ -47,6 +48,27 @@ def board_columns(integrations: QuerySet[Integration], *, limit: int, now=None) 
             }
         )
     return columns
+
+
+def _longest_waiting(integrations, limit: int) -> dict[str, list[Integration]]:
+    """The first `limit` of each stage in two queries (a row number per stage): the waiting
+    stages by time in stage, the live column by latest go-live."""
+    by_stage: dict[str, list[Integration]] = defaultdict(list)
+    for live, order in (
+        (False, [F("stage_changed_at").asc(), F("pk").asc()]),
+        (True, [F("go_live_date").desc(nulls_last=True), F("pk").desc()]),
+    ):
+        scope = (
+            integrations.filter(stage=Stage.LIVE)
+            if live
+            else integrations.exclude(stage=Stage.LIVE)
+        )
+        ranked = scope.annotate(
+            rank=Window(RowNumber(), partition_by=[F("stage")], order_by=order)
+        ).filter(rank__lte=limit)
+        for integration in ranked.order_by("stage", "rank"):
+            by_stage[integration.stage].append(integration)
+    return by_stage
 
 
 @dataclass
