@@ -340,6 +340,9 @@ class InboundCheck(models.Model):
     tls_version = models.CharField(
         _("TLS version"), max_length=16, blank=True, help_text=_("'none' or 'unknown' if so.")
     )
+    tls_used = models.BooleanField(
+        _("over TLS"), null=True, help_text=_("Empty when a proxy did not say.")
+    )
     via_proxy = models.BooleanField(_("through a trusted proxy"), default=False)
     passed = models.BooleanField(_("passed"), null=True)
     detail = models.CharField(_("detail"), max_length=300, blank=True)

@@ -579,6 +579,7 @@ def inbound_check_record(
     peer_address: str | None = None,
     tls_version: str = "unknown",
     via_proxy: bool = False,
+    tls_used: bool | None = None,
     now: datetime.datetime | None = None,
 ) -> InboundCheck:
     """Record the municipality's call of a one-time URL; InboundTokenError when it can't count."""
@@ -600,6 +601,7 @@ def inbound_check_record(
         source_address=source_address,
         peer_address=peer_address,
         tls_version=tls_version or "unknown",
+        tls_used=tls_used,
         via_proxy=via_proxy,
         passed=passed,
         detail=detail,
@@ -636,6 +638,7 @@ def _source_allowed(address: str | None, ranges: list[str]) -> tuple[bool, str]:
 class NetworkEvidence:
     ok: bool
     reasons: list[str]
+    notes: list[str] = dataclasses.field(default_factory=list)  # facts shown either way
 
 
 def network_evidence(*, integration: Integration, now: datetime.datetime | None = None):
@@ -644,9 +647,15 @@ def network_evidence(*, integration: Integration, now: datetime.datetime | None 
     now = now or timezone.now()
     since = now - datetime.timedelta(days=EVIDENCE_DAYS)
     reasons: list[str] = []
-    inbound_ok = InboundCheck.objects.filter(
-        integration=integration, passed=True, used_at__gte=since, used_at__lte=now
-    ).exists()
+    inbound = (
+        InboundCheck.objects.filter(
+            integration=integration, passed=True, used_at__gte=since, used_at__lte=now
+        )
+        .order_by("-used_at", "-pk")
+        .first()
+    )
+    inbound_ok = inbound is not None
+    notes = [inbound_tls_note(inbound)] if inbound is not None else []
     if not inbound_ok:
         reasons.append(_("The inbound check has not passed within the last 7 days."))
     route_label = integration.get_route_display() if integration.route else "—"
@@ -666,4 +675,41 @@ def network_evidence(*, integration: Integration, now: datetime.datetime | None 
                 )
                 % {"name": probe.name, "route": route_label}
             )
-    return NetworkEvidence(ok=not reasons, reasons=reasons)
+    return NetworkEvidence(ok=not reasons, reasons=reasons, notes=notes)
+
+
+def inbound_tls_note(check: InboundCheck) -> str:
+    """Whether the passed inbound check came over TLS, for the gate (issue 17.12)."""
+    values = {
+        "at": timezone.localtime(check.used_at).strftime("%Y-%m-%d %H:%M"),
+        "address": check.source_address or "—",
+        "version": check.tls_version,
+    }
+    if check.tls_used is None and check.tls_version not in ("", "none", "unknown"):
+        used = True  # checks recorded before tls_used: a version means TLS
+    else:
+        used = check.tls_used
+    if used and check.tls_version not in ("", "none", "unknown"):
+        return (
+            _("The inbound check of %(at)s from %(address)s came over TLS (%(version)s).") % values
+        )
+    if used:
+        return (
+            _("The inbound check of %(at)s from %(address)s came over TLS (version not known).")
+            % values
+        )
+    if used is False:
+        return (
+            _(
+                "The inbound check of %(at)s from %(address)s came WITHOUT TLS (plain HTTP): "
+                "the municipality's network reached the console unencrypted."
+            )
+            % values
+        )
+    return (
+        _(
+            "The inbound check of %(at)s from %(address)s: whether it came over TLS is not known "
+            "(the proxy did not say)."
+        )
+        % values
+    )

@@ -245,6 +245,7 @@ def inbound(request, token: str):
             source_address=caller.source_address,
             peer_address=caller.peer_address,
             tls_version=caller.tls_version,
+            tls_used=caller.tls_used,
             via_proxy=caller.via_proxy,
         )
     except services.InboundTokenError as exc:

@@ -24,6 +24,7 @@ class AuditRecord(models.Model):
         MAPPING_SAVED = "mapping_saved", _("Layout mapping saved")
         MAPPING_USE = "mapping_use", _("Layout mapping switched on or off")
         REPORT = "report", _("Evidence report generated")
+        COPY_PURGED = "copy_purged", _("Copies purged after the retention period")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -23,6 +23,9 @@ class Caller:
     peer_address: str | None
     tls_version: str
     via_proxy: bool
+    # Whether the request came over TLS (to the console or to its trusted proxy); None when
+    # the proxy did not say.
+    tls_used: bool | None = None
 
 
 def _networks(entries) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -54,7 +57,8 @@ def caller_of(request: HttpRequest) -> Caller:
     peer = _clean(request.META.get("REMOTE_ADDR"))
     proxies = _networks(settings.PMH_TRUSTED_PROXIES)
     if peer is None or not _in(peer, proxies):
-        return Caller(peer, peer, _direct_tls(request), via_proxy=False)
+        tls = _direct_tls(request)
+        return Caller(peer, peer, tls, via_proxy=False, tls_used=tls != NO_TLS)
     # Walk X-Forwarded-For from the right: the first address not of our own proxies is the
     # caller; everything left of it was written by the client and proves nothing.
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
@@ -63,7 +67,10 @@ def caller_of(request: HttpRequest) -> Caller:
         if not _in(hop, proxies):
             source = _clean(hop)
             break
-    return Caller(source, peer, _proxied_tls(request), via_proxy=True)
+    tls = _proxied_tls(request)
+    proto = request.META.get("HTTP_X_FORWARDED_PROTO", "").strip().lower()
+    used = False if tls == NO_TLS else True if tls != UNKNOWN or proto == "https" else None
+    return Caller(source, peer, tls, via_proxy=True, tls_used=used)
 
 
 def _direct_tls(request: HttpRequest) -> str:

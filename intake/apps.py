@@ -11,6 +11,9 @@ class IntakeConfig(AppConfig):
         from uploads import hooks
 
         hooks.set_channel_deliverer(channels.deliverer_for)
+        from intake.mail.deliver import deliver_failed
+
+        hooks.add_problem_reporter(deliver_failed)
 
         from console.personal import mask_on_save
         from intake.models import MailItem, MailMessage

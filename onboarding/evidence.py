@@ -2,7 +2,8 @@
 
 `onboarding/` imports no other app: an app that can show a gate holds registers its provider
 here from its `AppConfig.ready()`. A provider is called as `provider(integration=…, now=…)` and
-answers with an object that has `ok` (bool) and `reasons` (sentences for people).
+answers with an object that has `ok` (bool) and `reasons` (sentences for people), and may have
+`notes` (facts for people shown whether the gate holds or not, e.g. whether TLS was used).
 
     NETWORK  the `network_ok` gate   (connectivity: inbound check and outbound targets)
     TESTS    the `test_passed` gate  (uploads: accepted test submissions)
@@ -28,11 +29,11 @@ def register(name: str, provider: Provider) -> None:
     _PROVIDERS[name] = provider
 
 
-def ask(name: str, *, integration, now: datetime) -> tuple[bool, list]:
-    """(ok, reasons) from the provider registered under `name`."""
+def ask(name: str, *, integration, now: datetime) -> tuple[bool, list, list]:
+    """(ok, reasons, notes) from the provider registered under `name`."""
     try:
         provider = _PROVIDERS[name]
     except KeyError:
         raise LookupError(f"No provider of {name!r} evidence is registered") from None
     found = provider(integration=integration, now=now)
-    return found.ok, list(found.reasons)
+    return found.ok, list(found.reasons), list(getattr(found, "notes", ()))

@@ -16,7 +16,12 @@ from onboarding.models import (
     Vendor,
     validate_insurer_number,
 )
-from onboarding.services import RESETTING_FIELDS, parse_source_ranges
+from onboarding.services import (
+    RESETTING_FIELDS,
+    contacts_of_other_vendors,
+    contacts_taken_message,
+    parse_source_ranges,
+)
 
 
 def _lines(text: str) -> list[str]:
@@ -124,6 +129,15 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
         ),
     )
 
+    share_contacts = forms.BooleanField(
+        label=_("Share these addresses with another vendor deliberately"),
+        required=False,
+        help_text=_(
+            "Only when an address is already another vendor's contact: the sharing is recorded "
+            "in the integration's history."
+        ),
+    )
+
     confirm_stage_back = forms.BooleanField(
         label=_("I understand: the integration goes back to “decided”"),
         required=False,
@@ -186,6 +200,8 @@ class IntegrationForm(ChoicesMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        vendor = cleaned.get("vendor") if "vendor" in cleaned else self.instance.vendor
+        _check_shared_contacts(self, self.instance, cleaned, vendor=vendor, operator=True)
         if not self.stage_back_possible:
             return cleaned
         changed = [
@@ -237,10 +253,22 @@ class VendorContactsForm(forms.Form):
 
     contacts = ContactsField(label=_("Contact e-mail addresses"), required=False)
     source_ranges = RangesField(label=_("Source address ranges"), required=False)
+    share_contacts = IntegrationForm.base_fields["share_contacts"]
 
-    def __init__(self, *args, operator: bool = False, **kwargs):
+    def __init__(self, *args, operator: bool = False, integration=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.operator = operator
+        self.integration = integration
+        if not operator:
+            del self.fields["share_contacts"]  # only an operator shares an address (17.11)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.integration is not None:
+            _check_shared_contacts(
+                self, self.integration, cleaned, vendor=..., operator=self.operator
+            )
+        return cleaned
 
     def clean_source_ranges(self):
         ranges = self.cleaned_data["source_ranges"]
@@ -257,6 +285,26 @@ class VendorContactsForm(forms.Form):
                 % {"ranges": ", ".join(wide), "v4": limits[4], "v6": limits[6]}
             )
         return ranges
+
+
+def _check_shared_contacts(form, integration, cleaned, *, vendor, operator: bool) -> None:
+    """A contact address belongs to one vendor; an operator may share one deliberately."""
+    emails = cleaned.get("contacts")
+    if not emails:
+        return
+    current = set(integration.contacts.values_list("email", flat=True)) if integration.pk else set()
+    added = [e for e in emails if e.strip().lower() not in current]
+    taken = contacts_of_other_vendors(integration, added, vendor=vendor)
+    if not taken or (operator and cleaned.get("share_contacts")):
+        return
+    message = contacts_taken_message(taken)
+    if operator:
+        message = _(
+            "%(emails)s: already a contact address of another vendor's integration "
+            "(%(vendors)s). Tick “Share these addresses with another vendor deliberately” to "
+            "share it."
+        ) % {"emails": ", ".join(sorted(taken)), "vendors": ", ".join(sorted(set(taken.values())))}
+    form.add_error("contacts", message)
 
 
 class StageMoveForm(forms.Form):

@@ -413,12 +413,18 @@ class ApiToken(models.Model):
 
 
 class ApiIdempotencyKey(models.Model):
-    """An Idempotency-Key a token used, and what it answered (console.md §3.3)."""
+    """An Idempotency-Key a token used, and what it answered (console.md §3.3).
+
+    The row is inserted before anything of the request is stored (issue 17.8): while that
+    transaction runs, ``submission`` is empty and every other request with the key waits on the
+    unique constraint, then answers from the row (the same submission, or 409)."""
 
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="idempotency_keys")
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
-    submission = models.ForeignKey("uploads.Submission", on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(
+        "uploads.Submission", on_delete=models.CASCADE, related_name="+", null=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

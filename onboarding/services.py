@@ -59,6 +59,7 @@ class StageRefused(Exception):
 class GateResult:
     ok: bool
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def check_choices(integration: Integration) -> None:
@@ -109,14 +110,16 @@ def _display(integration: Integration, name: str) -> str:
 
 
 @transaction.atomic
-def integration_create(*, by, contacts: list[str] = (), **values) -> Integration:
+def integration_create(
+    *, by, contacts: list[str] = (), share_contacts: bool = False, **values
+) -> Integration:
     integration = Integration(**values)
     if not integration.dropbox_name:
         integration.dropbox_name = next_dropbox_name(integration.municipality)
     integration.full_clean()
     check_choices(integration)
     integration.save()
-    _set_contacts(integration, contacts)
+    _set_contacts(integration, contacts, share=share_contacts)
     _record(
         integration,
         kind=IntegrationEvent.Kind.STAGE,
@@ -146,7 +149,12 @@ def integration_retire(*, integration: Integration, by, reason: str, now=None) -
 
 @transaction.atomic
 def integration_update(
-    *, integration: Integration, by, values: dict, contacts: list[str] | None = None
+    *,
+    integration: Integration,
+    by,
+    values: dict,
+    contacts: list[str] | None = None,
+    share_contacts: bool = False,
 ) -> list[str]:
     """Apply changed fields, record each change, and send the integration back to `decided`
     when its route or test access changes after that stage. Returns the changed field names."""
@@ -169,7 +177,7 @@ def integration_update(
                 new=_display(integration, name),
             )
     if contacts is not None:
-        _set_contacts(integration, contacts, by=by)
+        _set_contacts(integration, contacts, by=by, share=share_contacts)
     past_decided = STAGE_ORDER.index(integration.stage) > STAGE_ORDER.index(Stage.DECIDED)
     if past_decided and any(name in RESETTING_FIELDS for name in changed):
         _move(
@@ -181,11 +189,42 @@ def integration_update(
     return changed
 
 
-def _set_contacts(integration: Integration, emails, by=None) -> None:
+def contacts_of_other_vendors(integration: Integration, emails, vendor=...) -> dict[str, str]:
+    """Of ``emails``, those already a contact of another vendor's integration: {email: vendor}.
+
+    A contact address belongs to one vendor (issue 17.11): mail from it is taken as that
+    vendor's. ``vendor`` is the integration's vendor as it will be saved (default: as it is)."""
+    vendor_id = integration.vendor_id if vendor is ... else getattr(vendor, "pk", None)
+    wanted = {e.strip().lower() for e in emails if e.strip()}
+    taken = IntegrationContact.objects.filter(email__in=wanted).select_related(
+        "integration__vendor"
+    )
+    if integration.pk:
+        taken = taken.exclude(integration_id=integration.pk)
+    found = {}
+    for contact in taken.order_by("email", "pk"):
+        other = contact.integration.vendor_id
+        if vendor_id is None or other != vendor_id:
+            found.setdefault(contact.email, str(contact.integration.vendor or contact.integration))
+    return found
+
+
+def contacts_taken_message(taken: dict[str, str]) -> str:
+    return _(
+        "%(emails)s: already a contact address of another vendor's integration. An address "
+        "belongs to one vendor (mail from it is taken as that vendor's); ask the PMH operators "
+        "if it really must be shared."
+    ) % {"emails": ", ".join(sorted(taken))}
+
+
+def _set_contacts(integration: Integration, emails, by=None, share: bool = False) -> None:
     wanted = {e.strip().lower() for e in emails if e.strip()}
     current = set(integration.contacts.values_list("email", flat=True))
     if wanted == current:
         return
+    taken = contacts_of_other_vendors(integration, wanted - current)
+    if taken and not share:
+        raise ValidationError({"contacts": contacts_taken_message(taken)})
     integration.contacts.exclude(email__in=wanted).delete()
     IntegrationContact.objects.bulk_create(
         [IntegrationContact(integration=integration, email=e) for e in sorted(wanted - current)]
@@ -199,11 +238,27 @@ def _set_contacts(integration: Integration, emails, by=None) -> None:
             old=", ".join(sorted(current)),
             new=", ".join(sorted(wanted)),
         )
+    if taken:
+        # An operator shares an address with another vendor deliberately: said in the history.
+        _record(
+            integration,
+            kind=IntegrationEvent.Kind.CHOICE,
+            by=by,
+            field_name="contacts_shared",
+            new=", ".join(sorted(taken)),
+            reason=_("Shared deliberately with: %(vendors)s")
+            % {"vendors": ", ".join(sorted(set(taken.values())))},
+        )
 
 
 @transaction.atomic
 def integration_update_contacts(
-    *, integration: Integration, by, contacts: list[str], source_ranges: list[str]
+    *,
+    integration: Integration,
+    by,
+    contacts: list[str],
+    source_ranges: list[str],
+    share_contacts: bool = False,
 ) -> None:
     """What a vendor may change (§5): contact addresses and source address ranges."""
     integration_update(
@@ -211,6 +266,7 @@ def integration_update_contacts(
         by=by,
         values={"source_ranges": source_ranges},
         contacts=contacts,
+        share_contacts=share_contacts,
     )
 
 

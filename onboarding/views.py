@@ -149,6 +149,7 @@ def integration_create(request):
                 by=request.user,
                 municipality=form.cleaned_data["municipality_code"],
                 contacts=form.cleaned_data["contacts"],
+                share_contacts=form.cleaned_data["share_contacts"],
                 **form.service_values(),
             )
         except ValidationError as exc:
@@ -197,6 +198,7 @@ def integration_edit(request, pk):
                 by=request.user,
                 values=form.service_values(),
                 contacts=form.cleaned_data["contacts"],
+                share_contacts=form.cleaned_data["share_contacts"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -222,17 +224,25 @@ def integration_contacts(request, pk):
         "source_ranges": "\n".join(integration.source_ranges),
     }
     form = VendorContactsForm(
-        request.POST or None, initial=initial, operator=is_operator(request.user)
+        request.POST or None,
+        initial=initial,
+        operator=is_operator(request.user),
+        integration=integration,
     )
     if request.method == "POST" and form.is_valid():
-        services.integration_update_contacts(
-            integration=integration,
-            by=request.user,
-            contacts=form.cleaned_data["contacts"],
-            source_ranges=form.cleaned_data["source_ranges"],
-        )
-        messages.success(request, _("Contacts and address ranges were saved."))
-        return redirect(integration)
+        try:
+            services.integration_update_contacts(
+                integration=integration,
+                by=request.user,
+                contacts=form.cleaned_data["contacts"],
+                source_ranges=form.cleaned_data["source_ranges"],
+                share_contacts=form.cleaned_data.get("share_contacts", False),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contacts and address ranges were saved."))
+            return redirect(integration)
     return render(
         request, "onboarding/integration_contacts.html", {"form": form, "integration": integration}
     )

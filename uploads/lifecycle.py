@@ -133,8 +133,10 @@ def submission_receive(
 @transaction.atomic
 def _record_received(*, integration, incoming: Path, **values) -> Submission:
     # One receive at a time per integration, so that two copies of the same bytes arriving
-    # together cannot both become "the first".
-    locked = Integration.objects.select_for_update().get(pk=integration.pk)
+    # together cannot both become "the first". FOR NO KEY UPDATE: the test store's rows of the
+    # integration (written by a validation finishing meanwhile, which holds its submission)
+    # only take a key-share lock on it, so the two never wait on each other in a cycle.
+    locked = Integration.objects.select_for_update(no_key=True).get(pk=integration.pk)
     first = (
         Submission.objects.filter(
             integration=locked,
@@ -162,6 +164,18 @@ def _record_received(*, integration, incoming: Path, **values) -> Submission:
     storage.keep(incoming, storage_root() / name)
     _queue(submission)
     return submission
+
+
+@transaction.atomic
+def discard_unrecorded(submission: Submission) -> None:
+    """The transaction that recorded ``submission`` rolled back: remove the bytes it stored,
+    unless another submission (committed since) holds the same file."""
+    Integration.objects.select_for_update(no_key=True).filter(pk=submission.integration_id).first()
+    if Submission.objects.filter(
+        storage_name=submission.storage_name, file_purged_at=None
+    ).exists():
+        return
+    (storage_root() / submission.storage_name).unlink(missing_ok=True)
 
 
 def _queue(submission: Submission, *, now: datetime | None = None) -> None:
@@ -227,8 +241,10 @@ def submission_ready(
     """The attempt holding the lease writes its verdict: returned, or review when the
     integration wants one. ``before(locked)`` runs first, in the same transaction (the test
     store changes); issues of any other attempt are removed."""
+    # FOR NO KEY UPDATE: a copy of the same bytes received meanwhile (duplicate_of this one)
+    # needs only a key-share lock on it and does not wait for the test store's changes.
     locked = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(no_key=True, of=("self",))
         .select_related("integration")
         .filter(pk=submission_id, lease_token=lease_token, status=Status.VALIDATING)
         .first()

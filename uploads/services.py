@@ -80,6 +80,10 @@ def _purge_one(submission: Submission, *, now: datetime, by) -> None:
     )
     if not still_used:
         stored_path(submission).unlink(missing_ok=True)
+    # The issues past PMH_ISSUE_ROWS_MAX (result-file lines) go with the file (issue 17.9); the
+    # counts, the report and the bounded issue rows in the database stay.
+    for overflow in (storage_root() / "issues").glob(f"{submission.pk}-*.csv.gz"):
+        overflow.unlink(missing_ok=True)
     FileDeletion.objects.create(
         submission=submission,
         sha256=submission.sha256,

@@ -22,20 +22,19 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 
 from console import audit
-from intake.api.views import (
+from intake.api.common import (
     ERRORS,
     MIB,
     ApiError,
-    _integration_for,
-    _remember,
-    _replay,
-    _report_ready,
-    _too_large,
-    api,
     bad_content_length,
     idempotency_key_too_long,
-    unavailable_message,
+    integration_for,
+    receive_once,
+    report_ready,
+    too_large,
+    unavailable,
 )
+from intake.api.views import api
 from onboarding.models import ApiToken, Integration
 from uploads import lifecycle, services
 from uploads.lib import storage
@@ -111,7 +110,7 @@ def _check_headers(request: HttpRequest) -> bool:
     except ValueError:
         raise bad_content_length() from None
     if length > settings.PMH_MAX_UPLOAD_MB * MIB:
-        raise _too_large()
+        raise too_large()
     return encoding in ("gzip", "x-gzip")
 
 
@@ -135,7 +134,7 @@ def _spool(request: HttpRequest, gzipped: bool) -> tuple[Path, str]:
                 )
                 % {"limit": settings.PMH_MAX_UPLOAD_MB},
             ) from None
-        raise _too_large() from None
+        raise too_large() from None
     except BadGzip:
         raise ApiError(
             400,
@@ -148,7 +147,7 @@ def _spool(request: HttpRequest, gzipped: bool) -> tuple[Path, str]:
     except OSError:
         # The disk, or the client's connection mid-body: nothing was kept either way.
         log.exception("Could not spool a registration request")
-        raise _unavailable() from None
+        raise unavailable() from None
     return path, sha256
 
 
@@ -168,7 +167,7 @@ def _check_body(path: Path) -> None:
 
 def _integration(token: ApiToken, named: str | None) -> Integration:
     if named:
-        return _integration_for(token, named)
+        return integration_for(token, named)
     own = list(Integration.objects.filter(vendor_id=token.vendor_id)[:2])
     if len(own) == 1:
         return own[0]
@@ -197,14 +196,14 @@ def _register(request: HttpRequest, mode: str, named: str | None) -> JsonRespons
     try:
         _check_body(path)
         request_hash = hashlib.sha256(f"{sha256}|{integration.pk}|{mode}".encode()).hexdigest()
-        earlier = _replay(token, key, request_hash) if key else None
-        if earlier is not None:
-            return _accepted(request, earlier)
-        submission = _receive(token, integration, mode, path)
+        submission = receive_once(
+            token=token,
+            key=key,
+            request_hash=request_hash if key else "",
+            receive=lambda: _receive(token, integration, mode, path),
+        )
     finally:
         path.unlink(missing_ok=True)
-    if key:
-        submission = _remember(token, key, request_hash, submission)
     return _accepted(request, submission)
 
 
@@ -221,19 +220,10 @@ def _receive(token: ApiToken, integration: Integration, mode: str, path: Path) -
                 mode=mode,
             )
     except lifecycle.SubmissionTooLarge:
-        raise _too_large() from None
+        raise too_large() from None
     except OSError:
         log.exception("Could not store a registration request")
-        raise _unavailable() from None
-
-
-def _unavailable() -> ApiError:
-    return ApiError(
-        503,
-        "unavailable",
-        unavailable_message(),
-        {"Retry-After": "60"},
-    )
+        raise unavailable() from None
 
 
 def _status_url(request: HttpRequest, pk: int) -> str:
@@ -335,7 +325,7 @@ def differential_registration_tasks_create(
 def registration_task(request, task_id: str):
     submission = _task_for(request.auth, task_id)
     visible = submission.status != Status.REVIEW
-    report = submission.report if _report_ready(submission) else None
+    report = submission.report if report_ready(submission) else None
     if report is not None:
         token = request.auth
         audit.record(

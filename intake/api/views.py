@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
@@ -20,33 +20,25 @@ from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
 from console import audit
-from onboarding.models import ApiIdempotencyKey, ApiToken, Integration
+from intake.api.common import (
+    ERRORS,
+    MIB,
+    ApiError,
+    bad_content_length,
+    idempotency_key_too_long,
+    integration_for,
+    receive_once,
+    report_ready,
+    too_large,
+    unavailable,
+    unavailable_message,
+)
+from onboarding.models import ApiToken
 from onboarding.tokens import api_token_authenticate
 from uploads import lifecycle
 from uploads.models import Channel, Mode, Status, Submission
 
 log = logging.getLogger(__name__)
-MIB = 1024 * 1024
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def unavailable_message() -> str:
-    return _("Files cannot be received right now. Nothing was stored. Send again in a while.")
-
-
-def bad_content_length() -> ApiError:
-    return ApiError(400, "invalid_request", _("The Content-Length header is not valid."))
-
-
-def idempotency_key_too_long() -> ApiError:
-    return ApiError(
-        400, "invalid_request", _("The Idempotency-Key must be at most 200 characters.")
-    )
 
 
 class TokenAuth(HttpBearer):
@@ -152,7 +144,7 @@ def _http_error(request, exc: HttpError):
 
 @api.exception_handler(RequestDataTooBig)
 def _body_too_large(request, exc):
-    return _api_error(request, _too_large())
+    return _api_error(request, too_large())
 
 
 @api.exception_handler(SuspiciousOperation)
@@ -202,31 +194,8 @@ class SubmissionOut(Schema):
     report_url: str | None
 
 
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
-
-
-ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 415, 429, 503)}
-
-
 def _status_url(request, pk: int) -> str:
     return request.build_absolute_uri(reverse("api:submission", args=[pk]))
-
-
-def _integration_for(token: ApiToken, name: str) -> Integration:
-    found = Integration.objects.filter(vendor_id=token.vendor_id, dropbox_name=name)
-    # PostgreSQL text cannot hold NUL (the query would fail): no integration has such a name.
-    integration = found.first() if "\x00" not in name else None
-    if integration is None:
-        raise ApiError(
-            404, "not_found", _("The integration “%(name)s” was not found.") % {"name": name}
-        )
-    return integration
 
 
 def _check_request(request) -> None:
@@ -243,15 +212,7 @@ def _check_request(request) -> None:
         raise bad_content_length() from None
     # Refuse before Django reads the body: nothing of an oversized file is stored.
     if length > limit + MIB:
-        raise _too_large()
-
-
-def _too_large() -> ApiError:
-    return ApiError(
-        413,
-        "too_large",
-        lifecycle.too_large_message(settings.PMH_MAX_UPLOAD_MB),
-    )
+        raise too_large()
 
 
 def _file_sha256(upload) -> str:
@@ -299,8 +260,8 @@ def submission_create(request):
     if mode is not None and mode not in Mode.values:
         raise ApiError(400, "invalid_request", _("mode must be full or diff."))
     if upload.size > settings.PMH_MAX_UPLOAD_MB * MIB:
-        raise _too_large()
-    integration = _integration_for(token, name)
+        raise too_large()
+    integration = integration_for(token, name)
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise idempotency_key_too_long()
@@ -309,58 +270,26 @@ def submission_create(request):
         request_hash = hashlib.sha256(
             f"{_file_sha256(upload)}|{integration.pk}|{mode or ''}".encode()
         ).hexdigest()
-        earlier = _replay(token, key, request_hash)
-        if earlier is not None:
-            return _accepted(request, earlier)
-    try:
-        submission = lifecycle.submission_receive(
-            integration=integration,
-            channel=Channel.API,
-            original_name=upload.name or "upload",
-            stream=upload,
-            sender=f"{token.vendor.slug}/{token.name}",
-            mode=mode,
-        )
-    except lifecycle.SubmissionTooLarge:
-        raise _too_large() from None
-    except OSError:
-        log.exception("Could not store an API upload")
-        raise ApiError(
-            503,
-            "unavailable",
-            unavailable_message(),
-            {"Retry-After": "60"},
-        ) from None
-    if key:
-        submission = _remember(token, key, request_hash, submission)
-    return _accepted(request, submission)
 
-
-def _replay(token: ApiToken, key: str, request_hash: str) -> Submission | None:
-    earlier = (
-        ApiIdempotencyKey.objects.select_related("submission").filter(token=token, key=key).first()
-    )
-    if earlier is None:
-        return None
-    if earlier.request_hash != request_hash:
-        raise ApiError(
-            409,
-            "idempotency_conflict",
-            _("This Idempotency-Key was used for a request with other content. Use a new key."),
-        )
-    return earlier.submission
-
-
-def _remember(token, key, request_hash, submission) -> Submission:
-    try:
-        with transaction.atomic():
-            ApiIdempotencyKey.objects.create(
-                token=token, key=key, request_hash=request_hash, submission=submission
+    def receive() -> Submission:
+        upload.seek(0)
+        try:
+            return lifecycle.submission_receive(
+                integration=integration,
+                channel=Channel.API,
+                original_name=upload.name or "upload",
+                stream=upload,
+                sender=f"{token.vendor.slug}/{token.name}",
+                mode=mode,
             )
-    except IntegrityError:
-        # The same key raced in twice; the first stored answer wins.
-        return _replay(token, key, request_hash) or submission
-    return submission
+        except lifecycle.SubmissionTooLarge:
+            raise too_large() from None
+        except OSError:
+            log.exception("Could not store an API upload")
+            raise unavailable() from None
+
+    submission = receive_once(token=token, key=key, request_hash=request_hash, receive=receive)
+    return _accepted(request, submission)
 
 
 def _submission_for(token: ApiToken, pk: int) -> Submission:
@@ -372,10 +301,6 @@ def _submission_for(token: ApiToken, pk: int) -> Submission:
     if submission is None:
         raise ApiError(404, "not_found", _("The submission was not found."))
     return submission.duplicate_of or submission if submission.duplicate_of_id else submission
-
-
-def _report_ready(submission: Submission) -> bool:
-    return submission.status == Status.RETURNED and submission.report is not None
 
 
 @api.get(
@@ -401,7 +326,7 @@ def submission_status(request, pk: int):
         "warnings": submission.warnings if visible else None,
         "report_url": (
             request.build_absolute_uri(reverse("api:submission_report", args=[submission.pk]))
-            if _report_ready(submission)
+            if report_ready(submission)
             else None
         ),
     }
@@ -415,7 +340,7 @@ def submission_status(request, pk: int):
 )
 def submission_report(request, pk: int):
     submission = _submission_for(request.auth, pk)
-    if not _report_ready(submission):
+    if not report_ready(submission):
         raise ApiError(
             404,
             "report_not_ready",

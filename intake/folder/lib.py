@@ -513,3 +513,69 @@ def move_to_error(claimed: str | os.PathLike[str], reason_ja: str) -> Path:
     os.rename(claimed, target)
     _release(claimed)
     return target
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+@dataclass
+class Purged:
+    """What a retention pass removed from one subfolder."""
+
+    files: int = 0
+    bytes: int = 0
+    names: list[str] = field(default_factory=list)  # relative to the subfolder, first 100
+
+
+def _when_placed(entry: os.DirEntry) -> float:
+    """When the console put the file there: a rename keeps the sender's mtime, the ctime moves."""
+    st = entry.stat(follow_symlinks=False)
+    return max(st.st_mtime, st.st_ctime)
+
+
+def _remove(entry: os.DirEntry, done: Purged, shown: str) -> None:
+    size = entry.stat(follow_symlinks=False).st_size
+    os.unlink(entry.path)  # a link is removed itself, never followed
+    done.files += 1
+    done.bytes += size
+    if len(done.names) < 100:
+        done.names.append(shown)
+
+
+def purge_copies(layout: Layout, *, before: float, before_day: str) -> dict[str, Purged]:
+    """Remove what the console made or moved in ``archive/``, ``error/`` and ``outbox/`` before
+    ``before`` (a timestamp): the copies of received files outlive no retention (issue 17.9).
+
+    ``archive/YYYYMMDD/`` goes by the day it names (the day the file was received, in the
+    console's time zone), once that day is earlier than ``before_day`` (``YYYYMMDD``, the
+    day of ``before`` in that zone); everything
+    else by when the console placed it. ``inbox/`` and ``processing/`` are the vendor's and the
+    running intake's. Links are removed, never followed; subfolders other than archive days
+    are left alone."""
+    done = {ARCHIVE: Purged(), ERROR: Purged(), OUTBOX: Purged()}
+    archive_root = layout.archive
+    if archive_root.is_dir() and not archive_root.is_symlink():
+        with os.scandir(archive_root) as days:
+            for day in days:
+                if day.is_dir(follow_symlinks=False):
+                    named = len(day.name) == 8 and day.name.isascii() and day.name.isdigit()
+                    # A day folder goes once the whole day is past retention.
+                    if not named or day.name >= before_day:
+                        continue
+                    with os.scandir(day.path) as files:
+                        for entry in files:
+                            if not entry.is_dir(follow_symlinks=False):
+                                _remove(entry, done[ARCHIVE], f"{day.name}/{entry.name}")
+                    with contextlib.suppress(OSError):
+                        os.rmdir(day.path)
+                elif _when_placed(day) < before:
+                    _remove(day, done[ARCHIVE], day.name)
+    for sub in (ERROR, OUTBOX):
+        folder = layout.path / sub
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False) and _when_placed(entry) < before:
+                    _remove(entry, done[sub], entry.name)
+    return done

@@ -85,6 +85,7 @@ def test_every_app_declares_its_periodic_jobs_in_its_jobs_module():
         "intake_folder": "intake",
         "intake_mail": "intake",
         "stuck_digest": "onboarding",
+        "intake_retention": "intake",
     }
     with pytest.raises(ValueError):
         schedule.periodic("intake_folder", seconds=1)(record)

@@ -27,6 +27,7 @@ import os
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -110,6 +111,11 @@ class Mailbox:
 
     def move(self, uid: str, folder: str) -> None:
         """Move a message to ``folder`` (created if missing); it exists there before it leaves."""
+        raise NotImplementedError
+
+    def purge_older(self, folder: str, before: datetime) -> int:
+        """Delete the messages of ``folder`` received before ``before`` (retention of the
+        processed and quarantined mail); returns how many went."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -206,6 +212,33 @@ class ImapMailbox(Mailbox):
             typ, data = self._imap.uid("EXPUNGE", uid)
             self._ok(typ, data, "UID EXPUNGE")
 
+    def purge_older(self, folder: str, before: datetime) -> int:
+        # SEARCH BEFORE compares the INTERNALDATE (kept by MOVE and COPY: when the server got
+        # the message) with a date: a message goes on the first day wholly past ``before``.
+        typ, data = self._imap.list('""', _quote(folder))
+        if typ != "OK" or not data or data[0] is None:
+            return 0
+        typ, data = self._imap.select(_quote(folder))
+        self._ok(typ, data, f"SELECT {folder}")
+        try:
+            day = before.strftime("%d-") + _MONTHS[before.month - 1] + before.strftime("-%Y")
+            typ, data = self._imap.uid("SEARCH", "BEFORE", day)
+            self._ok(typ, data, "SEARCH")
+            uids = [u.decode() for u in (data[0] or b"").split()]
+            for start in range(0, len(uids), 500):
+                chunk = ",".join(uids[start : start + 500])
+                typ, data = self._imap.uid("STORE", chunk, "+FLAGS.SILENT", r"(\Deleted)")
+                self._ok(typ, data, "STORE")
+                if "UIDPLUS" in self.capabilities:
+                    typ, data = self._imap.uid("EXPUNGE", chunk)
+                else:  # only the console writes these folders: expunging them all is ours
+                    typ, data = self._imap.expunge()
+                self._ok(typ, data, "EXPUNGE")
+            return len(uids)
+        finally:
+            typ, data = self._imap.select(_quote(self.url.folder))
+            self._ok(typ, data, f"SELECT {self.url.folder}")
+
     def _ensure_folder(self, folder: str) -> None:
         if folder in self._folders:
             return
@@ -221,6 +254,9 @@ class ImapMailbox(Mailbox):
         # LOGOUT, never CLOSE: CLOSE expunges every \Deleted message of the folder.
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             self._imap.logout()
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _quote(name: str) -> str:
@@ -260,6 +296,20 @@ class MaildirMailbox(Mailbox):
             target = self._md.add_folder(folder)
         target.add(self._md.get_bytes(uid))  # written to tmp/, renamed into new/: complete
         self._md.remove(uid)
+
+    def purge_older(self, folder: str, before: datetime) -> int:
+        try:
+            box = self._md.get_folder(folder)
+        except mailbox.NoSuchMailboxError:
+            return 0
+        cutoff = before.timestamp()
+        gone = 0
+        for key in list(box.keys()):
+            # ``move`` adds the message anew: the name's time is when it was taken.
+            if self._delivered(key)[0] < cutoff:
+                box.remove(key)
+                gone += 1
+        return gone
 
     def close(self) -> None:
         self._md.close()

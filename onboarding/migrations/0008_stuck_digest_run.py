@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0006_user_municipality'),
+        ('onboarding', '0007_idempotency_key_reserved_first'),
     ]
 
     operations = [
