@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectivity.lib.probe import parse_resolver, parse_target, ssl_context
 from connectivity.models import MaintenanceWindow, Probe
+from onboarding.forms import ContactsField
 
 TARGET_FIELDS = [
     "integration",
@@ -24,6 +25,14 @@ TARGET_FIELDS = [
 ]
 
 
+# Fields that only some kinds use; every other field applies to all kinds (issue 18.13).
+KIND_FIELDS = {
+    "expect_status": ("http",),
+    "expect_keyword": ("http",),
+    "ca_pem": ("http", "tls"),
+}
+
+
 class TargetForm(forms.ModelForm):
     class Meta:
         model = Probe
@@ -36,6 +45,10 @@ class TargetForm(forms.ModelForm):
             self.fields["integration"].queryset = integrations
         self.fields["interval_seconds"].min_value = 30
         self.fields["timeout_seconds"].min_value = 0.5
+
+    def kind_rows(self) -> list[tuple]:
+        """(bound field, the kinds it applies to as a space-separated string, or "")."""
+        return [(f, " ".join(KIND_FIELDS.get(f.name, ()))) for f in self]
 
     def clean_interval_seconds(self):
         value = self.cleaned_data["interval_seconds"]
@@ -100,6 +113,17 @@ def _target_error(kind: str, detail: str) -> ValidationError:
     }
     return ValidationError(
         _("%(rule)s (%(detail)s)"), params={"rule": messages[kind], "detail": detail}
+    )
+
+
+class AlertRecipientsForm(forms.Form):
+    emails = ContactsField(
+        label=_("Alert recipients"),
+        required=False,
+        help_text=_(
+            "One address a line. They get a mail when a target of this integration goes down "
+            "and when it is up again; PMH's operators always get it too. Empty: PMH only."
+        ),
     )
 
 

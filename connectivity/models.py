@@ -374,3 +374,31 @@ class ProbeSweep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.failures}/{self.targets}"
+
+
+class AlertSettings(models.Model):
+    """Who is mailed when a target of the integration goes down or comes back (issue 18.13).
+
+    Without a row the integration's contacts and its vendor's contact address are mailed; with
+    one, exactly `emails` (an empty list: the operators' team list only). The operators' team
+    list (PMH_PROBE_ALERT_EMAILS) is always added.
+    """
+
+    integration = models.OneToOneField(
+        "onboarding.Integration",
+        verbose_name=_("integration"),
+        on_delete=models.CASCADE,
+        related_name="alert_settings",
+    )
+    emails = models.JSONField(_("alert recipients"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("alert settings")
+        verbose_name_plural = _("alert settings")
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}: {', '.join(self.emails)}"

@@ -8,8 +8,10 @@ import dataclasses
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from connectivity.models import ProbeResult, ProbeRollup
 from connectivity.services import rollup_watermark
@@ -21,6 +23,12 @@ WINDOWS = {
 }
 HOUR = datetime.timedelta(hours=1)
 PHASES = ("dns", "connect", "tls", "first_byte")
+PHASE_NAMES = {
+    "dns": _("Name resolution"),
+    "connect": _("Connect"),
+    "tls": _("TLS handshake"),
+    "first_byte": _("First byte"),
+}
 PHASE_COLOURS = {
     "dns": "#7fb0ea",
     "connect": "#1f5fa8",
@@ -164,6 +172,7 @@ def _layout(averages, sums, since, step, max_ms) -> Chart:
                 segments.append(
                     {
                         "phase": phase,
+                        "label": PHASE_NAMES[phase],
                         "y": round(y, 1),
                         "height": round(h, 1),
                         "fill": PHASE_COLOURS[phase],
@@ -182,7 +191,7 @@ def _layout(averages, sums, since, step, max_ms) -> Chart:
             )
         )
     ticks = [
-        {"y": round(bottom - (bottom - top) * f, 1), "label": f"{scale_max * f:g}"}
+        {"y": round(bottom - (bottom - top) * f, 1), "label": f"{scale_max * f:g} ms"}
         for f in (0, 0.25, 0.5, 0.75, 1)
     ]
     xlabels = [
@@ -190,7 +199,8 @@ def _layout(averages, sums, since, step, max_ms) -> Chart:
         for i in range(0, len(bars), max(len(bars) // 4, 1))
     ]
     legend = [
-        {"phase": p, "fill": PHASE_COLOURS[p], "x": left + 130 * n} for n, p in enumerate(PHASES)
+        {"phase": p, "label": PHASE_NAMES[p], "fill": PHASE_COLOURS[p], "x": left + 130 * n}
+        for n, p in enumerate(PHASES)
     ]
     return Chart(
         width=width,
@@ -207,9 +217,39 @@ def _layout(averages, sums, since, step, max_ms) -> Chart:
 
 
 def _nice_ceiling(value: float) -> float:
-    if value <= 0:
-        return 0.0
+    if value <= 0:  # nothing measured yet: an axis of real values all the same (issue 18.8)
+        return 10.0
     for candidate in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 60000):
         if value <= candidate:
             return float(candidate)
     return float(value)
+
+
+HEARTBEATS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Beat:
+    started_at: datetime.datetime
+    ok: bool
+    suppressed: str
+    error_class: str
+
+
+def heartbeats(probe_ids: list[int], *, n: int = HEARTBEATS) -> dict[int, list[Beat]]:
+    """The last `n` runs of each target, oldest first, in one query whatever the number of
+    targets (a window function numbers each target's runs from the newest)."""
+    if not probe_ids:
+        return {}
+    rank = Window(RowNumber(), partition_by=F("probe_id"), order_by=F("started_at").desc())
+    rows = (
+        ProbeResult.objects.filter(probe_id__in=probe_ids)
+        .annotate(rank=rank)
+        .filter(rank__lte=n)
+        .order_by("probe_id", "started_at")
+        .values_list("probe_id", "started_at", "ok", "suppressed", "error_class")
+    )
+    beats: dict[int, list[Beat]] = {pid: [] for pid in probe_ids}
+    for probe_id, started_at, ok, suppressed, error_class in rows:
+        beats[probe_id].append(Beat(started_at, ok, suppressed, error_class))
+    return beats

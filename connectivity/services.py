@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from connectivity.lib.probe import ProbeRun, ProbeSpec, run_probe
 from connectivity.models import (
+    AlertSettings,
     InboundCheck,
     MaintenanceWindow,
     Probe,
@@ -124,6 +125,20 @@ def target_update(*, probe: Probe, **fields) -> Probe:
 @transaction.atomic
 def target_delete(*, probe: Probe) -> None:
     probe.delete()
+
+
+def target_try(**values) -> ProbeRun:
+    """Run a target once as entered on its form, saving nothing ("test before save")."""
+    spec = ProbeSpec(
+        values["url"],
+        kind=values["kind"],
+        timeout=values["timeout_seconds"],
+        expect_status=values.get("expect_status"),
+        expect_keyword=values.get("expect_keyword") or None,
+        ca_pem=values.get("ca_pem") or None,
+        resolver=values.get("resolver") or None,
+    )
+    return run_probe(spec)
 
 
 def probe_spec(probe: Probe) -> ProbeSpec:
@@ -369,15 +384,41 @@ def probe_run_request(*, probe: Probe) -> None:
 # Incidents and notifications -------------------------------------------------------------------
 
 
-def incident_recipients(probe: Probe) -> list[str]:
-    """The integration's contact addresses, its vendor's contact and the operators' team list."""
-    addresses = list(settings.PMH_PROBE_ALERT_EMAILS)
-    integration = probe.integration
-    if integration is not None:
-        addresses += integration.contacts.values_list("email", flat=True)
-        if integration.vendor is not None and integration.vendor.contact_email:
-            addresses.append(integration.vendor.contact_email)
+def _clean_addresses(addresses) -> list[str]:
     return sorted({a.strip().lower() for a in addresses if a and a.strip()})
+
+
+def integration_alert_recipients(integration: Integration) -> tuple[list[str], bool]:
+    """(addresses, chosen): the integration's own recipients without the operators' team list;
+    `chosen` is False while they are the defaults (contacts and the vendor's contact)."""
+    chosen = AlertSettings.objects.filter(integration=integration).first()
+    if chosen is not None:
+        return _clean_addresses(chosen.emails), True
+    addresses = list(integration.contacts.values_list("email", flat=True))
+    if integration.vendor is not None and integration.vendor.contact_email:
+        addresses.append(integration.vendor.contact_email)
+    return _clean_addresses(addresses), False
+
+
+@transaction.atomic
+def alert_recipients_set(*, integration: Integration, emails: list[str], by) -> bool:
+    """Choose exactly who is alerted for the integration; True when the list changed."""
+    emails = _clean_addresses(emails)
+    current, chosen = integration_alert_recipients(integration)
+    if chosen and current == emails:
+        return False
+    AlertSettings.objects.update_or_create(
+        integration=integration, defaults={"emails": emails, "updated_by": by}
+    )
+    return True
+
+
+def incident_recipients(probe: Probe) -> list[str]:
+    """The integration's alert recipients and the operators' team list."""
+    addresses = list(settings.PMH_PROBE_ALERT_EMAILS)
+    if probe.integration is not None:
+        addresses += integration_alert_recipients(probe.integration)[0]
+    return _clean_addresses(addresses)
 
 
 def incident_notify(*, incident_id: int, event: str) -> bool:

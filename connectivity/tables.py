@@ -1,10 +1,13 @@
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from connectivity.explain import ERROR_LABELS, PHASE_LABELS
 from connectivity.models import Probe, ProbeIncident, ProbeResult, Status
+from connectivity.selectors import HEARTBEATS
 
 STATUS_BADGES = {
     Status.UP: "ok",
@@ -33,6 +36,33 @@ def outcome_badge(result: ProbeResult | None):
         '<span class="badge {}">{}</span>',
         css,
         ERROR_LABELS.get(result.error_class, result.error_class),
+    )
+
+
+def _percent(value, window) -> str:
+    if value is None:
+        return _("%(window)s: no run") % {"window": window}
+    return _("%(window)s: %(value)s%%") % {"window": window, "value": f"{value:g}"}
+
+
+def heartbeat_bar(beats, *, slots: int = HEARTBEATS):
+    """One mark per run, oldest on the left; empty slots first when there were fewer runs."""
+    marks = []
+    for beat in beats:
+        if beat.suppressed:
+            css, word = "hb-skip", _("not counted")
+        elif beat.ok:
+            css, word = "hb-ok", _("passed")
+        else:
+            css, word = "hb-fail", str(ERROR_LABELS.get(beat.error_class, _("failed")))
+        when = timezone.localtime(beat.started_at).strftime("%m/%d %H:%M")
+        marks.append(format_html('<span class="hb {}" title="{} {}"></span>', css, when, word))
+    padding = [mark_safe('<span class="hb hb-none"></span>')] * (slots - len(marks))  # noqa: S308
+    label = _("The last %(n)s runs, oldest first") % {"n": slots}
+    return format_html(
+        '<span class="heartbeat" role="img" aria-label="{}">{}</span>',
+        label,
+        format_html_join("", "{}", ((m,) for m in padding + marks)),
     )
 
 
@@ -111,6 +141,8 @@ class TargetTable(tables.Table):
     url = tables.Column(verbose_name=_("URL or host:port"), orderable=False)
     status = tables.Column(verbose_name=_("Status"))
     last_result = tables.Column(verbose_name=_("Last result"), empty_values=(), orderable=False)
+    heartbeat = tables.Column(verbose_name=_("Recent runs"), empty_values=(), orderable=False)
+    uptime = tables.Column(verbose_name=_("Uptime"), empty_values=(), orderable=False)
     last_run_at = tables.DateTimeColumn(verbose_name=_("Last run"), format="m/d H:i")
     last_ok_at = tables.DateTimeColumn(verbose_name=_("Last success"), format="m/d H:i")
 
@@ -123,6 +155,8 @@ class TargetTable(tables.Table):
             "kind",
             "url",
             "status",
+            "heartbeat",
+            "uptime",
             "last_result",
             "last_run_at",
             "last_ok_at",
@@ -141,6 +175,21 @@ class TargetTable(tables.Table):
 
     def render_url(self, value):
         return format_html('<code class="url">{}</code>', value)
+
+    # Filled by the view for the shown page only, in a fixed number of queries.
+    beats: dict = {}
+    uptimes: dict = {}
+
+    def render_heartbeat(self, record):
+        return heartbeat_bar(self.beats.get(record.pk, []))
+
+    def render_uptime(self, record):
+        figures = self.uptimes.get(record.pk, {})
+        return format_html(
+            '<span class="uptime">{}</span> <span class="muted small">{}</span>',
+            _percent(figures.get("24h"), _("24 hours")),
+            _percent(figures.get("30d"), _("30 days")),
+        )
 
     def render_status(self, record):
         return status_badge(record)

@@ -7,6 +7,11 @@ urlpatterns = [
     path("reachability/", views.overview, name="overview"),
     path("reachability/integrations/<int:pk>/", views.integration_matrix, name="integration"),
     path("reachability/integrations/<int:pk>/inbound/", views.inbound_issue, name="inbound_issue"),
+    path(
+        "reachability/integrations/<int:pk>/alerts/",
+        views.alert_recipients,
+        name="alert_recipients",
+    ),
     path("reachability/targets/new/", views.target_create, name="target_create"),
     path("reachability/targets/<int:pk>/", views.target_detail, name="target"),
     path("reachability/targets/<int:pk>/edit/", views.target_edit, name="target_edit"),

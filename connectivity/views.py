@@ -1,16 +1,18 @@
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from connectivity import selectors, services
 from connectivity.access import (
@@ -21,16 +23,27 @@ from connectivity.access import (
 )
 from connectivity.explain import ERROR_LABELS, PHASE_LABELS, explain
 from connectivity.filters import TargetFilter
-from connectivity.forms import TARGET_FIELDS, MaintenanceWindowForm, TargetForm
+from connectivity.forms import (
+    TARGET_FIELDS,
+    AlertRecipientsForm,
+    MaintenanceWindowForm,
+    TargetForm,
+)
 from connectivity.models import InboundCheck, ProbeRoute, ProbeSweep, Status
 from connectivity.tables import IncidentTable, ResultTable, TargetTable
 from console import audit
 from console.access import any_role, is_operator, operator_required
 from console.requests import caller_of
-from onboarding.access import get_integration_for_user, integrations_for
+from console.tables import paginate
+from onboarding.access import can_edit_contacts, get_integration_for_user, integrations_for
 
 PAGE_SIZE = 50
 RANGES = selectors.WINDOWS
+RANGE_LABELS = {
+    "24h": gettext_lazy("24 hours"),
+    "7d": gettext_lazy("7 days"),
+    "30d": gettext_lazy("30 days"),
+}
 
 
 @any_role
@@ -45,7 +58,10 @@ def overview(request):
     )
     filterset = TargetFilter(request.GET, queryset=probes)
     table = TargetTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
+    shown = [row.record.pk for row in table.paginated_rows]
+    table.beats = selectors.heartbeats(shown)
+    table.uptimes = selectors.uptime_figures(shown)
     last_sweep = ProbeSweep.objects.order_by("-started_at").first()
     return render(
         request,
@@ -91,10 +107,45 @@ def integration_matrix(request, pk: int):
             "inbound_checks": integration.inbound_checks.select_related("issued_by")[:10],
             "can_edit": is_operator(request.user),
             "can_issue_inbound": can_issue_inbound(request.user),
+            "alerts": _alerts_context(request, integration),
             "error_labels": ERROR_LABELS,
             "now": timezone.now(),
         },
     )
+
+
+def _alerts_context(request, integration, form=None) -> dict:
+    emails, chosen = services.integration_alert_recipients(integration)
+    if form is None and can_edit_contacts(request.user):
+        form = AlertRecipientsForm(initial={"emails": "\n".join(emails)})
+    return {
+        "emails": emails,
+        "chosen": chosen,
+        "form": form,
+        "team": bool(settings.PMH_PROBE_ALERT_EMAILS),
+    }
+
+
+@require_POST
+@any_role
+def alert_recipients(request, pk: int):
+    """Who is mailed about this integration's targets (issue 18.13); the same people who keep
+    its contacts may change it."""
+    integration = get_integration_for_user(request.user, pk)
+    if not can_edit_contacts(request.user):
+        raise PermissionDenied
+    form = AlertRecipientsForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("connectivity:integration", pk=pk)
+    emails = form.cleaned_data["emails"]
+    if services.alert_recipients_set(integration=integration, emails=emails, by=request.user):
+        audit.record(request, audit.Action.ALERT_RECIPIENTS, integration, count=len(emails))
+        messages.success(request, _("The alert recipients were saved."))
+    else:
+        messages.info(request, _("Nothing was changed."))
+    return redirect(reverse("connectivity:integration", args=[pk]) + "#alerts")
 
 
 @any_role
@@ -102,9 +153,9 @@ def target_detail(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
     range_key = request.GET.get("range") if request.GET.get("range") in RANGES else "24h"
     results = ResultTable(probe.results.all(), prefix="r-")
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(results)
+    paginate(request, results, per_page=PAGE_SIZE)
     incidents = IncidentTable(probe.incidents.all(), prefix="i-")
-    RequestConfig(request, paginate={"per_page": 10}).configure(incidents)
+    paginate(request, incidents, per_page=10)
     last = probe.last_result
     last_failure = last if last is not None and not last.ok else None
     return render(
@@ -116,7 +167,7 @@ def target_detail(request, pk: int):
             "uptime": selectors.uptime_figures([probe.pk]).get(probe.pk, {}),
             "chart": selectors.latency_chart(probe.pk, span=RANGES[range_key]),
             "range_key": range_key,
-            "ranges": list(RANGES),
+            "ranges": [(key, RANGE_LABELS.get(key, key)) for key in RANGES],
             "results": results,
             "incidents": incidents,
             "last": last,
@@ -141,10 +192,34 @@ def target_create(request):
         initial = {"integration": integration, "route": _default_route(integration)}
     form = TargetForm(request.POST or None, integrations=integrations, initial=initial)
     if request.method == "POST" and form.is_valid():
+        if "test" in request.POST:
+            return _target_form(request, form, None, trial=_try(request, form, None))
         probe = services.target_create(**form.cleaned_data)
         messages.success(request, _("The target “%(name)s” was added.") % {"name": probe.name})
         return redirect("connectivity:target", pk=probe.pk)
-    return render(request, "connectivity/target_form.html", {"form": form, "probe": None})
+    return _target_form(request, form, None)
+
+
+def _target_form(request, form, probe, *, trial=None):
+    context = {"form": form, "probe": probe, "trial": trial}
+    if trial is not None and not trial.ok:
+        context["trial_error"] = ERROR_LABELS.get(trial.error_class, trial.error_class or "")
+        context["trial_explanation"] = explain(trial.error_class, trial.http_status)
+    return render(request, "connectivity/target_form.html", context)
+
+
+def _try(request, form, probe):
+    """Run the entered values once without saving them; recorded in the audit."""
+    trial = services.target_try(**form.cleaned_data)
+    audit.record(
+        request,
+        audit.Action.PROBE_TEST,
+        probe,
+        kind=form.cleaned_data["kind"],
+        ok=trial.ok,
+        error=trial.error_class or "",
+    )
+    return trial
 
 
 def _default_route(integration) -> str:
@@ -158,11 +233,13 @@ def target_edit(request, pk: int):
         request.POST or None, instance=probe, integrations=integrations_for(request.user)
     )
     if request.method == "POST" and form.is_valid():
+        if "test" in request.POST:
+            return _target_form(request, form, probe, trial=_try(request, form, probe))
         changes = {name: form.cleaned_data[name] for name in TARGET_FIELDS}
         services.target_update(probe=probe, **changes)
         messages.success(request, _("The target was saved."))
         return redirect("connectivity:target", pk=pk)
-    return render(request, "connectivity/target_form.html", {"form": form, "probe": probe})
+    return _target_form(request, form, probe)
 
 
 @operator_required
@@ -182,9 +259,17 @@ def target_delete(request, pk: int):
 @operator_required
 def target_run(request, pk: int):
     probe = get_probe_for_user(request.user, pk)
+    asked = timezone.now()
     services.probe_run_request(probe=probe)
     audit.record(request, audit.Action.PROBE_RUN, probe)
-    messages.info(request, _("The check was started; reload the page to see its result."))
+    ran = probe.results.filter(started_at__gte=asked).order_by("-started_at").first()
+    if ran is None:  # queued for a worker: the page does not have the result yet
+        messages.info(request, _("The check was started; reload the page to see its result."))
+    elif ran.ok:
+        messages.success(request, _("The check ran now and passed."))
+    else:
+        label = ERROR_LABELS.get(ran.error_class, ran.error_class)
+        messages.warning(request, _("The check ran now and failed: %(error)s.") % {"error": label})
     return redirect("connectivity:target", pk=pk)
 
 

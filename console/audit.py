@@ -6,7 +6,6 @@ auth signals. Text people type (user names, list filters) is masked like report 
 field never lands here in full; identifiers such as a SHA-256 are kept whole.
 """
 
-from functools import wraps
 from typing import Any
 
 from django.db import models
@@ -103,38 +102,3 @@ def connect() -> None:
     signals.user_logged_in.connect(_signed_in, dispatch_uid="pmh_audit_sign_in")
     signals.user_login_failed.connect(_sign_in_failed, dispatch_uid="pmh_audit_sign_in_failed")
     signals.user_logged_out.connect(_signed_out, dispatch_uid="pmh_audit_sign_out")
-
-
-# -- RQ's queue pages ------------------------------------------------------------------------
-
-_RQ_REQUEUE_VIEWS = {"requeue_job_view", "enqueue_job", "requeue_all", "actions"}
-
-
-def _rq_requeued(request, view_name: str) -> list[str] | None:
-    """The job ids a POST to one of RQ's pages asked to run again, or None."""
-    if request.method != "POST" or view_name not in _RQ_REQUEUE_VIEWS:
-        return None
-    if view_name == "actions":
-        if request.POST.get("action") != "requeue":
-            return None
-        return request.POST.getlist("job_ids")
-    return []
-
-
-def audit_rq_view(view):
-    """Wrap one of django-rq's views so that a requeue through it is recorded."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        jobs = _rq_requeued(request, view.__name__)
-        if jobs is not None and response.status_code < 400:
-            from django_rq.settings import get_queues_list
-
-            queues, index = get_queues_list(), kwargs.get("queue_index", 0)
-            queue = queues[index]["name"] if 0 <= index < len(queues) else str(index)
-            job_ids = jobs or [kwargs.get("job_id") or "*"]
-            record(request, Action.JOB_REQUEUE, queue=queue, jobs=job_ids)
-        return response
-
-    return wrapped

@@ -24,6 +24,17 @@ class AuditRecord(models.Model):
         MAPPING_SAVED = "mapping_saved", _("Layout mapping saved")
         MAPPING_USE = "mapping_use", _("Layout mapping switched on or off")
         REPORT = "report", _("Evidence report generated")
+        USER_INVITE = "user_invite", _("User invited")
+        USER_RESET = "user_reset", _("Password link sent again")
+        USER_DEACTIVATE = "user_deactivate", _("User deactivated")
+        USER_REACTIVATE = "user_reactivate", _("User reactivated")
+        MUNICIPALITY_ADD = "municipality_add", _("Municipality added")
+        MUNICIPALITY_IMPORT = "municipality_import", _("Code list imported")
+        TOKEN_ISSUE = "token_issue", _("API token issued")
+        TOKEN_REVOKE = "token_revoke", _("API token revoked")
+        ERROR_ITEMS_UPDATE = "error_items_update", _("Error items changed together")
+        PROBE_TEST = "probe_test", _("Target tested before saving")
+        ALERT_RECIPIENTS = "alert_recipients", _("Alert recipients changed")
         COPY_PURGED = "copy_purged", _("Copies purged after the retention period")
 
     user = models.ForeignKey(

@@ -8,8 +8,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from console.access import is_operator, is_staff_role
+from console.queues import QUEUE_LABELS
 from helpdesk.charts import daily_chart, daily_counts
-from helpdesk.models import ErrorItem, State
+from helpdesk.models import CLOSED_STATES, ErrorItem
 from onboarding import stuck
 from onboarding.access import integrations_for, municipalities_for
 from onboarding.models import Stage
@@ -145,14 +146,14 @@ def _top_codes(week: QuerySet) -> list[dict]:
 def open_error_count(user) -> int:
     if not is_staff_role(user):
         return 0
-    return ErrorItem.objects.exclude(state=State.RESOLVED).count()
+    return ErrorItem.objects.exclude(state__in=CLOSED_STATES).count()
 
 
 def oldest_open_errors(user) -> list[ErrorItem]:
     if not is_staff_role(user):
         return []
     return list(
-        ErrorItem.objects.exclude(state=State.RESOLVED)
+        ErrorItem.objects.exclude(state__in=CLOSED_STATES)
         .select_related("integration__municipality", "assignee")
         .order_by("first_seen")[:OLDEST_SHOWN]
     )
@@ -172,6 +173,7 @@ def queue_health() -> dict:
             queues.append(
                 {
                     "name": name,
+                    "label": QUEUE_LABELS.get(name, name),
                     "queued": queue.count,
                     "workers": Worker.count(queue=queue),
                     "failed": queue.failed_job_registry.count,

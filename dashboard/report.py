@@ -17,7 +17,7 @@ from django.utils import timezone
 from coderules.masking import mask_long_text
 from connectivity import selectors as reach
 from connectivity.models import Probe
-from helpdesk.models import ErrorComment, ErrorItem, State
+from helpdesk.models import CLOSED_STATES, ErrorComment, ErrorItem
 from onboarding.models import Integration, IntegrationEvent, Stage
 from onboarding.rules import CHOICE_FIELDS
 from uploads.models import Mode, Submission, Verdict
@@ -107,7 +107,7 @@ def _submissions(integration: Integration) -> list[Submission]:
 def _error_items(integration: Integration) -> list[ErrorItem]:
     items = list(
         ErrorItem.objects.filter(integration=integration)
-        .exclude(state=State.RESOLVED)
+        .exclude(state__in=CLOSED_STATES)
         .order_by("-last_seen")
     )
     for item in items:

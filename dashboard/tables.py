@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from console.models import AuditRecord
+from uploads.models import Channel
 
 # Pages of the objects an audit record can name; other objects are shown without a link.
 OBJECT_PAGES = {
@@ -14,22 +15,72 @@ OBJECT_PAGES = {
     "integration": "onboarding:integration_detail",
 }
 
-# Labels of the keys console.audit writes into `detail`; other keys are shown as they are.
-DETAIL_LABELS = {
-    "list": _("List"),
-    "filters": _("Filters"),
-    "rows": _("Rows"),
-    "format": _("Format"),
-    "file": _("File"),
-    "sha256": "SHA-256",
-    "token": _("API token"),
-    "reason": _("Reason"),
-    "locked_out": _("Locked out"),
-    "channel": _("Channel"),
-    "error_item": _("Error item"),
-    "queue": _("Queue"),
-    "jobs": _("Jobs"),
+# How the keys console.audit writes into `detail` read in Japanese (issue 18 point 7): a
+# label and a way to show the value; a key not listed here is shown as "other".
+LIST_NAMES = {
+    "municipalities": _("municipality list"),
+    "submissions": _("upload history"),
+    "audit": _("audit record"),
 }
+FORMATS = {
+    "page": _("print page"),
+    "pdf": "PDF",
+    "csv": "CSV",
+    "json": "JSON",
+    "api": _("through the API"),
+    "pmh-layout": _("converted to the PMH layout"),
+}
+SIGN_OUT_REASONS = {
+    "idle": _("no activity for too long"),
+    "session_age": _("the session reached its longest allowed age"),
+}
+MAPPING_HOW = {"edit": _("saved on the mapping page"), "import": _("imported from JSON")}
+
+
+def _filters(value) -> str:
+    if not value:
+        return _("none")
+    return "、".join(
+        str(v) if not isinstance(v, list) else "・".join(map(str, v)) for v in value.values()
+    )
+
+
+def _yes_no(yes, no):
+    return lambda value: yes if value else no
+
+
+DETAIL = {
+    "list": (_("List"), lambda v: LIST_NAMES.get(v, v)),
+    "filters": (_("Filters"), _filters),
+    "rows": (_("Rows"), lambda v: _("%(n)s rows") % {"n": v}),
+    "format": (_("Format"), lambda v: FORMATS.get(v, v)),
+    "file": (_("File"), str),
+    "sha256": ("SHA-256", str),
+    "token": (_("API token"), str),
+    "reason": (_("Reason"), lambda v: SIGN_OUT_REASONS.get(v, v)),
+    "locked_out": (_("Locked out"), _yes_no(_("yes (too many failed attempts)"), _("no"))),
+    "channel": (_("Channel"), lambda v: str(Channel(v).label) if v in Channel.values else v),
+    "error_item": (_("Error item"), lambda v: f"#{v}"),
+    "queue": (_("Queue"), str),
+    "jobs": (_("Jobs"), lambda v: "、".join(map(str, v)) if isinstance(v, list) else str(v)),
+    "integration": (_("Integration"), lambda v: f"#{v}"),
+    "integrations": (
+        _("Integrations"),
+        lambda v: _("%(n)s integrations") % {"n": len(v)} if isinstance(v, list) else str(v),
+    ),
+    "version": (_("Version"), str),
+    "how": (_("How"), lambda v: MAPPING_HOW.get(v, v)),
+    "use": (_("Use"), _yes_no(_("on"), _("off"))),
+}
+
+
+def detail_items(detail: dict) -> list[tuple[str, str]]:
+    """The audit record's detail as (Japanese label, readable value) pairs."""
+    items = []
+    for key, value in detail.items():
+        label, shown = DETAIL.get(key, (_("Other"), _shown))
+        items.append((str(label), str(shown(value))))
+    return items
 
 
 def _shown(value) -> str:
@@ -64,9 +115,7 @@ class AuditRecordTable(tables.Table):
 
     def render_detail(self, value):
         return format_html_join(
-            " ",
-            '<span class="audit-detail">{}={}</span>',
-            ((k, _shown(v)) for k, v in value.items()),
+            " ", '<span class="audit-detail">{}：{}</span>', detail_items(value)
         )
 
     def order_at(self, queryset, is_descending):

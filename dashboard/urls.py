@@ -5,6 +5,7 @@ from dashboard import views
 app_name = "dashboard"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
+    path("home/", views.vendor_home, name="vendor_home"),
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality_detail"),
     path("integrations/<int:pk>/report/", views.integration_report, name="integration_report"),
     path(

@@ -6,6 +6,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -14,20 +15,22 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import (
+    Role,
     any_role,
     is_operator,
     is_staff_role,
     is_vendor,
     operator_required,
+    role_required,
     staff_required,
 )
 from console.exports import csv_response
 from console.models import AuditRecord
-from dashboard import figures, report, scorecard
+from console.tables import paginate
+from dashboard import figures, home, report, scorecard
 from dashboard.filters import AuditRecordFilter
 from dashboard.tables import AuditRecordTable
 from onboarding.access import (
@@ -42,10 +45,21 @@ from onboarding.filters import MunicipalityFilter
 from onboarding.models import IntegrationEvent, Stage, Vendor
 from uploads.access import submissions_for
 
+HOME_PAGE_SIZE = 25
+
 
 @any_role
 def dashboard_view(request):
     return render(request, "dashboard/dashboard.html", figures.context_for(request.user))
+
+
+@role_required(Role.VENDOR)
+def vendor_home(request):
+    integrations = integrations_for(request.user).order_by("municipality__code", "dropbox_name")
+    page = Paginator(integrations, HOME_PAGE_SIZE).get_page(request.GET.get("page"))
+    vendor = request.user.vendor
+    context = {"vendor": vendor, "page": page, "rows": home.vendor_rows(request.user, page)}
+    return render(request, "dashboard/vendor_home.html", context)
 
 
 @any_role
@@ -97,7 +111,7 @@ def _audit_filter(request) -> AuditRecordFilter:
 def audit_list(request):
     audit_filter = _audit_filter(request)
     table = AuditRecordTable(audit_filter.qs)
-    RequestConfig(request, paginate={"per_page": AUDIT_PER_PAGE}).configure(table)
+    paginate(request, table, per_page=AUDIT_PER_PAGE)
     return render(request, "dashboard/audit.html", {"filter": audit_filter, "table": table})
 
 

@@ -1,29 +1,35 @@
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from console.filters import CheckedFilterSet, DayFilter, IdFilter
-from helpdesk.models import ErrorItem, Kind, State
+from helpdesk.models import CLOSED_STATES, ErrorItem, Kind, State
 from onboarding.models import Vendor
 from uploads.models import Channel, Mode, Status, Submission
 from uploads.selectors import day_bounds
 
 OPEN = "open"
+SNOOZED = "snoozed"
 
 
 class ErrorItemFilter(CheckedFilterSet):
     state = django_filters.ChoiceFilter(
         label=_("State"),
         empty_label=_("All"),
-        choices=[(OPEN, _("Open (not resolved)")), *State.choices],
+        choices=[(OPEN, _("Open (not resolved)")), (SNOOZED, _("Snoozed")), *State.choices],
         method="filter_state",
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices, empty_label=_("All"))
     channel = django_filters.ChoiceFilter(
         label=_("Channel"), choices=Channel.choices, empty_label=_("All")
     )
-    mine = django_filters.BooleanFilter(
-        label=_("Assigned to me"), method="filter_mine", widget=django_filters.widgets.BooleanWidget
+    # A choice, not a yes/no/unknown select: its default reads "everyone's" (issue 18.7).
+    mine = django_filters.ChoiceFilter(
+        label=_("Assigned to me"),
+        method="filter_mine",
+        choices=[("true", _("Only items assigned to me"))],
+        empty_label=_("Everyone's items"),
     )
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
 
@@ -39,8 +45,11 @@ class ErrorItemFilter(CheckedFilterSet):
         super().__init__(data, *args, **kwargs)
 
     def filter_state(self, queryset, name, value):
+        now = timezone.now()
         if value == OPEN:
-            return queryset.exclude(state=State.RESOLVED)
+            return queryset.exclude(state__in=CLOSED_STATES).exclude(snoozed_until__gt=now)
+        if value == SNOOZED:
+            return queryset.filter(snoozed_until__gt=now).exclude(state__in=CLOSED_STATES)
         return queryset.filter(state=value)
 
     def filter_mine(self, queryset, name, value):

@@ -15,6 +15,13 @@ class State(models.TextChoices):
     INVESTIGATING = "investigating", _("Investigating")
     WAITING_VENDOR = "waiting_vendor", _("Waiting for the vendor")
     RESOLVED = "resolved", _("Resolved")
+    # Known and accepted (a test file broken on purpose): it stays out of the open queue even
+    # when it recurs; reopened only by hand.
+    IGNORED = "ignored", _("Ignored")
+
+
+# States that leave the open queue.
+CLOSED_STATES = (State.RESOLVED, State.IGNORED)
 
 
 class ErrorItem(models.Model):
@@ -52,6 +59,8 @@ class ErrorItem(models.Model):
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Out of the open queue until then, whatever happens; back by itself afterwards.
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
     last_submission = models.ForeignKey(
         "uploads.Submission",
         verbose_name=_("latest submission"),

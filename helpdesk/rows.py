@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from helpdesk.labels import code_label
 from helpdesk.models import Kind, State
 from uploads.models import Channel, Mode, Status, Verdict
 from uploads.tables import STATUS_BADGE
@@ -21,6 +22,7 @@ STATE_BADGE = {
     State.INVESTIGATING: "warn",
     State.WAITING_VENDOR: "info",
     State.RESOLVED: "ok",
+    State.IGNORED: "neutral",
 }
 KIND_BADGE = {"rejected": "warn", "failure": "err", "quarantine": "neutral"}
 NONE = "—"
@@ -98,7 +100,7 @@ def _history_row(s, label: _Labels, show_results: bool) -> SafeString:
 def queue_rows(items) -> SafeString:
     """One ``<tr>`` per error item, with the checkbox of the bulk-assign form."""
     labels = _Labels(State, Kind)
-    words = {"select": _("Select"), "reopened": _("reopened")}
+    words = {"select": _("Select"), "reopened": _("reopened"), "snoozed": _("snoozed until")}
     return format_html_join("\n", "{}", ((_queue_row(i, labels, words),) for i in items))
 
 
@@ -106,20 +108,23 @@ def _queue_row(item, label: _Labels, words: dict) -> SafeString:
     state = _badge(STATE_BADGE.get(item.state, "neutral"), label(State, item.state))
     if item.reopened:
         state = format_html("{} {}", state, _badge("neutral", words["reopened"]))
+    if item.snoozed_until and item.snoozed_until > timezone.now():
+        until = f"{words['snoozed']} {label.when(item.snoozed_until)}"
+        state = format_html("{} {}", state, _badge("neutral", until))
     integration = item.integration
     return format_html(
-        '<tr><td><input type="checkbox" name="items" value="{}" form="bulk-assign"'
+        '<tr><td><input type="checkbox" name="items" value="{}" form="bulk-assign" data-bulk-item'
         ' aria-label="{} {}"></td><td>{}</td><td>{}</td>'
         '<td class="wrap"><a href="{}">{}</a></td><td class="mono">{}</td><td>{}</td>'
         '<td class="num">{}</td><td>{}</td><td>{}</td></tr>',
         item.pk,
         words["select"],
-        item.code,
+        item.title,
         state,
         _badge(KIND_BADGE.get(item.kind, "neutral"), label(Kind, item.kind)),
         reverse("helpdesk:item", args=[item.pk]),
         item.title,
-        item.code,
+        code_label(item.code),
         f"{integration.municipality.name} / {integration.business_system}" if integration else NONE,
         item.occurrences,
         item.assignee.get_username() if item.assignee else NONE,

@@ -95,6 +95,15 @@ def top_error_code(submission) -> str:
     return ranked[0][1] if ranked else "rejected"
 
 
+def code_message(submission, code: str) -> str:
+    """The engine's own (Japanese) message of the first issue with `code`, the place left out:
+    an item's title says what is wrong, not only the code (issue 18.12)."""
+    for issue in (submission.report or {}).get("issues", []):
+        if issue.get("code") == code and issue.get("message"):
+            return str(issue["message"]).splitlines()[0][:200]
+    return ""
+
+
 def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
     """Record a rejected or failed submission in the error queue (``uploads.hooks``)."""
     submission = Submission.objects.select_related("integration__municipality").get(
@@ -114,10 +123,11 @@ def error_item_record_submission(*, submission_id: int) -> ErrorItem | None:
         )
     if submission.verdict == Verdict.REJECTED:
         code = top_error_code(submission)
+        message = code_message(submission, code)
         return error_item_record(
             kind=Kind.REJECTED,
             code=code,
-            title=f"{name}: {code}",
+            title=(f"{name}: {message} ({code})" if message else f"{name}: {code}")[:300],
             integration=submission.integration,
             channel=submission.channel,
             submission=submission,
@@ -146,7 +156,8 @@ def error_item_set_state(*, item: ErrorItem, state: str, by) -> ErrorItem:
         return locked
     locked.state = state
     locked.resolved_at = timezone.now() if state == State.RESOLVED else None
-    locked.save(update_fields=["state", "resolved_at"])
+    locked.snoozed_until = None
+    locked.save(update_fields=["state", "resolved_at", "snoozed_until"])
     error_item_comment(
         item=locked,
         by=by,
@@ -167,6 +178,59 @@ def error_items_assign(*, items: Iterable[ErrorItem], assignee, by) -> int:
         item.save(update_fields=["assignee"])
         error_item_comment(item=item, by=by, text=_("Assigned to %(name)s.") % {"name": name})
         changed += 1
+    return changed
+
+
+@transaction.atomic
+def error_item_snooze(*, item: ErrorItem, until: datetime, by) -> bool:
+    """Keep the item out of the open queue until `until`; True when something changed."""
+    changed = ErrorItem.objects.filter(pk=item.pk).exclude(snoozed_until=until)
+    if not changed.update(snoozed_until=until):
+        return False
+    when = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+    error_item_comment(item=item, by=by, text=_("Snoozed until %(when)s.") % {"when": when})
+    return True
+
+
+@transaction.atomic
+def error_item_update(
+    *, item: ErrorItem, by, state: str, assignee, comment: str = "", snooze_until=None
+) -> list[str]:
+    """One form's changes of state, assignee, snooze and comment; returns what changed."""
+    changed = []
+    if state and state != item.state:
+        error_item_set_state(item=item, state=state, by=by)
+        changed.append("state")
+    if error_items_assign(items=[item], assignee=assignee, by=by):
+        changed.append("assignee")
+    if snooze_until is not None and error_item_snooze(item=item, until=snooze_until, by=by):
+        changed.append("snooze")
+    if comment.strip():
+        error_item_comment(item=item, by=by, text=comment)
+        changed.append("comment")
+    return changed
+
+
+BULK_ACTIONS = ("state", "assign", "snooze", "ignore")
+
+
+@transaction.atomic
+def error_items_bulk(
+    *, items: Iterable[ErrorItem], action: str, by, state: str = "", assignee=None, until=None
+) -> int:
+    """The same change on several items (the queue's select-all); returns how many changed."""
+    items = list(items)
+    if action == "assign":
+        return error_items_assign(items=items, assignee=assignee, by=by)
+    changed = 0
+    for item in items:
+        if action == "snooze":
+            changed += error_item_snooze(item=item, until=until, by=by)
+            continue
+        target = State.IGNORED if action == "ignore" else state
+        if item.state != target:
+            error_item_set_state(item=item, state=target, by=by)
+            changed += 1
     return changed
 
 
@@ -270,7 +334,11 @@ def error_item_reply(*, item: ErrorItem, by, subject: str, body: str) -> ErrorCo
         "to": ", ".join(recipients),
         "subject": subject,
     }
-    return error_item_comment(item=item, by=by, text=f"{text}\n\n{body}")
+    comment = error_item_comment(item=item, by=by, text=f"{text}\n\n{body}")
+    # The ball is in the vendor's court now (issue 18.12).
+    if item.state != State.WAITING_VENDOR:
+        error_item_set_state(item=item, state=State.WAITING_VENDOR, by=by)
+    return comment
 
 
 @transaction.atomic

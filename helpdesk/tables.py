@@ -1,6 +1,8 @@
 import django_tables2 as tables
+from django.template.defaultfilters import linebreaksbr
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.labels import detail_label, source_label
 from helpdesk.models import ErrorItem, ErrorOccurrence
 from uploads.models import Submission
 
@@ -86,6 +88,12 @@ class OccurrenceTable(tables.Table):
         order_by = ("-at",)
         orderable = False
         empty_text = _("No occurrence.")
+
+    def render_source(self, value):
+        return source_label(value)
+
+    def render_detail(self, value):
+        return linebreaksbr(detail_label(value))
 
     def render_submission(self, record):
         return f"#{record.submission_id} {record.submission.original_name}"

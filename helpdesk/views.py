@@ -4,12 +4,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from console import audit
 from console.access import any_role, is_staff_role, operator_required, staff_required
 from console.exports import csv_response
-from helpdesk import services
+from console.tables import paginate
+from helpdesk import labels, services
 from helpdesk.access import (
     error_items_for,
     get_error_item_for_user,
@@ -17,7 +17,15 @@ from helpdesk.access import (
 )
 from helpdesk.charts import daily_chart, daily_counts
 from helpdesk.filters import ErrorItemFilter, SubmissionFilter
-from helpdesk.forms import BulkAssignForm, CommentForm, ReplyForm, ReplyTemplateForm, StateForm
+from helpdesk.forms import (
+    BulkAssignForm,
+    BulkForm,
+    CommentForm,
+    ItemUpdateForm,
+    ReplyForm,
+    ReplyTemplateForm,
+    StateForm,
+)
 from helpdesk.history import EXPORT_HEADER, export_rows
 from helpdesk.models import ReplyTemplate
 from helpdesk.rows import history_rows, queue_rows
@@ -52,7 +60,7 @@ def history(request):
     history_filter = _history_filter(request)
     staff = is_staff_role(request.user)
     table = SubmissionHistoryTable(with_shown_results(history_filter.qs, request.user))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     rows = history_rows(_records(table), show_results=staff)
     context = {"filter": history_filter, "table": table, "rows": rows}
     return render(request, "helpdesk/history.html", context)
@@ -98,14 +106,45 @@ def queue(request):
         request.GET, queryset=error_items_for(request.user), user=request.user
     )
     table = ErrorItemTable(item_filter.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     context = {
         "filter": item_filter,
         "table": table,
         "rows": queue_rows(_records(table)),
-        "assign_form": BulkAssignForm(),
+        "bulk_form": BulkForm(auto_id="bulk_%s"),
     }
     return render(request, "helpdesk/queue.html", context)
+
+
+@require_POST
+@staff_required
+def bulk(request):
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            text = _("Choose at least one item.") if field == "items" else " ".join(errors)
+            messages.error(request, text)
+        return _back(request, "helpdesk:queue")
+    data = form.cleaned_data
+    # The access helper decides which of the posted items this user may change.
+    items = error_items_for(request.user).filter(pk__in=[i.pk for i in data["items"]])
+    changed = services.error_items_bulk(
+        items=items,
+        action=data["action"],
+        by=request.user,
+        state=data["state"],
+        assignee=data["assignee"],
+        until=data["until"],
+    )
+    audit.record(
+        request,
+        audit.Action.ERROR_ITEMS_UPDATE,
+        change=data["action"],
+        items=sorted(i.pk for i in items),
+        changed=changed,
+    )
+    messages.success(request, _("%(count)d item(s) changed.") % {"count": changed})
+    return _back(request, "helpdesk:queue")
 
 
 @require_POST
@@ -137,17 +176,26 @@ def item(request, pk):
     error_item = get_error_item_for_user(request.user, pk)
     occurrences = error_item.occurrence_set.select_related("submission")
     table = OccurrenceTable(occurrences)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    paginate(request, table, per_page=PER_PAGE)
     context = {
         "item": error_item,
         "table": table,
         "comments": error_item.comments.select_related("by"),
-        "state_form": StateForm(initial={"state": error_item.state}),
-        "assign_form": BulkAssignForm(initial={"assignee": error_item.assignee_id}),
-        "comment_form": CommentForm(),
+        "update_form": ItemUpdateForm(
+            initial={
+                "state": error_item.state,
+                "assignee": error_item.assignee_id,
+                "snooze_until": error_item.snoozed_until
+                and timezone.localtime(error_item.snoozed_until),
+            }
+        ),
         "reply_form": _reply_form(request, error_item),
         "recipients": services.reply_recipients(error_item),
         "can_retry": _can_retry(error_item),
+        "now": timezone.now(),
+        "code_label": labels.code_label(error_item.code),
+        "code_is_spec": bool(labels.SPEC_CODE.match(error_item.code)),
+        "channel_label": labels.channel_label(error_item.channel),
     }
     return render(request, "helpdesk/item.html", context)
 
@@ -168,6 +216,32 @@ def _reply_form(request, error_item) -> ReplyForm:
         return ReplyForm()
     subject, body = services.reply_render(template=template, item=error_item)
     return ReplyForm(initial={"template": template.pk, "subject": subject, "body": body})
+
+
+@require_POST
+@staff_required
+def item_update(request, pk):
+    error_item = get_error_item_for_user(request.user, pk)
+    form = ItemUpdateForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("helpdesk:item", pk=pk)
+    data = form.cleaned_data
+    changed = services.error_item_update(
+        item=error_item,
+        by=request.user,
+        state=data["state"],
+        assignee=data["assignee"],
+        comment=data["comment"],
+        snooze_until=data["snooze_until"],
+    )
+    if changed:
+        audit.record(request, audit.Action.ERROR_ITEMS_UPDATE, error_item, changes=changed)
+        messages.success(request, _("The item was updated."))
+    else:
+        messages.info(request, _("Nothing was changed."))
+    return redirect("helpdesk:item", pk=pk)
 
 
 @require_POST

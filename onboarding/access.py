@@ -51,6 +51,11 @@ def can_edit_contacts(user) -> bool:
     return role_of(user) in (Role.OPERATOR, Role.VENDOR, Role.MUNICIPALITY)
 
 
+def can_manage_tokens(user) -> bool:
+    """Operators for every vendor, vendor staff for their own (issue 18.11)."""
+    return role_of(user) in (Role.OPERATOR, Role.VENDOR)
+
+
 def _get(qs: QuerySet, **lookup):
     try:
         return qs.get(**lookup)

@@ -1,11 +1,13 @@
 from ipaddress import ip_network
 
+import jaconv
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from console.access import Role
 from onboarding import rules
 from onboarding.models import (
     STAGE_ORDER,
@@ -16,6 +18,7 @@ from onboarding.models import (
     Vendor,
     validate_insurer_number,
 )
+from onboarding.people import INVITABLE, ROLE_LABELS
 from onboarding.services import (
     RESETTING_FIELDS,
     contacts_of_other_vendors,
@@ -335,9 +338,32 @@ class VendorForm(forms.ModelForm):
 
 class MunicipalityImportForm(forms.Form):
     file = forms.FileField(
-        label=_("Code list (CSV)"),
-        help_text=_("Columns code,prefecture,city,prefecture_kana,city_kana; UTF-8 or CP932."),
+        label=_("Code list (XLSX or CSV)"),
+        help_text=_(
+            "The ministry's XLSX as published (団体コード, 都道府県名（漢字）, "
+            "市区町村名（漢字）, …) or CSV with those columns or "
+            "code,prefecture,city,prefecture_kana,city_kana (UTF-8 or CP932)."
+        ),
     )
+
+
+class MunicipalityForm(forms.ModelForm):
+    class Meta:
+        model = Municipality
+        fields = ["code", "prefecture", "city", "prefecture_kana", "city_kana"]
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip()
+
+    def clean_prefecture_kana(self):
+        return jaconv.h2z(
+            self.cleaned_data["prefecture_kana"].strip(), kana=True, ascii=False, digit=False
+        )
+
+    def clean_city_kana(self):
+        return jaconv.h2z(
+            self.cleaned_data["city_kana"].strip(), kana=True, ascii=False, digit=False
+        )
 
 
 class ApiTokenForm(forms.Form):
@@ -348,17 +374,61 @@ class ApiTokenForm(forms.Form):
     )
 
 
+def _clean_new_username(value: str) -> str:
+    username = value.strip()
+    User.username_validator(username)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(_("The user name %(name)s is taken."), params={"name": username})
+    return username
+
+
 class MunicipalUserInviteForm(forms.Form):
     username = forms.CharField(label=_("user name"), max_length=150)
     email = forms.EmailField(label=_("e-mail"))
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        validator = User.username_validator
-        validator(username)
-        if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError(_("The user name %(name)s is taken."), params={"name": username})
-        return username
+        return _clean_new_username(self.cleaned_data["username"])
+
+
+class UserInviteForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(role.value, label) for role, label in ROLE_LABELS.items() if role in INVITABLE],
+        widget=forms.RadioSelect,
+    )
+    username = forms.CharField(label=_("user name"), max_length=150)
+    email = forms.EmailField(label=_("e-mail"))
+    vendor = forms.ModelChoiceField(
+        label=_("vendor"),
+        queryset=Vendor.objects.all(),
+        required=False,
+        help_text=_("For vendor staff: they see only this vendor's integrations."),
+    )
+    municipality_code = forms.CharField(
+        label=_("local government code"),
+        max_length=6,
+        required=False,
+        help_text=_("For municipal staff: the 6-digit code of their municipality."),
+    )
+
+    def clean_username(self):
+        return _clean_new_username(self.cleaned_data["username"])
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role == Role.VENDOR and not cleaned.get("vendor"):
+            self.add_error("vendor", _("Choose the vendor of this user."))
+        cleaned["municipality"] = None
+        if role == Role.MUNICIPALITY:
+            code = (cleaned.get("municipality_code") or "").strip()
+            cleaned["municipality"] = Municipality.objects.filter(code=code).first()
+            if cleaned["municipality"] is None:
+                self.add_error(
+                    "municipality_code",
+                    _("No municipality has the code “%(code)s”.") % {"code": code},
+                )
+        return cleaned
 
 
 def _choice_options():

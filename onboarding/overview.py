@@ -115,5 +115,7 @@ def layout_bars(rows: list[PrefectureRow], width: int = 560) -> tuple[list[dict]
             w = seg["count"] / largest * width
             parts.append({**seg, "x": round(x, 1), "w": round(max(w, 1.5), 1)})
             x += w
-        bars.append({"row": row, "y": i * 22, "parts": parts, "end": round(x, 1)})
+        started = row.total - sum(s["count"] for s in row.segments if s["stage"] == NOT_STARTED)
+        share = round(started * 100 / row.total) if row.total else None
+        bars.append({"row": row, "y": i * 22, "parts": parts, "end": round(x, 1), "share": share})
     return bars, largest

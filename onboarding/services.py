@@ -5,21 +5,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from console.access import Role
 from onboarding import evidence, rules, stuck
-from onboarding.importer import Rejected, decode, read_rows
+from onboarding.importer import Rejected, read_file
 from onboarding.models import (
     STAGE_ORDER,
     Integration,
@@ -28,7 +22,6 @@ from onboarding.models import (
     Municipality,
     Stage,
     StuckDigestRun,
-    User,
 )
 
 # Changing one of these after `decided` sends the integration back to `decided` (§2).
@@ -395,60 +388,67 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     rejected: list[str] = field(default_factory=list)
+    # The valid rows as plain values: what a preview keeps until the operator confirms it.
+    rows: list[dict] = field(default_factory=list)
+    # A few of the rows that would be created or changed, for the preview.
+    changes: list[dict] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated
+
+
+_IMPORT_FIELDS = ("prefecture", "city", "prefecture_kana", "city_kana")
+_PREVIEW_CHANGES = 50
+
+
+def municipalities_import(*, data: bytes, dry_run: bool = False) -> ImportResult:
+    """Create or update municipalities by code from an XLSX or CSV code list; rows with a bad
+    code are rejected by line. `dry_run` only says what would change (the import preview).
+    Raises importer.UnreadableFile for bytes that are neither."""
+    rows, rejected = [], []
+    for row in read_file(data):
+        if isinstance(row, Rejected):
+            rejected.append(row.message)
+        else:
+            rows.append(
+                {"line": row.line, "code": row.code} | {k: getattr(row, k) for k in _IMPORT_FIELDS}
+            )
+    result = municipalities_import_rows(rows=rows, dry_run=dry_run)
+    result.rejected = rejected
+    return result
 
 
 @transaction.atomic
-def municipalities_import(*, data: bytes) -> ImportResult:
-    """Create or update municipalities by code; rows with a bad code are rejected by line."""
-    result = ImportResult()
+def municipalities_import_rows(*, rows: list[dict], dry_run: bool = False) -> ImportResult:
+    result = ImportResult(rows=rows)
     existing = {m.code: m for m in Municipality.objects.all()}
     to_create, to_update = [], []
-    fields = ("prefecture", "city", "prefecture_kana", "city_kana")
-    for row in read_rows(decode(data)):
-        if isinstance(row, Rejected):
-            result.rejected.append(row.message)
-            continue
-        values = {name: getattr(row, name) for name in fields}
-        current = existing.get(row.code)
+    for row in rows:
+        values = {name: row[name] for name in _IMPORT_FIELDS}
+        current = existing.get(row["code"])
         if current is None:
-            current = Municipality(code=row.code, **values)
-            existing[row.code] = current
+            current = Municipality(code=row["code"], **values)
+            existing[row["code"]] = current
             to_create.append(current)
+            kind = "new"
         elif any(getattr(current, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(current, k, v)
             if current.pk:
                 to_update.append(current)
-        elif current.pk:
-            result.unchanged += 1
-    Municipality.objects.bulk_create(to_create, batch_size=500)
-    Municipality.objects.bulk_update(to_update, fields, batch_size=500)
+            kind = "changed"
+        else:
+            if current.pk:
+                result.unchanged += 1
+            continue
+        if len(result.changes) < _PREVIEW_CHANGES:
+            result.changes.append(row | {"kind": kind})
+    if not dry_run:
+        Municipality.objects.bulk_create(to_create, batch_size=500)
+        Municipality.objects.bulk_update(to_update, _IMPORT_FIELDS, batch_size=500)
     result.created, result.updated = len(to_create), len(to_update)
     return result
-
-
-@transaction.atomic
-def municipal_user_invite(
-    *, municipality: Municipality, username: str, email: str, by, site_url: str
-):
-    """Create a user of the municipality group tied to `municipality`, without a password, and
-    mail it a one-time link to set one (Django's password-reset token: it dies once used)."""
-    user = User.objects.create_user(username=username, email=email, municipality=municipality)
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    user.groups.add(Group.objects.get(name=Role.MUNICIPALITY.value))
-    link = site_url + reverse(
-        "password_set",
-        args=[
-            urlsafe_base64_encode(force_bytes(user.pk)),
-            default_token_generator.make_token(user),
-        ],
-    )
-    context = {"user": user, "municipality": municipality, "link": link, "by": by}
-    subject = render_to_string("emails/municipal-invite-subject.txt", context).strip()
-    body = render_to_string("emails/municipal-invite-body.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
-    return user
 
 
 # Integrations listed in one digest; a vendor with more is told how many and where to see them.

@@ -1,12 +1,17 @@
 from django.urls import path
 
-from onboarding import bulk_views, views
+from onboarding import bulk_views, people_views, views
 
 app_name = "onboarding"
 urlpatterns = [
     path("municipalities/", views.municipality_list, name="municipality_list"),
     path("municipalities/export.csv", views.municipality_export, name="municipality_export"),
-    path("municipalities/import/", views.municipality_import, name="municipality_import"),
+    path("municipalities/new/", people_views.municipality_create, name="municipality_create"),
+    path("municipalities/import/", people_views.municipality_import, name="municipality_import"),
+    path("people/", people_views.user_list, name="user_list"),
+    path("people/invite/", people_views.user_invite, name="user_invite"),
+    path("people/<int:pk>/reset/", people_views.user_reset, name="user_reset"),
+    path("people/<int:pk>/active/", people_views.user_active, name="user_active"),
     path(
         "municipalities/<str:code>/users/invite/",
         views.municipal_user_invite,

@@ -9,14 +9,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from console import audit
-from console.access import any_role, is_operator, is_vendor, operator_required, staff_required
+from console.access import (
+    Role,
+    any_role,
+    is_operator,
+    is_vendor,
+    operator_required,
+    role_required,
+    staff_required,
+)
 from console.exports import csv_response
-from onboarding import evidence, guidance, overview, rules, services, stuck
+from console.tables import paginate
+from onboarding import evidence, guidance, overview, people, rules, services, stuck
 from onboarding.access import (
     can_edit_contacts,
+    can_manage_tokens,
     get_integration_for_user,
     get_municipality_for_user,
     get_vendor_for_user,
@@ -29,7 +38,6 @@ from onboarding.forms import (
     ApiTokenForm,
     BulkActionForm,
     IntegrationForm,
-    MunicipalityImportForm,
     MunicipalUserInviteForm,
     StageMoveForm,
     VendorContactsForm,
@@ -66,7 +74,7 @@ def municipality_list(request):
         request.GET, queryset=_municipality_queryset(request.user), vendors=vendors
     )
     table = MunicipalityTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     return render(
         request,
         "onboarding/municipality_list.html",
@@ -117,18 +125,6 @@ def integrations_csv(request, integrations, list_name: str):
     audit.record_export(request, list_name, integrations.count())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(f"{list_name}-{stamp}.csv", _export_header(), rows)
-
-
-@operator_required
-def municipality_import(request):
-    form = MunicipalityImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.municipalities_import(data=form.cleaned_data["file"].read())
-        except UnicodeDecodeError:
-            form.add_error("file", _("The file is neither UTF-8 nor CP932 text."))
-    return render(request, "onboarding/municipality_import.html", {"form": form, "result": result})
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -381,7 +377,7 @@ def integration_list(request):
     filterset = _integration_filter(request)
     can_edit = is_operator(request.user)
     table = IntegrationTable(filterset.qs, exclude=() if can_edit else ("select",))
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     records = [row.record for row in table.page.object_list]
     return render(
         request,
@@ -398,7 +394,7 @@ def integration_list(request):
     )
 
 
-@any_role
+@role_required(Role.OPERATOR, Role.HELPDESK, Role.MUNICIPALITY)
 def prefectures(request):
     rows = overview.prefecture_rows(
         municipalities_for(request.user), integrations_for(request.user)
@@ -418,7 +414,7 @@ def prefectures(request):
 def vendor_list(request):
     vendors = Vendor.objects.annotate(integration_count=Count("integrations"))
     table = VendorTable(vendors)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    paginate(request, table, per_page=PAGE_SIZE)
     return render(
         request,
         "onboarding/vendor_list.html",
@@ -439,13 +435,15 @@ def vendor_detail(request, slug):
             "tokens": vendor.api_tokens.select_related("created_by"),
             "token_form": ApiTokenForm(),
             "can_edit": is_operator(request.user),
+            "can_manage_tokens": can_manage_tokens(request.user),
         },
     )
 
 
-def _operator_vendor(request, slug) -> Vendor:
+def _token_vendor(request, slug) -> Vendor:
+    """Operators manage every vendor's tokens, a vendor its own (another's is a 404)."""
     vendor = get_vendor_for_user(request.user, slug)
-    if not is_operator(request.user):
+    if not can_manage_tokens(request.user):
         raise PermissionDenied
     return vendor
 
@@ -453,12 +451,13 @@ def _operator_vendor(request, slug) -> Vendor:
 @require_POST
 @any_role
 def vendor_token_create(request, slug):
-    vendor = _operator_vendor(request, slug)
+    vendor = _token_vendor(request, slug)
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the token a name."))
         return redirect(vendor)
     token, raw = api_token_issue(vendor=vendor, name=form.cleaned_data["name"], by=request.user)
+    audit.record(request, audit.Action.TOKEN_ISSUE, token, vendor=vendor.slug)
     # Shown once, in this answer only: nothing keeps the raw token.
     return render(
         request, "onboarding/token_created.html", {"vendor": vendor, "token": token, "raw": raw}
@@ -468,9 +467,10 @@ def vendor_token_create(request, slug):
 @require_POST
 @any_role
 def vendor_token_revoke(request, slug, token_id):
-    vendor = _operator_vendor(request, slug)
+    vendor = _token_vendor(request, slug)
     token = get_object_or_404(vendor.api_tokens, pk=token_id)
     api_token_revoke(token=token)
+    audit.record(request, audit.Action.TOKEN_REVOKE, token, vendor=vendor.slug)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect(vendor)
 
@@ -562,13 +562,15 @@ def municipal_user_invite(request, code):
         raise PermissionDenied
     form = MunicipalUserInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.municipal_user_invite(
+        user = people.user_invite(
+            role=Role.MUNICIPALITY,
             municipality=municipality,
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             by=request.user,
             site_url=request.build_absolute_uri("/").rstrip("/"),
         )
+        audit.record(request, audit.Action.USER_INVITE, user, role=Role.MUNICIPALITY.value)
         messages.success(
             request,
             _("%(user)s was invited; the link to set a password went to %(email)s.")

@@ -137,6 +137,9 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": timeout}
     for name, timeout in _QUEUE_TIMEOUTS.items()
 }
+# django-rq's English admin pages are not mounted (in the admin either): the console has its
+# own Japanese queue page (console/queues.py, issue 18.7).
+RQ_SHOW_ADMIN_LINK = False
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "console.workers.ConsoleWorker"}
 
 if REDIS_URL:
@@ -234,7 +237,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# Bootstrap 5 markup with the console's shared pager (page numbers, first/last, page size).
+DJANGO_TABLES2_TEMPLATE = "django_tables2/console.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (

@@ -2,22 +2,30 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
-from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+from django_rq.urls import get_api_urlpatterns
 
+from console import queues
 from console import views as console_views
 from console.access import operator_required
-from console.audit import audit_rq_view
 from intake.api import pmhapi  # noqa: F401 (PMH's registration endpoints join the API)
 from intake.api.views import api
 
 
 def _rq_patterns() -> list:
+    """django-rq's stats JSON (operators only) and the console's own Japanese queue page in
+    place of django-rq's English admin pages (issue 18 point 7)."""
     patterns = get_api_urlpatterns()
     for pattern in patterns:
         pattern.callback = operator_required(pattern.callback)
-    return patterns + get_admin_urlpatterns(
-        view_wrapper=lambda view: operator_required(audit_rq_view(view))
-    )
+    return [
+        *patterns,
+        path("", queues.queues, name="home"),
+        path(
+            "queues/<int:queue_index>/<str:job_id>/requeue/",
+            queues.requeue_job,
+            name="requeue_job",
+        ),
+    ]
 
 
 urlpatterns = [
@@ -42,7 +50,7 @@ urlpatterns = [
     # One sign-in page for the whole console (throttled and audited): the admin's goes there.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
-    # RQ's queue pages, for operators only (its stats JSON too, whatever its token says).
+    # The job queues, for operators only (RQ's stats JSON too, whatever its token says).
     path("django-rq/", include((_rq_patterns(), "django_rq"))),
     path("", include("onboarding.urls")),
     path("", include("connectivity.urls")),

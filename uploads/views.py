@@ -7,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from coderules.masking import mask_numbers
 from console import audit
 from console.access import any_role, is_operator, staff_required
+from console.tables import paginate
 from onboarding.access import get_integration_for_user
 from uploads import lifecycle, results, services, starter
 from uploads.access import can_review, can_see_result, get_submission_for_user
@@ -64,7 +64,7 @@ def submission_detail(request, pk):
         codes = sorted((submission.report or {}).get("counts", {}))
         issue_filter = IssueFilter(request.GET, queryset=issues, codes=codes)
         table = IssueTable(issue_filter.qs)
-        RequestConfig(request, paginate={"per_page": 50}).configure(table)
+        paginate(request, table, per_page=50)
         context.update(issue_filter=issue_filter, table=table)
     return render(request, "uploads/submission_detail.html", context)
 
@@ -130,7 +130,7 @@ def review_queue(request):
         "integration__municipality"
     )
     table = SubmissionTable(waiting)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, per_page=50)
     return render(request, "uploads/review_queue.html", {"table": table})
 
 

@@ -30,6 +30,39 @@ document.addEventListener("DOMContentLoaded", () => {
       }, 0);
     });
   }
+  // The error queue's bulk form: select every item of the page, show how many are chosen and
+  // only the field the chosen action needs (every field works without JavaScript too).
+  for (const form of document.querySelectorAll("form[data-bulk-form]")) {
+    const boxes = () => document.querySelectorAll(`input[data-bulk-item][form="${form.id}"]`);
+    const all = form.querySelector("[data-select-all]");
+    const count = form.querySelector("[data-selected-count]");
+    const action = form.querySelector("select[name=action]");
+    const update = () => {
+      const chosen = [...boxes()].filter((box) => box.checked).length;
+      if (count) count.textContent = chosen ? `${chosen} ${form.dataset.selectedWord || "✓"}` : "";
+      if (all) {
+        all.checked = chosen > 0 && chosen === boxes().length;
+        all.indeterminate = chosen > 0 && chosen < boxes().length;
+      }
+    };
+    if (all) {
+      all.addEventListener("change", () => {
+        for (const box of boxes()) box.checked = all.checked;
+        update();
+      });
+    }
+    for (const box of boxes()) box.addEventListener("change", update);
+    const showFields = () => {
+      for (const field of form.querySelectorAll("[data-bulk-for]")) {
+        field.hidden = field.dataset.bulkFor !== action.value;
+      }
+    };
+    if (action) {
+      action.addEventListener("change", showFields);
+      showFields();
+    }
+    update();
+  }
   for (const button of document.querySelectorAll("[data-confirm]")) {
     button.addEventListener("click", (event) => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();

@@ -33,6 +33,20 @@
     return { li, label, bar, state };
   }
 
+  // The "recent submissions" table under the form, drawn again from the page itself once a
+  // file is received and once it is finished (issue 18.8): no reload needed to see it.
+  function refreshRecent() {
+    const here = document.querySelector("[data-recent]");
+    if (!here) return;
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-recent]");
+        if (fresh) here.replaceWith(document.adoptNode(fresh));
+      })
+      .catch(() => {});
+  }
+
   function follow(entry, submission) {
     const link = document.createElement("a");
     link.href = submission.url;
@@ -41,8 +55,12 @@
     poll(submission.status_url, (data) => {
       entry.bar.value = data.progress;
       entry.state.textContent = data.verdict_label || data.status_label;
-      if (data.finished) entry.li.classList.add(data.verdict === "rejected" ? "rejected" : "done");
+      if (data.finished) {
+        entry.li.classList.add(data.verdict === "rejected" ? "rejected" : "done");
+        refreshRecent();
+      }
     });
+    refreshRecent();
   }
 
   function rejected(list, text) {

@@ -55,7 +55,7 @@ def test_a_state_change_replayed_with_the_back_button_acts_once(cast, client_for
     item = _item(cast)
     client = client_for(cast.operator)
     page_url = reverse("helpdesk:item", args=[item.pk])
-    action = reverse("helpdesk:item_state", args=[item.pk])
+    action = reverse("helpdesk:item_update", args=[item.pk])
     token = _token(client.get(page_url).content.decode(), action)
     client.post(action, {"state": "investigating", "_once": token})
     comments = item.comments.count()

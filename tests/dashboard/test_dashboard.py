@@ -69,7 +69,7 @@ def test_dashboard_page_draws_the_chart_and_the_queue_panel(
     with django_assert_max_num_queries(16):
         page = client.get(reverse("dashboard:dashboard"))
     body = page.content.decode()
-    assert "<svg" in body and "inline" in body and reverse("django_rq:home") in body
+    assert "<svg" in body and "プロセス内で実行" in body and reverse("django_rq:home") in body
     assert reverse("helpdesk:queue") in body
     vendor = client_for(figures.bob).get(reverse("dashboard:dashboard")).content.decode()
     assert "古い問題" not in vendor and reverse("django_rq:home") not in vendor
@@ -89,4 +89,10 @@ def test_queue_health_reads_rq_when_redis_is_configured(settings, monkeypatch):
     monkeypatch.setattr("rq.Worker.count", classmethod(lambda cls, queue=None: 1))
     health = dashboard.queue_health()
     assert health["mode"] == "rq"
-    assert health["queues"][0] == {"name": "default", "queued": 5, "workers": 1, "failed": 2}
+    assert str(health["queues"][0].pop("label"))
+    assert health["queues"][0] == {
+        "name": "default",
+        "queued": 5,
+        "workers": 1,
+        "failed": 2,
+    }

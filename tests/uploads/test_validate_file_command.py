@@ -1,5 +1,6 @@
 """``manage.py validate_file``: output, exit codes and options."""
 
+import io
 import json
 import subprocess
 import sys
@@ -166,3 +167,31 @@ def test_command_line_exit_status(args, status):
         assert done.stdout == "" and "unrecognized arguments" in done.stderr
     else:
         assert json.loads(done.stdout)["counts"] == {"F_EMPTY": 1}
+
+
+def test_command_line_skips_the_app_registry():
+    """``manage.py validate_file`` runs without importing every app (start-up is part of its
+    speed, issue 21); the report is the one ``call_command`` gives."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['manage.py', 'validate_file', sys.argv[1], '--json']\n"
+        "try:\n"
+        "    runpy.run_path('manage.py', run_name='__main__')\n"
+        "finally:\n"
+        "    from django.apps import apps\n"
+        "    sys.stderr.write(f'apps ready: {apps.ready}\\n')\n"
+    )
+    path = FIXTURES / "valid.utf8.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"DJANGO_SETTINGS_MODULE": "pmhadmin.settings", "PATH": "/usr/bin:/bin"},
+    )
+    assert "apps ready: False" in done.stderr
+    assert done.returncode == 0
+    out = io.StringIO()
+    call_command("validate_file", str(path), "--json", stdout=out)
+    assert json.loads(done.stdout) == json.loads(out.getvalue())

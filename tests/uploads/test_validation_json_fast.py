@@ -203,3 +203,18 @@ def test_two_cores_fall_back_to_one_when_a_part_is_unsure(tmp_path):
     two = validate_file(path, today=TODAY, workers=2).to_json()
     with exact_only():
         assert two == validate_file(path, today=TODAY, workers=1).to_json()
+
+
+@pytest.mark.parametrize(
+    ("raw", "keys", "repeated"),
+    [
+        (b'{"a":"1","b":"2"}', 2, False),  # as many colons as keys: the cheap answer
+        (b'{"a":"12:00","b":"2"}', 2, False),  # a colon in a value: counted the long way
+        (b'{"a":"1","a":"2"}', 1, True),  # a key written twice
+        (b'{"a":"12:00","a":"2"}', 1, True),  # twice, and a colon in a value
+        (b'{"a" :"1","a":"2","b":"x:y"}', 2, True),  # spaced from its colon: not proven
+        (b'{"a":"\\"","b":"2"}', 2, True),  # a backslash: not proven
+    ],
+)
+def test_repeated_key_from_the_bytes(raw, keys, repeated):
+    assert jsonfast.has_repeated_key(raw, keys) is repeated

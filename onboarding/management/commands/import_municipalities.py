@@ -3,15 +3,20 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from onboarding.importer import UnreadableFile
 from onboarding.services import municipalities_import
 
 
 class Command(BaseCommand):
-    help = "Loads the national list of local government codes from a CSV (UTF-8 or CP932)."
+    help = (
+        "Loads the national list of local government codes: the ministry's XLSX as published "
+        "or a CSV (UTF-8 or CP932)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "file", help="CSV with columns code,prefecture,city,prefecture_kana,city_kana"
+            "file",
+            help="XLSX (団体コード, 都道府県名（漢字）, …) or CSV (code,prefecture,city,…)",
         )
 
     def handle(self, *args, file: str, **options):
@@ -20,8 +25,10 @@ class Command(BaseCommand):
             raise CommandError(f"ファイルがありません: {path}")
         try:
             result = municipalities_import(data=path.read_bytes())
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"文字コードを判別できません（UTF-8 または CP932）: {exc}") from exc
+        except UnreadableFile as exc:
+            raise CommandError(
+                f"XLSX としても CSV（UTF-8 または CP932）としても読めません: {exc}"
+            ) from exc
         for message in result.rejected:
             self.stderr.write(message)
         self.stdout.write(

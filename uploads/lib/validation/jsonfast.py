@@ -49,8 +49,15 @@ def has_repeated_key(raw: bytes, keys: int) -> bool:
     """Whether the element in ``raw``, parsed into objects holding ``keys`` keys in all, had
     more keys in its text (a repeated key). Without a backslash no string holds a quote, so
     every ``"`` followed by ``:`` ends a key; a backslash or a space before a colon is simply
-    not proven here (True: the exact way decides)."""
-    if b"\\" in raw or _SPACED_KEY.search(raw):
+    not proven here (True: the exact way decides).
+
+    First the cheap case: outside strings every ``:`` ends a key, so when the record holds no
+    more colons than parsed keys (none in a value), no key was written twice."""
+    if b"\\" in raw:
+        return True
+    if raw.count(b":") == keys:
+        return False
+    if _SPACED_KEY.search(raw):
         return True
     return raw.count(b'":') != keys
 

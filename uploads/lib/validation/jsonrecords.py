@@ -16,7 +16,7 @@ from .jsonfast import has_repeated_key
 from .jsonfile import exact_element
 from .records import UnknownKeys, raw_from_json
 from .report import ERROR, Issue
-from .tally import Tally
+from .tally import Tally, key_digest
 
 
 class JsonBody:
@@ -33,22 +33,34 @@ class JsonBody:
         """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
         tally, fast_cells, lay = self.tally, self.fast.cells, self.cells.strict()
         repeated, exact = has_repeated_key, self.exact
-        for line, obj, raw in records:
-            tally.rows += 1
-            row = tally.rows
-            if raw is not None:
-                laid_out, keys = lay(obj)
-                if laid_out is not None:
-                    key = fast_cells(laid_out)
-                    if key is not None and not repeated(raw, keys):
-                        if tally.fast_values is not None:
-                            tally.fast_record(row, line, key, laid_out)
-                        else:
-                            tally.clean(row, line, key)
-                        continue
-                # Not proven clean: decoded again the exact way and checked in full.
-                obj = exact_element(raw.decode("utf-8", "surrogateescape"))
-            exact(row, line, obj)
+        fast_record = tally.fast_record if tally.fast_values is not None else None
+        # Tally.clean inlined for the common case, as in the CSV row loop.
+        digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
+        row = tally.rows
+        clean = 0
+        try:
+            for line, obj, raw in records:
+                row += 1
+                if raw is not None:
+                    laid_out, keys = lay(obj)
+                    if laid_out is not None:
+                        key = fast_cells(laid_out)
+                        if key is not None and not repeated(raw, keys):
+                            if fast_record is not None:
+                                fast_record(row, line, key, laid_out)
+                            else:
+                                digests += key_digest(key)
+                                key_rows.append(row)
+                                key_lines.append(line)
+                                clean += 1
+                            continue
+                    # Not proven clean: decoded again the exact way and checked in full.
+                    obj = exact_element(raw.decode("utf-8", "surrogateescape"))
+                tally.rows = row
+                exact(row, line, obj)
+        finally:
+            tally.rows = row
+            tally.count_clean(clean)
 
     def exact(self, row: int, line: int, obj: Any) -> None:
         """One record the exact way: the reference the fast way must agree with."""
