@@ -14,9 +14,11 @@ NAVIGATION = [
     (_("Dashboard"), "dashboard:dashboard", ALL),
     (_("Municipalities"), "onboarding:municipality_list", ALL),
     (_("Onboarding board"), "onboarding:board", ALL),
+    (_("Integrations"), "onboarding:integration_list", ALL),
     # The national chart is PMH's view of the country, not a vendor's (issue 18.11).
     (_("Prefectures"), "onboarding:prefectures", {Role.OPERATOR, Role.HELPDESK, Role.MUNICIPALITY}),
     (_("Vendors"), "onboarding:vendor_list", {Role.OPERATOR, Role.HELPDESK}),
+    (_("Scorecards"), "dashboard:scorecards", {Role.OPERATOR, Role.HELPDESK, Role.VENDOR}),
     (_("Review queue"), "uploads:review_queue", {Role.OPERATOR, Role.HELPDESK}),
     (_("Submission history"), "helpdesk:history", ALL),
     (_("Error queue"), "helpdesk:queue", {Role.OPERATOR, Role.HELPDESK}),

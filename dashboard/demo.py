@@ -155,6 +155,8 @@ def advance() -> None:
     demo_life.bring_to_life()
 
 
+# The national picture gives a vendor hundreds of municipalities: the banner names the first.
+LOGIN_NAMES = 12
 ROLE_NAMES = {"operator": "PMH operator", "helpdesk": "help desk"}
 
 
@@ -166,13 +168,11 @@ def logins() -> list[str]:
         if user.vendor is None:
             lines.append(f"{username:<10} {ROLE_NAMES.get(group, group)}")
             continue
-        names = [
-            i.municipality.name
-            for i in Integration.objects.filter(vendor=user.vendor)
-            .select_related("municipality")
-            .order_by("municipality__code")
-        ]
-        lines.append(f"{username:<10} {user.vendor.slug}: {', '.join(names)}")
+        served = Integration.objects.filter(vendor=user.vendor).order_by("municipality__code")
+        names = [i.municipality.name for i in served.select_related("municipality")[:LOGIN_NAMES]]
+        total = served.count()
+        more = f" … ({total} integrations)" if total > LOGIN_NAMES else ""
+        lines.append(f"{username:<10} {user.vendor.slug}: {', '.join(names)}{more}")
     return lines
 
 

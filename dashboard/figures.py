@@ -11,6 +11,7 @@ from console.access import is_operator, is_staff_role
 from console.queues import QUEUE_LABELS
 from helpdesk.charts import daily_chart, daily_counts
 from helpdesk.models import CLOSED_STATES, ErrorItem
+from onboarding import stuck
 from onboarding.access import integrations_for, municipalities_for
 from onboarding.models import Stage
 from uploads.access import submissions_for
@@ -18,6 +19,7 @@ from uploads.models import Channel, Status, Verdict
 from uploads.selectors import day_bounds, late_integrations
 
 LATE_SHOWN = 20
+STUCK_SHOWN = 20
 CODES_SHOWN = 8
 OLDEST_SHOWN = 5
 CHART_DAYS = 14
@@ -41,12 +43,15 @@ def context_for(user) -> dict:
         {"value": value, "label": label, "count": by_stage.get(value, 0)}
         for value, label in Stage.choices
     ]
+    stuck_ones = integrations.filter(stuck.stuck_q()).order_by("stage_changed_at", "pk")
     late = late_integrations(integrations, today=timezone.localdate()).order_by(
         "municipality__code"
     )
     return {
         "late": late[:LATE_SHOWN],
         "late_count": late.count(),
+        "stuck": _with_days(stuck_ones[:STUCK_SHOWN]),
+        "stuck_count": stuck_ones.count(),
         "municipality_count": municipalities_for(user).count(),
         "integration_count": sum(by_stage.values()),
         "live_count": by_stage.get(Stage.LIVE, 0),
@@ -56,6 +61,13 @@ def context_for(user) -> dict:
         "open_error_count": open_error_count(user),
         "queue_health": queue_health() if is_operator(user) else None,
     }
+
+
+def _with_days(integrations) -> list:
+    items = list(integrations)
+    for integration in items:
+        integration.days_waiting = stuck.days_waiting(integration)
+    return items
 
 
 def submission_figures(user) -> dict:

@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("integrations/report/", views.integrations_report, name="integrations_report"),
     path("integrations/report.pdf", views.integrations_report_pdf, name="integrations_report_pdf"),
+    path("scorecards/", views.scorecards, name="scorecards"),
+    path("scorecards/<slug:slug>/", views.scorecard_detail, name="scorecard"),
     path("audit/", views.audit_list, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

@@ -22,6 +22,7 @@ from console.access import (
     any_role,
     is_operator,
     is_staff_role,
+    is_vendor,
     operator_required,
     role_required,
     staff_required,
@@ -29,18 +30,19 @@ from console.access import (
 from console.exports import csv_response
 from console.models import AuditRecord
 from console.tables import paginate
-from dashboard import figures, home, report
+from dashboard import figures, home, report, scorecard
 from dashboard.filters import AuditRecordFilter
 from dashboard.tables import AuditRecordTable
 from onboarding.access import (
     get_integration_for_user,
     get_municipality_for_user,
+    get_vendor_for_user,
     integrations_for,
     municipalities_for,
     vendors_for,
 )
 from onboarding.filters import MunicipalityFilter
-from onboarding.models import IntegrationEvent
+from onboarding.models import IntegrationEvent, Stage, Vendor
 from uploads.access import submissions_for
 
 HOME_PAGE_SIZE = 25
@@ -230,3 +232,53 @@ def integrations_report(request):
 @staff_required
 def integrations_report_pdf(request):
     return _reports_of_list(request, pdf=True)
+
+
+# -- vendor scorecards (issue 22.5) ------------------------------------------------------------
+
+
+@require_GET
+@any_role
+def scorecards(request):
+    """Operators and the help desk: every vendor side by side; a vendor: its own scorecard."""
+    if is_vendor(request.user):
+        return redirect("dashboard:scorecard", slug=request.user.vendor.slug)
+    if not is_staff_role(request.user):
+        raise PermissionDenied
+    cards, as_of = scorecard.cached(
+        request.user,
+        lambda: scorecard.scorecards(
+            request.user,
+            vendors_for(request.user).order_by("name"),
+            integrations_for(request.user),
+            submissions_for(request.user),
+        ),
+        "all",
+    )
+    return render(
+        request,
+        "dashboard/scorecards.html",
+        {"cards": cards, "as_of": as_of, "stages": Stage.choices},
+    )
+
+
+@require_GET
+@any_role
+def scorecard_detail(request, slug):
+    vendor = get_vendor_for_user(request.user, slug)
+    cards, as_of = scorecard.cached(
+        request.user,
+        lambda: scorecard.scorecards(
+            request.user,
+            Vendor.objects.filter(pk=vendor.pk),
+            integrations_for(request.user),
+            submissions_for(request.user),
+            prefectures=True,
+        ),
+        f"vendor-{vendor.pk}",
+    )
+    return render(
+        request,
+        "dashboard/scorecard.html",
+        {"card": cards[0], "as_of": as_of, "vendor": vendor, "stages": Stage.choices},
+    )

@@ -429,3 +429,95 @@ class UserInviteForm(forms.Form):
                     _("No municipality has the code “%(code)s”.") % {"code": code},
                 )
         return cleaned
+
+
+def _choice_options():
+    groups = []
+    for name in rules.CHOICE_FIELDS:
+        model_field = Integration._meta.get_field(name)
+        groups.append(
+            (
+                model_field.verbose_name,
+                [(f"{name}:{value}", label) for value, label in model_field.choices],
+            )
+        )
+    return groups
+
+
+class IdListField(forms.Field):
+    """The ids of the ticked rows (checkboxes named `pk`)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        ids = []
+        for item in value or []:
+            text = str(item)
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise ValidationError(_("The selection is not valid."))
+            ids.append(int(text))
+        return ids
+
+
+class BulkActionForm(forms.Form):
+    """One action over the selected integrations, or over every one the filters match."""
+
+    ACTIONS = [
+        ("move", _("Move to a stage")),
+        ("vendor", _("Set the vendor")),
+        ("choice", _("Set a choice")),
+        ("export", _("Export CSV")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    all_matching = forms.BooleanField(label=_("All matching the filters"), required=False)
+    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=4000)
+    pk = IdListField(required=False)
+    to = forms.ChoiceField(
+        label=_("Move to"), choices=[("", "---------"), *Stage.choices], required=False
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+    vendor = forms.ModelChoiceField(
+        label=_("Vendor"), queryset=Vendor.objects.all(), to_field_name="slug", required=False
+    )
+    choice = forms.ChoiceField(label=_("Choice"), choices=(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["choice"].choices = [("", "---------"), *_choice_options()]
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        needs = {"move": "to", "vendor": "vendor", "choice": "choice"}.get(action)
+        if needs and not cleaned.get(needs):
+            self.add_error(needs, _("Choose what to set for this action."))
+        if not cleaned.get("all_matching") and not cleaned.get("pk"):
+            raise ValidationError(_("Select integrations first, or all matching the filters."))
+        return cleaned
+
+    def values(self) -> dict:
+        if self.cleaned_data["action"] == "vendor":
+            return {"vendor": self.cleaned_data["vendor"]}
+        name, value = self.cleaned_data["choice"].split(":", 1)
+        return {name: value}
+
+
+class RegistrationImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Integrations (CSV or XLSX)"),
+        help_text=_(
+            "Columns 自治体コード, 業務システム, 公費負担者番号, ベンダー (slug), 改修方法, "
+            "経路, 連携方式, テスト環境, 形式, 連絡先; CSV in UTF-8 or CP932, or the first "
+            "sheet of an XLSX."
+        ),
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("The file is larger than 5 MB: split it."))
+        if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
+            raise ValidationError(_("Send a .csv or .xlsx file."))
+        return upload

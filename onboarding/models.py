@@ -434,3 +434,21 @@ class ApiIdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id}:{self.key}"
+
+
+class StuckDigestRun(models.Model):
+    """The day's digest of stuck integrations (issue 22.4): one row per day, claimed before any
+    mail goes out, so a restart or a second scheduler never mails the same day twice."""
+
+    day = models.DateField(_("day"), unique=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    recipients = models.IntegerField(_("recipients"), default=0)
+    integrations = models.IntegerField(_("integrations"), default=0)
+
+    class Meta:
+        verbose_name = _("stuck digest run")
+        verbose_name_plural = _("stuck digest runs")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.recipients})"

@@ -3,9 +3,13 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
+from onboarding import stuck
 from onboarding.models import STAGE_ORDER, Integration, Municipality, Stage
+from onboarding.rows import board_cards
 
 PREFECTURES = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -18,15 +22,53 @@ PREFECTURES = [
 NOT_STARTED = "none"
 
 
-def board_columns(integrations: QuerySet[Integration]) -> list[dict]:
-    """One column per stage, the integration waiting longest first."""
-    by_stage = defaultdict(list)
-    for integration in integrations.order_by("stage_changed_at"):
-        by_stage[integration.stage].append(integration)
-    return [
-        {"value": value, "label": label, "items": by_stage.get(value, [])}
-        for value, label in Stage.choices
-    ]
+def board_columns(integrations: QuerySet[Integration], *, limit: int, now=None) -> list[dict]:
+    """One column per stage: its count, how many are stuck, and the `limit` cards waiting
+    longest (live: the latest go-lives). Queries: one for the counts, one per stage."""
+    now = now or timezone.now()
+    counts = {
+        row["stage"]: row
+        for row in integrations.order_by()
+        .values("stage")
+        .annotate(n=Count("pk"), stuck=Count("pk", filter=stuck.stuck_q(now)))
+    }
+    cards = _longest_waiting(integrations, limit)
+    columns = []
+    for value, label in Stage.choices:
+        row = counts.get(value, {"n": 0, "stuck": 0})
+        items = cards.get(value, [])
+        columns.append(
+            {
+                "value": value,
+                "label": label,
+                "items": items,
+                "cards": board_cards(value, items, now),
+                "count": row["n"],
+                "stuck": row["stuck"],
+            }
+        )
+    return columns
+
+
+def _longest_waiting(integrations, limit: int) -> dict[str, list[Integration]]:
+    """The first `limit` of each stage in two queries (a row number per stage): the waiting
+    stages by time in stage, the live column by latest go-live."""
+    by_stage: dict[str, list[Integration]] = defaultdict(list)
+    for live, order in (
+        (False, [F("stage_changed_at").asc(), F("pk").asc()]),
+        (True, [F("go_live_date").desc(nulls_last=True), F("pk").desc()]),
+    ):
+        scope = (
+            integrations.filter(stage=Stage.LIVE)
+            if live
+            else integrations.exclude(stage=Stage.LIVE)
+        )
+        ranked = scope.annotate(
+            rank=Window(RowNumber(), partition_by=[F("stage")], order_by=order)
+        ).filter(rank__lte=limit)
+        for integration in ranked.order_by("stage", "rank"):
+            by_stage[integration.stage].append(integration)
+    return by_stage
 
 
 @dataclass

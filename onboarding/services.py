@@ -4,12 +4,15 @@ import ipaddress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from onboarding import evidence, rules
+from onboarding import evidence, rules, stuck
 from onboarding.importer import Rejected, read_file
 from onboarding.models import (
     STAGE_ORDER,
@@ -18,6 +21,7 @@ from onboarding.models import (
     IntegrationEvent,
     Municipality,
     Stage,
+    StuckDigestRun,
 )
 
 # Changing one of these after `decided` sends the integration back to `decided` (§2).
@@ -447,3 +451,56 @@ def municipalities_import_rows(*, rows: list[dict], dry_run: bool = False) -> Im
         Municipality.objects.bulk_update(to_update, _IMPORT_FIELDS, batch_size=500)
     result.created, result.updated = len(to_create), len(to_update)
     return result
+
+
+# Integrations listed in one digest; a vendor with more is told how many and where to see them.
+DIGEST_LIMIT = 200
+
+
+def stuck_recipients(integration: Integration) -> set[str]:
+    """Who hears of a stuck integration: its vendor's contact address and its contacts."""
+    emails = {c.email.lower() for c in integration.contacts.all()}
+    if integration.vendor and integration.vendor.contact_email:
+        emails.add(integration.vendor.contact_email.lower())
+    return emails
+
+
+def stuck_digest_send(*, now: datetime | None = None) -> StuckDigestRun | None:
+    """Mail each recipient one digest of its integrations stuck past their stage's threshold,
+    once a day (Asia/Tokyo); None when today's digest was already claimed."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            run = StuckDigestRun.objects.create(day=timezone.localdate(now), started_at=now)
+    except IntegrityError:
+        return None
+    stuck_ones = (
+        Integration.objects.filter(stuck.stuck_q(now))
+        .select_related("municipality", "vendor")
+        .prefetch_related("contacts")
+        .order_by("stage_changed_at", "pk")
+    )
+    per_recipient: dict[str, list[Integration]] = {}
+    for integration in stuck_ones.iterator(chunk_size=1000):
+        integration.days_waiting = stuck.days_waiting(integration, now)
+        for email in stuck_recipients(integration):
+            per_recipient.setdefault(email, []).append(integration)
+    messages = [_digest_message(email, items) for email, items in sorted(per_recipient.items())]
+    get_connection().send_messages(messages)
+    run.recipients = len(messages)
+    run.integrations = len({i.pk for items in per_recipient.values() for i in items})
+    run.save(update_fields=["recipients", "integrations"])
+    return run
+
+
+def _digest_message(email: str, items: list[Integration]) -> EmailMessage:
+    context = {
+        "items": items[:DIGEST_LIMIT],
+        "count": len(items),
+        "more": max(0, len(items) - DIGEST_LIMIT),
+        "thresholds": stuck.thresholds(),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/stuck-digest-subject.txt", context).strip()
+        body = render_to_string("emails/stuck-digest-body.txt", context)
+    return EmailMessage(" ".join(subject.split()), body, to=[email])

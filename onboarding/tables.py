@@ -3,7 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from onboarding.models import Municipality, Vendor
+from onboarding import stuck
+from onboarding.models import Integration, Municipality, Stage, Vendor
 
 
 class MunicipalityTable(tables.Table):
@@ -62,3 +63,72 @@ class VendorTable(tables.Table):
         fields = ("name", "slug", "contact_name", "integration_count")
         order_by = "name"
         empty_text = _("No vendor is registered yet.")
+
+
+def _row_class(record) -> str:
+    return "stuck" if stuck.is_stuck(record) else ""
+
+
+class IntegrationTable(tables.Table):
+    """The filtered integration list (issue 22): the board's columns link here. Operators tick
+    rows for the bulk form (`select`); the others get the table without that column."""
+
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"name": "pk", "form": "bulk-form"},
+            "th__input": {"form": "bulk-form", "data-select-page": "pk"},
+        },
+    )
+    code = tables.Column(
+        verbose_name=_("Municipality code"),
+        accessor="municipality__code",
+        linkify=lambda record: record.get_absolute_url(),
+    )
+    prefecture = tables.Column(verbose_name=_("Prefecture"), accessor="municipality__prefecture")
+    municipality = tables.Column(
+        verbose_name=_("Municipality"),
+        accessor="municipality__city",
+        order_by=("municipality__code",),
+    )
+    business_system = tables.Column(verbose_name=_("Business system"))
+    vendor = tables.Column(verbose_name=_("Vendor"), order_by=("vendor__name",))
+    rework_method = tables.Column(verbose_name=_("Rework method"))
+    route = tables.Column(verbose_name=_("Route"))
+    stage = tables.Column(verbose_name=_("Stage"))
+    stage_changed_at = tables.Column(verbose_name=_("Days in stage"), empty_values=())
+    go_live_date = tables.DateColumn(verbose_name=_("Go-live date"), format="Y-m-d")
+
+    class Meta:
+        model = Integration
+        fields = (
+            "select", "code", "prefecture", "municipality", "business_system", "vendor",
+            "rework_method",
+            "route", "stage", "stage_changed_at", "go_live_date",
+        )  # fmt: skip
+        order_by = "stage_changed_at"
+        empty_text = _("No integration matches these filters.")
+        row_attrs = {"class": _row_class}
+
+    def render_municipality(self, record):
+        return record.municipality.name
+
+    def render_stage(self, record):
+        return format_html(
+            '<span class="badge stage-badge st-{}">{}</span>',
+            record.stage,
+            record.get_stage_display(),
+        )
+
+    def render_stage_changed_at(self, record):
+        if record.stage == Stage.LIVE:
+            return "—"
+        days = stuck.days_waiting(record)
+        label = _("%(days)d days") % {"days": days}
+        if stuck.is_stuck(record):
+            return format_html('<span class="stuck-mark">{}</span>', label)
+        return label
+
+    def order_stage_changed_at(self, queryset, is_descending):
+        order = ("-stage_changed_at", "-pk") if is_descending else ("stage_changed_at", "pk")
+        return queryset.order_by(*order), True

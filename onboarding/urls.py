@@ -1,6 +1,6 @@
 from django.urls import path
 
-from onboarding import people_views, views
+from onboarding import bulk_views, people_views, views
 
 app_name = "onboarding"
 urlpatterns = [
@@ -17,6 +17,15 @@ urlpatterns = [
         views.municipal_user_invite,
         name="municipal_user_invite",
     ),
+    path("integrations/", views.integration_list, name="integration_list"),
+    path("integrations/export.csv", views.integration_export, name="integration_export"),
+    path("integrations/bulk/", bulk_views.integration_bulk, name="integration_bulk"),
+    path(
+        "integrations/bulk/result/",
+        bulk_views.integration_bulk_result,
+        name="integration_bulk_result",
+    ),
+    path("integrations/register/", bulk_views.integration_register, name="integration_register"),
     path("integrations/new/", views.integration_create, name="integration_create"),
     path("integrations/<int:pk>/", views.integration_detail, name="integration_detail"),
     path("integrations/<int:pk>/edit/", views.integration_edit, name="integration_edit"),

@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from console.access import (
 )
 from console.exports import csv_response
 from console.tables import paginate
-from onboarding import evidence, guidance, overview, people, rules, services
+from onboarding import evidence, guidance, overview, people, rules, services, stuck
 from onboarding.access import (
     can_edit_contacts,
     can_manage_tokens,
@@ -32,9 +33,10 @@ from onboarding.access import (
     municipalities_for,
     vendors_for,
 )
-from onboarding.filters import MunicipalityFilter
+from onboarding.filters import IntegrationFilter, MunicipalityFilter
 from onboarding.forms import (
     ApiTokenForm,
+    BulkActionForm,
     IntegrationForm,
     MunicipalUserInviteForm,
     StageMoveForm,
@@ -42,7 +44,8 @@ from onboarding.forms import (
     VendorForm,
 )
 from onboarding.models import STAGE_ORDER, Integration, Stage, Vendor
-from onboarding.tables import MunicipalityTable, VendorTable
+from onboarding.rows import integration_rows
+from onboarding.tables import IntegrationTable, MunicipalityTable, VendorTable
 from onboarding.tokens import api_token_issue, api_token_revoke
 
 PAGE_SIZE = 50
@@ -84,16 +87,23 @@ def municipality_export(request):
     municipalities = MunicipalityFilter(
         request.GET, queryset=municipalities_for(request.user), vendors=vendors_for(request.user)
     ).qs
-    integrations = (
-        integrations_for(request.user)
-        .filter(municipality__in=municipalities.values("pk"))
-        .order_by("municipality__code", "dropbox_name")
+    integrations = integrations_for(request.user).filter(
+        municipality__in=municipalities.values("pk")
     )
-    header = [
-        _("Municipality code"), _("Prefecture"), _("Municipality"), _("Business system"),
-        _("Vendor"), _("Rework method"), _("Route"), _("Data mode"), _("Test access"), _("Format"),
-        _("Stage"), _("In stage since"), _("Go-live date"),
+    return integrations_csv(request, integrations, "municipalities")
+
+
+def _export_header() -> list[str]:
+    return [
+    _("Municipality code"), _("Prefecture"), _("Municipality"), _("Business system"),
+    _("Vendor"), _("Rework method"), _("Route"), _("Data mode"), _("Test access"), _("Format"),
+    _("Stage"), _("In stage since"), _("Go-live date"),
     ]  # fmt: skip
+
+
+def integrations_csv(request, integrations, list_name: str):
+    """The integrations as CSV (safe for Excel), one row each; the export is audited."""
+    integrations = integrations.order_by("municipality__code", "dropbox_name")
     rows = (
         [
             i.municipality.code,
@@ -112,9 +122,9 @@ def municipality_export(request):
         ]  # fmt: skip
         for i in integrations.iterator(chunk_size=500)
     )
-    audit.record_export(request, "municipalities", integrations.count())
+    audit.record_export(request, list_name, integrations.count())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(f"municipalities-{stamp}.csv", header, rows)
+    return csv_response(f"{list_name}-{stamp}.csv", _export_header(), rows)
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -327,20 +337,59 @@ def integration_move(request, pk):
     return redirect(integration)
 
 
+def _integration_filter(request, *, board: bool = False) -> IntegrationFilter:
+    return IntegrationFilter(
+        request.GET,
+        queryset=integrations_for(request.user),
+        vendors=vendors_for(request.user),
+        board=board,
+    )
+
+
 @any_role
 def board(request):
-    integrations = integrations_for(request.user)
-    vendor = request.GET.get("vendor")
-    if vendor:
-        integrations = integrations.filter(vendor__slug=vendor)
+    filterset = _integration_filter(request, board=True)
+    query = filterset.form.data.copy() if filterset.is_valid() else QueryDict(mutable=True)
+    columns = overview.board_columns(filterset.qs, limit=settings.PMH_BOARD_CARDS)
+    for column in columns:
+        query["stage"] = column["value"]
+        column["list_url"] = f"{reverse('onboarding:integration_list')}?{query.urlencode()}"
     return render(
         request,
         "onboarding/board.html",
         {
-            "columns": overview.board_columns(integrations),
-            "vendors": vendors_for(request.user),
-            "vendor": vendor,
+            "filter": filterset,
+            "columns": columns,
             "now": timezone.now(),
+            "limit": settings.PMH_BOARD_CARDS,
+            "thresholds": stuck.thresholds(),
+        },
+    )
+
+
+@any_role
+def integration_export(request):
+    return integrations_csv(request, _integration_filter(request).qs, "integrations")
+
+
+@any_role
+def integration_list(request):
+    filterset = _integration_filter(request)
+    can_edit = is_operator(request.user)
+    table = IntegrationTable(filterset.qs, exclude=() if can_edit else ("select",))
+    paginate(request, table, per_page=PAGE_SIZE)
+    records = [row.record for row in table.page.object_list]
+    return render(
+        request,
+        "onboarding/integration_list.html",
+        {
+            "filter": filterset,
+            "table": table,
+            "rows": integration_rows(records, selectable=can_edit),
+            "can_edit": can_edit,
+            "bulk_form": BulkActionForm(initial={"query": request.GET.urlencode()})
+            if can_edit
+            else None,
         },
     )
 

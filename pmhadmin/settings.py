@@ -291,6 +291,25 @@ PMH_PROBE_RETRY_DELAY = float(os.environ.get("PMH_PROBE_RETRY_DELAY") or 2.0)
 # share failed is taken for the console's own network being down (connectivity._network_guard).
 PMH_PROBE_GUARD_MIN_TARGETS = 10
 PMH_PROBE_GUARD_FAILED_SHARE = 0.8
+# Days an integration may wait in a stage before it counts as stuck (issue 22): highlighted on
+# the board, listed on the dashboard, mailed daily to its vendor and contacts. 0 = never stuck.
+# Each is overridden by PMH_STUCK_DAYS_<STAGE>, e.g. PMH_STUCK_DAYS_TESTING=45.
+PMH_STUCK_DAYS = {
+    stage: env_int(f"PMH_STUCK_DAYS_{stage.upper()}", days)
+    for stage, days in (
+        ("registered", 14),
+        ("decided", 30),
+        ("network_ok", 14),
+        ("testing", 30),
+        ("test_passed", 14),
+        ("ready", 45),
+        ("live", 0),
+    )
+}
+# Vendor scorecards read the whole submission history: kept this long per scope (0 = never).
+PMH_SCORECARD_CACHE_SECONDS = env_int("PMH_SCORECARD_CACHE_SECONDS", 300)
+# Cards per stage on the onboarding board; the column links to the full list.
+PMH_BOARD_CARDS = env_int("PMH_BOARD_CARDS", 20)
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50

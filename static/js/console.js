@@ -5,6 +5,15 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
+  // The header checkbox of a selectable list ticks every row of the page.
+  for (const all of document.querySelectorAll("input[data-select-page]")) {
+    all.addEventListener("change", () => {
+      const name = all.dataset.selectPage;
+      for (const box of document.querySelectorAll(`input[type=checkbox][name="${name}"]`)) {
+        box.checked = all.checked;
+      }
+    });
+  }
   // One action, one effect: a form that changes something is sent once; its buttons are
   // disabled once it is on its way (the server also refuses its one-time token a second time).
   for (const form of document.querySelectorAll("form[method=post]:not([data-upload-form])")) {

@@ -84,6 +84,7 @@ def test_every_app_declares_its_periodic_jobs_in_its_jobs_module():
         "probe_retention": "connectivity",
         "intake_folder": "intake",
         "intake_mail": "intake",
+        "stuck_digest": "onboarding",
         "intake_retention": "intake",
     }
     with pytest.raises(ValueError):

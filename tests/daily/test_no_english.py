@@ -232,6 +232,7 @@ def _objects(user) -> dict[str, list]:
             _visible(Municipality.objects.filter(integrations__isnull=False), user).distinct()[:2]
         ),
         "vendors": list(_visible(Vendor.objects.all(), user)[:2]),
+        "scorecards": list(_visible(Vendor.objects.all(), user)[:2]),
         "tokens": list(_visible(ApiToken.objects.all(), user)[:1]),
     }
 

@@ -211,6 +211,7 @@ def test_payloads_are_escaped_in_every_page_and_neutral_in_every_export(client_f
                 exports.add(name)
     assert exports == {
         "onboarding:municipality_export",
+        "onboarding:integration_export",
         "helpdesk:history_export",
         "dashboard:audit_export",
         "uploads:result_csv",
@@ -223,7 +224,7 @@ def test_payloads_are_escaped_in_every_page_and_neutral_in_every_export(client_f
         "helpdesk:integration_timeline", "helpdesk:queue", "helpdesk:item",
         "helpdesk:template_list", "connectivity:overview", "connectivity:target",
         "connectivity:maintenance", "intake:media_list", "intake:media_detail", "dashboard:audit",
-        "uploads:layout",
+        "uploads:layout", "onboarding:integration_list", "dashboard:scorecards",
     }  # fmt: skip
     assert must_show - escaped_pages == set()
     assert not PUBLIC & escaped_pages
