@@ -71,6 +71,15 @@ DETAIL = {
     "version": (_("Version"), str),
     "how": (_("How"), lambda v: MAPPING_HOW.get(v, v)),
     "use": (_("Use"), _yes_no(_("on"), _("off"))),
+    "scope": (_("Applied to"), lambda v: str(BULK_SCOPES.get(v, v))),
+    "matched": (_("Matching items"), lambda v: _("%(n)s items") % {"n": v}),
+    "changed": (_("Changed"), lambda v: _("%(n)s items") % {"n": v}),
+}
+
+
+BULK_SCOPES = {
+    "matching": _("every item matching the filters"),
+    "selected": _("the selected items"),
 }
 
 
