@@ -91,7 +91,7 @@ def test_the_one_time_token_makes_a_second_post_do_nothing(cast, client_for, ite
 
 def test_filters_are_evaluated_when_the_change_runs(cast, client_for, items):
     client = client_for(cast.operator)
-    query = f"q=V_&kind=rejected&channel=&state=open&mine=true"
+    query = "q=V_&kind=rejected&channel=&state=open&mine=true"
     ErrorItem.objects.filter(pk=items["matching"][0].pk).update(assignee=cast.operator)
     response = client.post(
         reverse("helpdesk:bulk"),
