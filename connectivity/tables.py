@@ -186,8 +186,9 @@ class TargetTable(tables.Table):
     def render_uptime(self, record):
         figures = self.uptimes.get(record.pk, {})
         return format_html(
-            '<span class="uptime">{}</span> <span class="muted small">{}</span>',
+            '<span class="uptime">{}</span> <span class="muted small">{} · {}</span>',
             _percent(figures.get("24h"), _("24 hours")),
+            _percent(figures.get("7d"), _("7 days")),
             _percent(figures.get("30d"), _("30 days")),
         )
 

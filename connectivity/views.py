@@ -30,7 +30,7 @@ from connectivity.forms import (
     TargetForm,
 )
 from connectivity.models import InboundCheck, ProbeRoute, ProbeSweep, Status
-from connectivity.tables import IncidentTable, ResultTable, TargetTable
+from connectivity.tables import IncidentTable, ResultTable, TargetTable, heartbeat_bar
 from console import audit
 from console.access import any_role, is_operator, operator_required
 from console.requests import caller_of
@@ -82,10 +82,13 @@ def integration_matrix(request, pk: int):
     probes = list(
         probes_for(request.user).filter(integration=integration).select_related("last_result")
     )
-    uptime = selectors.uptime_figures([p.pk for p in probes])
+    ids = [p.pk for p in probes]
+    uptime = selectors.uptime_figures(ids)
+    beats = selectors.heartbeats(ids)
     rows = []
     for probe in probes:
         probe.uptime = uptime.get(probe.pk, {})
+        probe.heartbeat = heartbeat_bar(beats.get(probe.pk, []))
         rows.append(probe)
     routes = [
         {
@@ -165,6 +168,7 @@ def target_detail(request, pk: int):
             "probe": probe,
             "integration": probe.integration,
             "uptime": selectors.uptime_figures([probe.pk]).get(probe.pk, {}),
+            "heartbeat": heartbeat_bar(selectors.heartbeats([probe.pk]).get(probe.pk, [])),
             "chart": selectors.latency_chart(probe.pk, span=RANGES[range_key]),
             "range_key": range_key,
             "ranges": [(key, RANGE_LABELS.get(key, key)) for key in RANGES],

@@ -93,7 +93,6 @@ DETAIL = {
         _("Error items"),
         lambda v: "、".join(f"#{i}" for i in v) if isinstance(v, list) else str(v),
     ),
-    "changed": (_("Changed"), str),
     "changes": (
         _("Changed"),
         lambda v: "、".join(str(ITEM_CHANGES.get(c, c)) for c in v) if isinstance(v, list) else v,
@@ -112,6 +111,15 @@ DETAIL = {
         _("File names"),
         lambda v: "、".join(map(str, v)) if isinstance(v, list) else str(v),
     ),
+    "scope": (_("Applied to"), lambda v: str(BULK_SCOPES.get(v, v))),
+    "matched": (_("Matching items"), lambda v: _("%(n)s items") % {"n": v}),
+    "changed": (_("Changed"), lambda v: _("%(n)s items") % {"n": v}),
+}
+
+
+BULK_SCOPES = {
+    "matching": _("every item matching the filters"),
+    "selected": _("the selected items"),
 }
 
 

@@ -46,7 +46,11 @@ def _snooze_field(**kwargs) -> forms.DateTimeField:
 class BulkForm(forms.Form):
     """One change for every selected item of the queue (issue 18.12)."""
 
-    items = forms.ModelMultipleChoiceField(queryset=ErrorItem.objects.all())
+    items = forms.ModelMultipleChoiceField(queryset=ErrorItem.objects.all(), required=False)
+    # "Every item matching these filters", not only the ticked ones of this page: the server
+    # runs the queue's filters again (`query` is the queue's query string), as Sentry does.
+    all_matching = forms.BooleanField(required=False)
+    query = forms.CharField(required=False, max_length=2000)
     action = forms.ChoiceField(
         label=_("Action"),
         choices=[
@@ -72,6 +76,12 @@ class BulkForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         action = cleaned.get("action")
+        if (
+            not cleaned.get("all_matching")
+            and not cleaned.get("items")
+            and "items" not in self.errors
+        ):
+            self.add_error("items", _("Choose at least one item."))
         if action == "state" and not cleaned.get("state"):
             self.add_error("state", _("Choose the new state."))
         if action == "snooze" and not cleaned.get("until") and "until" not in self.errors:

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -104,18 +105,45 @@ def integration_timeline(request, pk):
 @require_GET
 @staff_required
 def queue(request):
-    item_filter = ErrorItemFilter(
-        request.GET, queryset=error_items_for(request.user), user=request.user
-    )
+    item_filter = _queue_filter(request, request.GET)
     table = ErrorItemTable(item_filter.qs)
     paginate(request, table, per_page=PER_PAGE)
+    records = _records(table)
     context = {
         "filter": item_filter,
         "table": table,
-        "rows": queue_rows(_records(table)),
+        "rows": queue_rows(records),
         "bulk_form": BulkForm(auto_id="bulk_%s"),
+        "filter_query": _filter_query(request.GET),
+        "more_than_page": table.paginator.count > len(records),
     }
     return render(request, "helpdesk/queue.html", context)
+
+
+# Query keys that only page or sort the queue; they do not change which items match.
+_NOT_FILTERS = {"page", "sort", "per_page"}
+
+
+def _queue_filter(request, data) -> ErrorItemFilter:
+    return ErrorItemFilter(data, queryset=error_items_for(request.user), user=request.user)
+
+
+def _filter_query(data) -> str:
+    kept = data.copy()
+    for key in _NOT_FILTERS:
+        kept.pop(key, None)
+    return kept.urlencode()
+
+
+def _bulk_targets(request, data):
+    """The items a bulk change applies to, always through the access helper: the ticked ones,
+    or every item matching the queue's filters evaluated again now (issue 18.12)."""
+    if data["all_matching"]:
+        item_filter = _queue_filter(request, QueryDict(data["query"]))
+        if not item_filter.is_valid():
+            return None
+        return item_filter.qs
+    return error_items_for(request.user).filter(pk__in=[i.pk for i in data["items"]])
 
 
 @require_POST
@@ -128,8 +156,12 @@ def bulk(request):
             messages.error(request, text)
         return _back(request, "helpdesk:queue")
     data = form.cleaned_data
-    # The access helper decides which of the posted items this user may change.
-    items = error_items_for(request.user).filter(pk__in=[i.pk for i in data["items"]])
+    # The access helper decides which items this user may change.
+    items = _bulk_targets(request, data)
+    if items is None:
+        messages.error(request, _("The filters of the queue are not valid; nothing was changed."))
+        return _back(request, "helpdesk:queue")
+    items = list(items)
     changed = services.error_items_bulk(
         items=items,
         action=data["action"],
@@ -142,10 +174,16 @@ def bulk(request):
         request,
         audit.Action.ERROR_ITEMS_UPDATE,
         change=data["action"],
+        scope="matching" if data["all_matching"] else "selected",
+        filters=audit.filters_of(QueryDict(data["query"])) if data["all_matching"] else {},
+        matched=len(items),
         items=sorted(i.pk for i in items),
         changed=changed,
     )
-    messages.success(request, _("%(count)d item(s) changed.") % {"count": changed})
+    messages.success(
+        request,
+        _("%(count)d of %(matched)d item(s) changed.") % {"count": changed, "matched": len(items)},
+    )
     return _back(request, "helpdesk:queue")
 
 

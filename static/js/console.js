@@ -37,12 +37,20 @@ document.addEventListener("DOMContentLoaded", () => {
     const all = form.querySelector("[data-select-all]");
     const count = form.querySelector("[data-selected-count]");
     const action = form.querySelector("select[name=action]");
+    // "Select all N matching" (as Sentry and Gmail offer it) once the whole page is ticked.
+    const matching = form.querySelector("[data-select-matching]");
+    const matchingBox = matching && matching.querySelector("input[name=all_matching]");
     const update = () => {
       const chosen = [...boxes()].filter((box) => box.checked).length;
       if (count) count.textContent = chosen ? `${chosen} ${form.dataset.selectedWord || "✓"}` : "";
+      const whole = chosen > 0 && chosen === boxes().length;
       if (all) {
-        all.checked = chosen > 0 && chosen === boxes().length;
+        all.checked = whole;
         all.indeterminate = chosen > 0 && chosen < boxes().length;
+      }
+      if (matching) {
+        matching.hidden = !whole;
+        if (!whole) matchingBox.checked = false;
       }
     };
     if (all) {
