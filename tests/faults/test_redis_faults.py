@@ -150,9 +150,13 @@ def test_mail_intake_keeps_the_message_and_replies_once_redis_is_back(
     first, second = Submission.objects.order_by("original_name")
     _done_once(first, 2)
     _done_once(second, 1)
-    assert len(django_mail.outbox) == 2  # one reply per attachment, each once
+    # One reply for the message, listing both attachments' results, sent once (issue 17.11).
+    assert len(django_mail.outbox) == 1
+    reply = django_mail.outbox[0].message()
+    body = reply.get_body(preferencelist=("plain",)).get_content()
+    assert "ファイル名: a.csv" in body and "ファイル名: b.csv" in body
     assert MailMessage.objects.count() == 1 and not MailItem.objects.filter(replied_at=None)
-    assert outage.nothing_left() and len(django_mail.outbox) == 2
+    assert outage.nothing_left() and len(django_mail.outbox) == 1
 
 
 def test_web_upload_is_stored_and_processed_once_redis_is_back(cast, outage, client_for):
