@@ -4,7 +4,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from onboarding import stuck
-from onboarding.models import Integration, Municipality, Stage, Vendor
+from onboarding.models import Integration, Municipality, Vendor
 
 
 class MunicipalityTable(tables.Table):
@@ -109,25 +109,6 @@ class IntegrationTable(tables.Table):
         order_by = "stage_changed_at"
         empty_text = _("No integration matches these filters.")
         row_attrs = {"class": _row_class}
-
-    def render_municipality(self, record):
-        return record.municipality.name
-
-    def render_stage(self, record):
-        return format_html(
-            '<span class="badge stage-badge st-{}">{}</span>',
-            record.stage,
-            record.get_stage_display(),
-        )
-
-    def render_stage_changed_at(self, record):
-        if record.stage == Stage.LIVE:
-            return "—"
-        days = stuck.days_waiting(record)
-        label = _("%(days)d days") % {"days": days}
-        if stuck.is_stuck(record):
-            return format_html('<span class="stuck-mark">{}</span>', label)
-        return label
 
     def order_stage_changed_at(self, queryset, is_descending):
         order = ("-stage_changed_at", "-pk") if is_descending else ("stage_changed_at", "pk")
