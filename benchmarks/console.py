@@ -103,7 +103,7 @@ def seed_submissions(integration_ids: list[int], n: int) -> tuple[int, int]:
         "integration_id, channel, original_name, size, sha256, sender, mode, stage_at_receipt,"
         " status, verdict, storage_name, received_at, queued_at, validating_at, validated_at,"
         " returned_at, delivered_at, rows, valid_rows, errors, warnings, report,"
-        " progress_bytes, job_id, attempts, failure_reason, review_comment"
+        " progress_bytes, job_id, attempts, failure_reason, review_comment, context_fingerprint"
     )
     channels = ["web", "api", "folder", "mail", "media"]
     raw = connection.connection
@@ -142,6 +142,7 @@ def seed_submissions(integration_ids: list[int], n: int) -> tuple[int, int]:
                     1000 + i,
                     "",
                     1,
+                    "",
                     "",
                     "",
                 )
