@@ -334,6 +334,7 @@ class _Run:
         )
 
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
+        body = None
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
         self.encoding = encoding
         if jsonfast.available():
@@ -350,14 +351,17 @@ class _Run:
                     return
                 tally.reset()
                 self.extra_chunks.clear()
-            records = jsonfast.records(self.fh, self.end, self.format, bom, progress)
+            body = JsonBody(checker, tally)
+            records = jsonfast.records(
+                self.fh, self.end, self.format, bom, progress, fast=body.decode
+            )
         else:
             text = self._open_text(encoding)
             exact = iter_array(text) if self.format == "json" else iter_lines(text)
             records = ((line, obj, None) for line, obj in exact)
         self.heartbeat()
         try:
-            JsonBody(checker, tally).run(records)
+            (body or JsonBody(checker, tally)).run(records)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from . import jsonstruct
 from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import FastRow, JsonCells, json_columns
@@ -28,6 +29,8 @@ class JsonBody:
             use_fast_values(tally, layout, json_columns(layout))
         self.cells = JsonCells(layout)
         self.unknown = UnknownKeys(layout)
+        # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict.
+        self.decode = jsonstruct.decoder(self.cells)
 
     def run(self, records: Iterable[tuple[int, Any, bytes | None]]) -> None:
         """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
@@ -42,7 +45,8 @@ class JsonBody:
             for line, obj, raw in records:
                 row += 1
                 if raw is not None:
-                    laid_out, keys = lay(obj)
+                    # A tuple is the cells decoded straight from the bytes (jsonstruct.py).
+                    laid_out, keys = obj if type(obj) is tuple else lay(obj)
                     if laid_out is not None:
                         key = fast_cells(laid_out)
                         if key is not None and not repeated(raw, keys):
