@@ -177,37 +177,35 @@ def _array(fh, end, bom, progress, start, line, until, strict, fast) -> Iterator
         pos = opened.end()
     line, counted, done = line or 1, 0, 0
     eof = offset + len(buf) >= end
-    sep = None  # the bytes between two elements, from "}" to "{", once seen with a line break
+    sep, learn = None, True  # the bytes from "}" to "{" between two elements, with a line break
     count, find = bytes.count, bytes.find
     while True:
         if sep is not None:
             # The common case without a regex: the next place the separator learnt from an
-            # earlier cut appears with balanced braces before it. A raw line break is never
-            # inside a string, so this is an element's end or an object's inside a list; only
-            # a parse of the piece as a whole is trusted, and a piece that does not parse is
-            # cut again the general way below.
+            # earlier cut appears. A raw line break is never inside a string, so this is an
+            # element's end or an object's inside a list; only a parse of the piece as a whole
+            # (one element, nothing more) is trusted. A piece that does not parse is cut again
+            # the general way below, and the separator is given up for the rest of the file.
             at = find(buf, sep, pos)
             if at >= 0:
-                stop = at + 1
-                if count(buf, b"{", pos, stop) == count(buf, b"}", pos, stop):
-                    line += count(buf, b"\n", counted, pos)
-                    counted = pos
-                    raw = buf[pos:stop]
-                    obj = fast(raw) if fast is not None else None
-                    if obj is None:
-                        try:
-                            obj = loads(raw)
-                        except decode_error:
-                            sep = None
-                            continue
-                    yield line, obj, raw
-                    done += 1
-                    pos = at + len(sep) - 1
-                    if until is not None and offset + pos >= until:
-                        if offset + pos == until:
-                            return
-                        raise Unsure
-                    continue
+                line += count(buf, b"\n", counted, pos)
+                counted = pos
+                raw = buf[pos : at + 1]
+                obj = fast(raw) if fast is not None else None
+                if obj is None:
+                    try:
+                        obj = loads(raw)
+                    except decode_error:  # the separator inside an element: not used again
+                        sep, learn = None, False
+                        continue
+                yield line, obj, raw
+                done += 1
+                pos = at + len(sep) - 1
+                if until is not None and offset + pos >= until:
+                    if offset + pos == until:
+                        return
+                    raise Unsure
+                continue
         cut, scan, tries = None, pos, 0
         while tries <= MAX_CANDIDATES:
             cut = _CUT.search(buf, scan)
@@ -230,7 +228,7 @@ def _array(fh, end, bom, progress, start, line, until, strict, fast) -> Iterator
         after = None
         if cut is not None and tries <= MAX_CANDIDATES:
             after = cut.end() - 1
-            if sep is None and b"\n" in buf[stop:after]:
+            if learn and sep is None and b"\n" in buf[stop:after]:
                 sep = buf[stop - 1 : after + 1]
         else:
             last = _LAST.search(buf, pos) if eof and cut is None else None
