@@ -257,13 +257,23 @@ class CsvRows:
         if tally.fast_values is not None:
             return self._run_values(lines, line_no)
         fast_line = self.fast.line if self.fast else _never
+        # FastRow.line inlined for a line without quotes (the common case).
+        plain, groups, post = (
+            (self.fast._plain_match, self.fast._groups, self.fast._post)
+            if self.fast
+            else (_never, (), None)
+        )
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row_no = tally.rows
         fast_rows = 0
         try:
             for text in lines:
                 line_no += 1
-                key = fast_line(text)
+                if '"' in text:
+                    key = fast_line(text)
+                else:
+                    match = plain(text)
+                    key = post(match.group(*groups)) if match is not None else None
                 if key is not None:  # the common case, inlined (Tally.clean does the same)
                     row_no += 1
                     fast_rows += 1
