@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -464,9 +465,13 @@ class _Run:
 def _line_lookup(chunks: list[KeyChunk], lines: list, rows: set[int]) -> dict[int, int]:
     found = {}
     for chunk, chunk_lines in zip(chunks, lines, strict=True):
-        for row, line in zip(chunk.key_rows, chunk_lines, strict=True):
-            if row + chunk.row_offset in rows:
-                found[row + chunk.row_offset] = line
+        key_rows, offset = chunk.key_rows, chunk.row_offset
+        if len(key_rows) != len(chunk_lines):
+            raise ValueError("a key chunk's rows and lines differ in length")
+        local = {row - offset for row in rows}
+        # Only the wanted rows' places are visited in Python (compress and map run in C).
+        for at in compress(range(len(key_rows)), map(local.__contains__, key_rows)):
+            found[key_rows[at] + offset] = chunk_lines[at]
     return found
 
 
