@@ -256,12 +256,12 @@ class CsvRows:
         tally = self.tally
         if tally.fast_values is not None:
             return self._run_values(lines, line_no)
-        fast_line = self.fast.line if self.fast else _never
-        # FastRow.line inlined for a line without quotes (the common case).
-        plain, groups, post = (
-            (self.fast._plain_match, self.fast._groups, self.fast._post)
-            if self.fast
-            else (_never, (), None)
+        # FastRow.line inlined: this runs for every line.
+        fast = self.fast
+        plain, groups, quoted, quoted_groups, post = (
+            (fast._plain_match, fast._groups, fast._quoted_match, fast._quoted_groups, fast._post)
+            if fast
+            else (_never, (), _never, (), None)
         )
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row_no = tally.rows
@@ -270,7 +270,8 @@ class CsvRows:
             for text in lines:
                 line_no += 1
                 if '"' in text:
-                    key = fast_line(text)
+                    match = quoted(text)
+                    key = post(match.group(*quoted_groups)) if match is not None else None
                 else:
                     match = plain(text)
                     key = post(match.group(*groups)) if match is not None else None
