@@ -62,7 +62,7 @@ def _run(data: bytes, chunk: int, legacy: bool):
         return sources._reader_blocks(table._reader, table._before, record, size)
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(sources, "CHUNK_CHARS", chunk))
+        stack.enter_context(mock.patch.object(sources, "CHUNK_BYTES", chunk))
         if legacy:
             stack.enter_context(mock.patch.object(sources.Table, "_csv_blocks", one_reader))
         out = io.StringIO()
@@ -83,7 +83,7 @@ def test_chunks_convert_exactly_like_one_csv_reader(export):
 def test_plain_chunks_are_cut_into_columns():
     lines = "".join(f"{n},男,R7.4.1\r\n" for n in range(1, 41))
     data = ("A,B,C\r\n" + lines).encode("cp932")
-    with mock.patch.object(sources, "CHUNK_CHARS", 64):
+    with mock.patch.object(sources, "CHUNK_BYTES", 64):
         plain = []
         original = sources._plain_block
         spy = lambda *a: plain.append(original(*a)) or plain[-1]  # noqa: E731

@@ -32,7 +32,7 @@ from .values import parse_date
 
 _DATA = re.compile(r"[0-9０-９]{4}")  # a run of digits: a number, a code, a date
 HEADER_SCAN_ROWS = 30  # rows looked at for the header; title blocks are a few rows at most
-CHUNK_CHARS = 1 << 18  # text converted at a time (about 2,000 records of an export)
+CHUNK_BYTES = 1 << 18  # bytes converted at a time (about 2,000 records of an export)
 MAX_EXTEND_CHARS = 4 << 20  # read on this far for the quote a chunk leaves open
 Source = str | os.PathLike | BinaryIO
 _ZIP = b"PK\x03\x04"
@@ -109,7 +109,7 @@ class Table:
     _reader: Any = None  # CSV: the csv reader, read on from where the header scan stopped
     _before: int = 0  # CSV: physical lines before the reader's first line
     _replaced_seen: int = 0
-    _stream: Any = None  # CSV: the text the reader reads, read on in chunks by ``blocks``
+    _stream: Any = None  # CSV: (binary file, offset) of the text the reader reads
 
     def rows(self) -> Iterator[tuple[int, int, list[Any]]]:
         """``(record number, physical line or sheet row, cells)`` for each non-blank data row."""
@@ -145,22 +145,26 @@ class Table:
         kind of line break, as many delimiters on each line as the header has) is cut into its
         columns with ``str.split`` and slicing, in C; any other chunk is read by the csv module,
         so that the records, lines and errors are those of one csv reader over the whole file."""
-        text, delimiter, width = self._stream, self.delimiter, len(self.columns)
+        delimiter, width = self.delimiter, len(self.columns)
+        fh, start = self._stream
+        # On from the lines the header scan read, as bytes decoded a chunk at a time (faster
+        # than the text wrapper, which has read ahead).
+        offset = _after_lines(fh, start, self._reader.line_num)
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        chunks = _text_chunks(fh, offset, encoding)
         line = self._before + self._reader.line_num + 1  # the next line's number
-        while chunk := text.read(CHUNK_CHARS):
-            if chunk[-1] != "\n":
-                chunk += text.readline()  # to the end of the line (or of the file)
+        for chunk in chunks:
             block = _plain_block(chunk, delimiter, width, record + 1, line)
             if block is not None:
                 yield block
                 record, line = block.last, line + block.size
                 continue
-            chunk = _to_even_quotes(chunk, text)
+            chunk = _to_even_quotes(chunk, chunks)
             parsed = None if chunk.count('"') % 2 else _parse_chunk(chunk, delimiter)
             if parsed is None:
                 # A quote left open, or a quote within a field: one reader from here to the end.
-                lines = chain(io.StringIO(chunk, newline=""), text)
-                reader = csv.reader(lines, delimiter=delimiter, strict=True)
+                rest = (io.StringIO(text, newline="") for text in chain((chunk,), chunks))
+                reader = csv.reader(chain.from_iterable(rest), delimiter=delimiter, strict=True)
                 yield from _reader_blocks(reader, line - 1, record, size)
                 return
             rows, count = parsed
@@ -252,20 +256,69 @@ def _plain_block(chunk: str, delimiter: str, width: int, first: int, line: int) 
     return Block(None, first, line, columns=columns)
 
 
-def _to_even_quotes(chunk: str, text) -> str:
-    """``chunk`` with the lines that close the quote it leaves open, if any (bounded)."""
+def _to_even_quotes(chunk: str, chunks: Iterator[str]) -> str:
+    """``chunk`` with the chunks that close the quote it leaves open, if any (bounded)."""
     quotes = chunk.count('"')
     if quotes % 2 == 0:
         return chunk
     parts, extra = [chunk], 0
     while quotes % 2 and extra <= MAX_EXTEND_CHARS:
-        more = text.readline()
+        more = next(chunks, "")
         if not more:
             break
         parts.append(more)
         quotes += more.count('"')
         extra += len(more)
     return "".join(parts)
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")  # line breaks as the text wrapper (newline="") sees them
+
+
+def _after_lines(fh: BinaryIO, start: int, count: int) -> int:
+    """The offset just after ``count`` lines from ``start``."""
+    fh.seek(start)
+    offset = start
+    while count > 0:
+        data = fh.read(1 << 16)
+        if not data:
+            return offset
+        while data.endswith(b"\r") and (more := fh.read(1)):
+            data += more  # a CR LF cut in two is one line break
+        end = 0
+        for match in _LINE_END.finditer(data):
+            end = match.end()
+            count -= 1
+            if count == 0:
+                break
+        if count == 0:
+            return offset + end
+        offset += len(data)
+        fh.seek(offset)
+    return offset
+
+
+def _text_chunks(fh: BinaryIO, offset: int, encoding: str) -> Iterator[str]:
+    """The text from ``offset`` on in chunks of whole lines (never cut inside a CR LF)."""
+    fh.seek(offset)
+    pending = b""
+    while True:
+        data = fh.read(CHUNK_BYTES)
+        if not data:
+            if pending:
+                yield pending.decode(encoding, "doctor-replace")
+            return
+        data = pending + data
+        cut = data.rfind(b"\n") + 1
+        if not cut:  # no LF: lines end with a lone CR, or one line is longer than a chunk
+            cut = data.rfind(b"\r", 0, len(data) - 1) + 1
+        if not cut:
+            pending = data
+            continue
+        pending = data[cut:]
+        # A chunk ends with a line break: 0x0A and 0x0D are never part of a character in
+        # UTF-8 or CP932, so each chunk decodes as the whole file would.
+        yield data[:cut].decode(encoding, "doctor-replace")
 
 
 def _parse_chunk(chunk: str, delimiter: str) -> tuple[list[list[str]], int] | None:
@@ -359,7 +412,7 @@ def _open_csv(fh: BinaryIO, stack: ExitStack, header_score) -> Table:
         iter(after),
         delimiter,
         reader,
-        _stream=text,
+        _stream=(fh, 0),  # ``_delimiter`` went back to the start
     )
 
 
@@ -373,6 +426,7 @@ def _delimiter(text: io.TextIOWrapper) -> str:
 def open_csv_part(fh: BinaryIO, stack: ExitStack, head: Table, first_line: int) -> Table:
     """The rows of a later part of a CSV whose header ``head`` was read (``split.Cut``)."""
     encoding = "utf-8" if head.encoding == "utf-8-sig" else head.encoding
+    start = fh.tell()
     text = io.TextIOWrapper(fh, encoding=encoding, errors="doctor-replace", newline="")
     stack.callback(text.detach)
     reader = csv.reader(text, delimiter=head.delimiter, strict=True)
@@ -387,7 +441,7 @@ def open_csv_part(fh: BinaryIO, stack: ExitStack, head: Table, first_line: int) 
         head.delimiter,
         reader,
         first_line - 1,
-        _stream=text,
+        _stream=(fh, start),
     )
 
 
