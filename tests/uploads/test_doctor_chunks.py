@@ -10,7 +10,14 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from uploads.lib.doctor import SourceError, check_mapping, convert, new_mapping, sources
+from uploads.lib.doctor import (
+    SourceError,
+    check_mapping,
+    convert,
+    new_mapping,
+    sources,
+    twocores,
+)
 
 CELLS = ["a", "", "男", "女", "R7.4.1", "R7.2.30", "x,y", 'q"q', "l\nm", "c\rd", "ｱｲ", " ", "\t"]
 ENDS = ["\r\n", "\r\n", "\r\n", "\n", "\r"]
@@ -99,3 +106,23 @@ def test_a_quote_left_open_is_reported_at_its_line_like_one_reader():
     results = [_run(data.encode(), 16, legacy) for legacy in (False, True)]
     assert results[0] == results[1]
     assert isinstance(results[0], str) and "47行目" in results[0]
+
+
+def test_two_cores_into_a_file_give_the_bytes_of_one(tmp_path):
+    """The worker's half is appended to a file on disk by the kernel (sendfile)."""
+    lines = "".join(f"{n},{'男女'[n % 2]},R7.4.{n % 28 + 1}\r\n" for n in range(1, 3001))
+    source = tmp_path / "export.csv"
+    source.write_bytes(("A,B,C\r\n" + lines).encode("cp932"))
+    outputs = []
+    sent = []
+    original = twocores._sendfile
+    spy = lambda *a: sent.append(original(*a)) or sent[-1]  # noqa: E731
+    with mock.patch.object(twocores, "_sendfile", spy):
+        for workers in (1, 2):
+            target = tmp_path / f"out-{workers}.csv"
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                summary = convert(source, MAPPING, out, workers=workers)
+            outputs.append((summary.to_dict(), target.read_bytes()))
+    assert sent == [True]
+    assert outputs[0] == outputs[1]
+    assert outputs[1][1].count(b"\r\n") == 3001
