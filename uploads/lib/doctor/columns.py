@@ -56,12 +56,21 @@ class FieldColumn:
             values = list(zip(*(columns[i] for i in self.indexes), strict=True))
         out = self.out
         result = list(map(out.get, values))
-        missing: set = set()
-        if None in result:  # values not met before: converted once each
-            missing = {v for v, r in zip(values, result, strict=True) if r is None}
-            for value in missing:
-                self._learn(value)
-            result = list(map(out.__getitem__, values))
+        learned = 0
+        if None in result:  # values not met before: converted once each, holes found in C
+            k = -1
+            try:
+                while True:
+                    k = result.index(None, k + 1)
+                    value = values[k]
+                    hit = out.get(value)
+                    if hit is None:
+                        self._learn(value)
+                        learned += 1
+                        hit = out[value]
+                    result[k] = hit
+            except ValueError:
+                pass  # no hole left
         odd = self.odd
         # A block without a plain or failed value (most blocks of a date or kana column) needs
         # neither a lookup in the notes nor a look for failures.
@@ -70,7 +79,7 @@ class FieldColumn:
             self._count(values, odd_here)
         if odd_here and self.failed and any(map(self.failed.__contains__, values)):
             self._failures(values, failures)
-        self._forget(n, len(missing))
+        self._forget(n, learned)
         return result
 
     def _learn(self, value: Any) -> None:
