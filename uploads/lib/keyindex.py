@@ -98,10 +98,10 @@ class KeyIndex:
         index = cls(secret=secret)
         if len(records) % 24:
             raise ValueError("index records are 24 bytes each")
-        words = array("q", records)
-        if words.itemsize != 8:
+        digests = array("q")
+        if digests.itemsize != 8:
             raise ValueError("array('q') is not 64-bit here")
-        digests = words[0::3]
+        digests.frombytes(memoryview(records).cast("q")[0::3].tobytes())
         if sys.byteorder == "little":
             digests.byteswap()
         if not all(map(le, digests, islice(digests, 1, None))):
@@ -109,7 +109,7 @@ class KeyIndex:
             digests = array("q", (digests[i] for i in order))
             records = b"".join(records[i * 24 : i * 24 + 24] for i in order)
         index._digests = digests
-        index._fingerprints = records
+        index._fingerprints = bytes(records)
         index._stride, index._offset = 24, 8
         return index
 

@@ -21,7 +21,7 @@ narrow range at a time, instead of all over it (a third less server time at a mi
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import json
 import os
 import re
@@ -59,12 +59,37 @@ def values_json(values: dict[str, Any]) -> str:
 
 def sealed_key(secret: bytes, text: str) -> str:
     """A stored key: the HMAC-SHA256 of the key's text, in hex."""
-    return hmac.digest(secret, text.encode("utf-8", "surrogatepass"), "sha256").hex()
+    mac = _MACS.get(secret) or _mac(secret)
+    return mac(text.encode("utf-8", "surrogatepass")).hex()
 
 
 def sealed_digest(secret: bytes, digest: bytes) -> int:
     """A stored key hash: the first 8 bytes of the HMAC-SHA256 of the engine's digest, signed."""
-    return int.from_bytes(hmac.digest(secret, digest, "sha256")[:8], "big", signed=True)
+    mac = _MACS.get(secret) or _mac(secret)
+    return int.from_bytes(mac(digest)[:8], "big", signed=True)
+
+
+_MACS: dict = {}
+
+
+def _mac(secret: bytes):
+    """HMAC-SHA256 under ``secret`` (RFC 2104) from hash states keyed once: the same bytes as
+    ``hmac.digest``, in half its time (which sets up the key again for each message)."""
+    block = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    block = block.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy
+
+    def mac(data: bytes) -> bytes:
+        state = inner()
+        state.update(data)
+        result = outer()
+        result.update(state.digest())
+        return result.digest()
+
+    if len(_MACS) < 8:
+        _MACS[secret] = mac
+    return mac
 
 
 @dataclass(frozen=True)
