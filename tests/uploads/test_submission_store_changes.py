@@ -105,9 +105,7 @@ def test_a_full_file_leaves_the_store_a_first_load_would(cast, jobs, as_json):
     changed = [dict(r) for r in records[:50]] + full_records(8, seed=7)
     for r in changed[:50:4]:
         r["segment"] = "特別" if r.get("segment") != "特別" else "一般"
-    data = (
-        json.dumps(changed, ensure_ascii=False).encode() if as_json else csv_file(changed)
-    )
+    data = json.dumps(changed, ensure_ascii=False).encode() if as_json else csv_file(changed)
     name = "2.json" if as_json else "2.csv"
     with jobs():
         _receive(cast.integration_a, csv_file(records), name="1.csv")
