@@ -59,6 +59,16 @@ def stores_purge(*, now=None) -> int:
     purged = 0
     for integration in stale.iterator():
         with transaction.atomic():
+            if _postgres():
+                # The apply's lock: a file accepted meanwhile is either applied before this
+                # purge (and then keeps the store: checked again below) or after it.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)",
+                        [LOCK_CLASS, _lock_id({"i": integration.pk})],
+                    )
+            if integration.submissions.filter(received_at__gte=cutoff).exists():
+                continue
             records = StoredRecord.objects.filter(integration=integration)
             count = records.count()
             records.delete()
