@@ -20,6 +20,11 @@ PREFECTURES = [
     "鹿児島県", "沖縄県",
 ]  # fmt: skip
 NOT_STARTED = "none"
+# What a board card shows (onboarding/rows.py `_card`): nothing else is read for 140 cards.
+CARD_FIELDS = (
+    "stage", "stage_changed_at", "go_live_date", "business_system",
+    "municipality__code", "municipality__prefecture", "municipality__city", "vendor__name",
+)  # fmt: skip
 
 
 def board_columns(integrations: QuerySet[Integration], *, limit: int, now=None) -> list[dict]:
@@ -73,7 +78,7 @@ def _longest_waiting(integrations, limit: int) -> dict[str, list[Integration]]:
         )
         ranks.update((pk, (stage, rank)) for pk, stage, rank in ranked)
     by_stage: dict[str, list[Integration]] = defaultdict(list)
-    cards = integrations.order_by().filter(pk__in=list(ranks)) if ranks else []
+    cards = integrations.order_by().filter(pk__in=list(ranks)).only(*CARD_FIELDS) if ranks else []
     for integration in sorted(cards, key=lambda i: ranks[i.pk]):
         by_stage[integration.stage].append(integration)
     return by_stage
