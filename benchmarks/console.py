@@ -322,6 +322,7 @@ HTML_TARGET = 300 * 1024
 
 
 def main() -> int:
+    global DB
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10)
@@ -336,7 +337,6 @@ def main() -> int:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    global DB
     DB = args.database
     if args.reuse:
         args.keep = True
