@@ -4,6 +4,7 @@ the list's own size)."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django_tables2 import RequestConfig
 
 PAGE_SIZES = (25, 50, 100)
@@ -29,6 +30,8 @@ class KeysFirstPaginator(Paginator):
             not isinstance(sliced, QuerySet)
             or sliced.query.low_mark < self.deep_offset
             or sliced._result_cache is not None
+            or sliced._iterable_class is not ModelIterable  # .values() rows have no .pk
+            or sliced.query.combinator  # a union cannot be filtered by key
         ):
             return page
         keys = list(sliced.values_list("pk", flat=True))
