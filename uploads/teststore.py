@@ -59,6 +59,9 @@ def stores_purge(*, now=None) -> int:
     purged = 0
     for integration in stale.iterator():
         with transaction.atomic():
+            # The integration first (uploads.lifecycle LOCK ORDER): a purge changes the verdict
+            # context, so no receive of the integration reads it halfway.
+            Integration.objects.select_for_update(no_key=True).filter(pk=integration.pk).first()
             records = StoredRecord.objects.filter(integration=integration)
             count = records.count()
             records.delete()
