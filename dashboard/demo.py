@@ -151,8 +151,10 @@ TARGET_STAGES = {code: moves[-1][1] for code, moves in demo_life.MOVES.items()}
 
 def advance() -> None:
     """Bring the demo to life: thirty days of probes, stage moves, files on every channel and
-    the help desk's triage, replayed through the real services (`demo_life`); once only."""
-    demo_life.bring_to_life()
+    the help desk's triage, replayed through the real services (`demo_life`); once only. The
+    probe targets follow the console's address on every run."""
+    if not demo_life.bring_to_life():
+        demo_life.follow_demo_url()
 
 
 # The national picture gives a vendor hundreds of municipalities: the banner names the first.

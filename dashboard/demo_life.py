@@ -54,7 +54,6 @@ from uploads.lib.validation import samples
 from uploads.lifecycle import submission_receive, submission_release
 from uploads.models import Status, Submission
 
-DEMO_TARGET_URL = "http://127.0.0.1:8000/healthz"
 HISTORY_DAYS = 30
 # Probe runs: every four hours over the month, every half hour over the last day (the 24-hour
 # latency chart has one bar per half hour) and around the incident and the maintenance.
@@ -282,7 +281,7 @@ class Replay:
                 probe = target_create(
                     integration=integration,
                     name=name,
-                    url=DEMO_TARGET_URL,
+                    url=demo_target_url(),
                     kind="http",
                     route=integration.route,
                     expect_status=200,
@@ -520,6 +519,24 @@ def _mail(sender: str, name: str, data: bytes) -> bytes:
     message.set_content("お世話になっております。テストファイルを送付します。")
     message.add_attachment(data, maintype="text", subtype="csv", filename=name)
     return message.as_bytes()
+
+
+def demo_target_url() -> str:
+    """The console's own health page, where `make run` serves it (HOST and PORT)."""
+    return settings.PMH_DEMO_URL.rstrip("/") + "/healthz"
+
+
+def follow_demo_url() -> int:
+    """Point the demo's probe targets at where the console listens now: `make run` on another
+    PORT than the first time keeps the demo's targets reachable. Returns how many moved."""
+    url = demo_target_url()
+    moved = 0
+    for probe in Probe.objects.filter(name__in=set(TARGETS.values()), url__endswith="/healthz"):
+        if probe.url != url:
+            probe.url = url
+            probe.save(update_fields=["url"])
+            moved += 1
+    return moved
 
 
 def already_alive() -> bool:

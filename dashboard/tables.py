@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectivity.models import Kind
 from console.models import AuditRecord
-from helpdesk.forms import BulkForm
+from helpdesk.models import BulkAction
 from onboarding.people import ROLE_LABELS
 from uploads.models import Channel
 
@@ -88,7 +88,7 @@ DETAIL = {
     "updated": (_("Updated"), lambda v: _("%(n)s rows") % {"n": v}),
     "unchanged": (_("Unchanged"), lambda v: _("%(n)s rows") % {"n": v}),
     "vendor": (_("Vendor"), str),
-    "change": (_("Action"), lambda v: dict(BulkForm.base_fields["action"].choices).get(v, v)),
+    "change": (_("Action"), lambda v: BulkAction(v).label if v in BulkAction.values else v),
     "items": (
         _("Error items"),
         lambda v: "、".join(f"#{i}" for i in v) if isinstance(v, list) else str(v),

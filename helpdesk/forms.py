@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.access import assignable_users
-from helpdesk.models import ErrorItem, ReplyTemplate, State
+from helpdesk.models import BulkAction, ErrorItem, ReplyTemplate, State
 
 
 class AssigneeField(forms.ModelChoiceField):
@@ -51,15 +51,7 @@ class BulkForm(forms.Form):
     # runs the queue's filters again (`query` is the queue's query string), as Sentry does.
     all_matching = forms.BooleanField(required=False)
     query = forms.CharField(required=False, max_length=2000)
-    action = forms.ChoiceField(
-        label=_("Action"),
-        choices=[
-            ("state", _("Change the state")),
-            ("assign", _("Assign")),
-            ("snooze", _("Snooze")),
-            ("ignore", _("Ignore")),
-        ],
-    )
+    action = forms.ChoiceField(label=_("Action"), choices=BulkAction.choices)
     state = forms.ChoiceField(label=_("New state"), choices=State.choices, required=False)
     assignee = AssigneeField(
         label=_("Assign to"), queryset=None, required=False, empty_label=_("Nobody")

@@ -20,6 +20,16 @@ class State(models.TextChoices):
     IGNORED = "ignored", _("Ignored")
 
 
+class BulkAction(models.TextChoices):
+    """What one change of the error queue does to every selected item (issue 18.12); the audit
+    record of the change names it, and the audit pages show its label."""
+
+    STATE = "state", _("Change the state")
+    ASSIGN = "assign", _("Assign")
+    SNOOZE = "snooze", _("Snooze")
+    IGNORE = "ignore", _("Ignore")
+
+
 # States that leave the open queue.
 CLOSED_STATES = (State.RESOLVED, State.IGNORED)
 

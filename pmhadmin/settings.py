@@ -261,6 +261,9 @@ PMH_MAIL_URL = os.environ.get("PMH_MAIL_URL", "")
 # when set; off unless DEBUG, so off in production (issue 17.11).
 PMH_MAIL_ACCEPT_UNAUTHENTICATED = env_bool("PMH_MAIL_ACCEPT_UNAUTHENTICATED", DEBUG)
 PMH_DEMO_PASSWORD = os.environ.get("PMH_DEMO_PASSWORD", "")
+# Where `make run` serves the console (scripts/run-console.sh sets it from HOST and PORT): the
+# demo's probe targets check its /healthz.
+PMH_DEMO_URL = os.environ.get("PMH_DEMO_URL", "http://127.0.0.1:8000")
 PMH_MAX_UPLOAD_MB = env_int("PMH_MAX_UPLOAD_MB", 512)
 PMH_RETENTION_DAYS = env_int("PMH_RETENTION_DAYS", 90)
 # The secret that seals the test store's keys (issue 17.2), kept outside the database; without

@@ -18,6 +18,16 @@ if [ -z "${PMH_DEMO_PASSWORD:-}" ]; then
 fi
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# The demo's probe targets check the console itself: where it listens (0.0.0.0 is reached on
+# loopback).
+case "$HOST" in
+  0.0.0.0) own=127.0.0.1 ;;
+  ::|"[::]") own="[::1]" ;;
+  \[*) own="$HOST" ;;
+  *:*) own="[$HOST]" ;;
+  *) own="$HOST" ;;
+esac
+export PMH_DEMO_URL="http://$own:$PORT"
 
 $BIN/python manage.py migrate --noinput
 seeded="$($BIN/python manage.py seed_demo)"

@@ -29,6 +29,7 @@ def test_seed_demo_brings_the_demo_to_life(settings, capsys):
     check_thirty_days_of_probes_with_an_incident_and_a_maintenance()
     check_every_panel_has_content_for_each_role()
     check_banner_tells_each_login_truly_and_seed_is_idempotent(seeded)
+    check_probe_targets_follow_the_console_address(settings)
 
 
 def _counts(submissions) -> set[str]:
@@ -122,3 +123,13 @@ def check_banner_tells_each_login_truly_and_seed_is_idempotent(seeded: str):
         ErrorItem.objects.aggregate(n=Count("occurrence_set"))["n"],
     )
     assert before == after
+
+
+def check_probe_targets_follow_the_console_address(settings):
+    """`make run` on another port later: the demo's targets check the console where it is now."""
+    demo_targets = Probe.objects.filter(url__endswith="/healthz")
+    assert set(demo_targets.values_list("url", flat=True)) == {"http://127.0.0.1:8000/healthz"}
+    settings.PMH_DEMO_URL = "http://127.0.0.1:8080/"
+    call_command("seed_demo")
+    assert set(demo_targets.values_list("url", flat=True)) == {"http://127.0.0.1:8080/healthz"}
+    assert demo_targets.count() >= 4
