@@ -92,7 +92,8 @@ class LeaseLost(Exception):
 #   1. the integration row, FOR NO KEY UPDATE (`lock_integration`): receive, re-validation,
 #      the end of a validation (`submission_ready`), a store purge, discarding unrecorded bytes;
 #   2. a submission row (FOR NO KEY UPDATE where a copy may reference it meanwhile);
-#   3. the integration's test store (`uploads.teststore`: its advisory lock, then its rows).
+#   3. the integration's test store (`uploads.teststore`: its advisory lock, then its rows);
+#   4. what the hooks lock inside `submission_ready` (the help desk's error items).
 # Rows that only reference the integration (a new submission, the store's records) take a
 # key-share lock on it, which FOR NO KEY UPDATE does not block. On SQLite every transaction
 # takes the database's write lock at BEGIN (IMMEDIATE), which serialises them anyway.

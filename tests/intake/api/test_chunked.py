@@ -13,7 +13,9 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.core.handlers.wsgi import LimitedStream
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 from console.chunked import BadChunks, BodyTooLarge, decode
 from onboarding.tokens import api_token_issue
@@ -78,10 +80,18 @@ def call(token: str, raw: bytes, *, how: str = "runserver", after: bytes = b"") 
     def start_response(status, headers, exc_info=None):
         started.update(status=status, headers=dict(headers))
 
-    with _capture(execute=True):
-        answer = application(environ, start_response)
-        body = b"".join(answer)
-        getattr(answer, "close", lambda: None)()
+    # As Django's test client does: the test's database connection stays open (on
+    # PostgreSQL the request's end would close it under the test's transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with _capture(execute=True):
+            answer = application(environ, start_response)
+            body = b"".join(answer)
+            getattr(answer, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return int(started["status"].split()[0]), started["headers"], body, socket
 
 
