@@ -176,7 +176,7 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
     integration = submission.integration
     writer = IssueWriter(submission.pk, submission.attempts, token)
     index = load_index(integration.pk)
-    staging.snapshot_size = len(index)
+    staging.index = index
     # Loading a large store takes a while: a full lease to validate.
     lifecycle.submission_renew(submission_id=submission.pk, lease_token=token)
     # Records source for a submission: the stored file, or that file through the integration's

@@ -13,10 +13,13 @@ trying every 個人番号; with it, lookups cost one more HMAC per record.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from hashlib import blake2b
+from itertools import islice
+from operator import le
 
 from uploads.lib.validation.stage import sealed_digest
 
@@ -54,6 +57,7 @@ class KeyIndex:
         secret: bytes = b"",
     ):
         self.secret = secret  # the stored hashes are sealed_digest()s under it
+        self.version: tuple | None = None  # the store's state it was read in (teststore)
         if not presorted:
             pairs = sorted(pairs)
         self._digests = array("q")
@@ -62,6 +66,7 @@ class KeyIndex:
             self._digests.append(digest)
             fingerprints += bytes.fromhex(fingerprint)
         self._fingerprints = bytes(fingerprints)
+        self._stride, self._offset = 16, 0  # where fingerprint i is in _fingerprints
 
     def fingerprint(self, key: tuple[str, ...]) -> str | None:
         text = key_text(key)
@@ -71,7 +76,7 @@ class KeyIndex:
         digests = self._digests
         i = bisect_left(digests, digest)
         if i < len(digests) and digests[i] == digest:
-            return self._fingerprints[i * 16 : i * 16 + 16].hex()
+            return self.fingerprint_at(i)
         return None
 
     def by_digest(self, digest: bytes) -> str | None:
@@ -83,11 +88,64 @@ class KeyIndex:
         digests = self._digests
         i = bisect_left(digests, value)
         if i < len(digests) and digests[i] == value:
-            return self._fingerprints[i * 16 : i * 16 + 16].hex()
+            return self.fingerprint_at(i)
         return None
+
+    @classmethod
+    def from_bytes(cls, records: bytes, *, secret: bytes = b"") -> KeyIndex:
+        """From 24-byte records: a key hash (big-endian int64), then its 16-byte fingerprint.
+        Records out of order are sorted here."""
+        index = cls(secret=secret)
+        if len(records) % 24:
+            raise ValueError("index records are 24 bytes each")
+        digests = array("q")
+        if digests.itemsize != 8:
+            raise ValueError("array('q') is not 64-bit here")
+        digests.frombytes(memoryview(records).cast("q")[0::3].tobytes())
+        if sys.byteorder == "little":
+            digests.byteswap()
+        if not all(map(le, digests, islice(digests, 1, None))):
+            order = sorted(range(len(digests)), key=digests.__getitem__)
+            digests = array("q", (digests[i] for i in order))
+            records = b"".join(records[i * 24 : i * 24 + 24] for i in order)
+        index._digests = digests
+        index._fingerprints = bytes(records)
+        index._stride, index._offset = 24, 8
+        return index
+
+    def locate(self, digest: bytes) -> tuple[int, int]:
+        """The stored key hash for an engine digest and its position here (-1: not stored)."""
+        if self.secret:
+            value = sealed_digest(self.secret, digest)
+        else:
+            value = int.from_bytes(digest, "big", signed=True)
+        digests = self._digests
+        i = bisect_left(digests, value)
+        if i < len(digests) and digests[i] == value:
+            return value, i
+        return value, -1
+
+    def fingerprint_at(self, i: int) -> str:
+        at = i * self._stride + self._offset
+        return self._fingerprints[at : at + 16].hex()
+
+    def digests_except(self, positions: Iterable[int]) -> array:
+        """The stored key hashes at every position not in ``positions``."""
+        kept = bytearray(len(self._digests))
+        for i in positions:
+            kept[i] = 1
+        digests = self._digests
+        return array("q", (digests[i] for i in _zeros(kept)))
 
     def keys(self) -> Iterator[tuple[str, ...]]:
         raise NotImplementedError("KeyIndex keeps key hashes only")
 
     def __len__(self) -> int:
         return len(self._digests)
+
+
+def _zeros(flags: bytearray) -> Iterator[int]:
+    i = flags.find(0)
+    while i >= 0:
+        yield i
+        i = flags.find(0, i + 1)

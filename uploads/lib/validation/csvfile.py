@@ -20,7 +20,7 @@ from coderules.masking import mask_text
 from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import FastRow
-from .fastrecord import use_fast_values
+from .fastrecord import clean_cells, use_fast_values
 from .layout import Layout, normalise_header
 from .names import closest
 from .records import CsvColumns
@@ -289,11 +289,8 @@ class CsvRows:
             key = fast_line(text)
             if key is not None:
                 row_no += 1
-                if '"' in text:  # quoted cells may hold commas (never quotes or line breaks)
-                    cells = next(csv.reader((text,)))
-                else:
-                    cells = text.rstrip("\r\n").split(",")
-                fast_record(row_no, line_no, key, cells)
+                # quoted cells may hold commas (never quotes or line breaks)
+                fast_record(row_no, line_no, key, clean_cells(text))
                 continue
             row_no, line_no, problem = self._other(text, lines, line_no, row_no)
             if problem is not None:

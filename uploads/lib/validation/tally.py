@@ -102,6 +102,10 @@ class Tally:
         self.by_digest = getattr(self.store, "by_digest", None)
         self.on_record = on_record
         self.stage = stage  # a stage.StageWriter: accepted records go to its files
+        # A store index that gives positions (``KeyIndex.locate``), when unchanged records are
+        # not staged but only their positions noted (``StageSpec.omit_unchanged``).
+        omit = stage is not None and stage.omit_unchanged and self.store is not None
+        self.locate = getattr(self.store, "locate", None) if omit else None
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
         self.reset()
@@ -168,6 +172,8 @@ class Tally:
     def _fast_staged(self, key_text: str, digest: bytes, cells) -> None:
         fast, stage = self.fast_stage, self.stage
         fp = fast.fingerprint(cells)
+        if self.locate is not None:
+            return self._fast_located(key_text, digest, cells, fp)
         before = self.by_digest(digest) if self.by_digest is not None else self._stored(key_text)
         if self.mode == "full":
             name = "added" if before is None else "unchanged" if before == fp else "changed"
@@ -175,7 +181,28 @@ class Tally:
             name = "inserted" if before is None else "updated"
         self.diff[name] += 1
         skip = name == "unchanged" and stage.skip_unchanged
-        stage.record_json(key_text, digest, fp, None if skip else fast.document(cells))
+        # Sealed stages keep ``{}`` for the values: no need to build them.
+        document = None if skip else "{}" if stage.secret else fast.document(cells)
+        stage.record_json(key_text, digest, fp, document)
+
+    def _fast_located(self, key_text: str, digest: bytes, cells, fp: str) -> None:
+        """``_fast_staged`` when unchanged records are only noted by their index position."""
+        stage = self.stage
+        number, at = self.locate(digest)
+        if at < 0:
+            name = "added" if self.mode == "full" else "inserted"
+        else:
+            stage.matched(at)
+            if self.mode != "full":
+                name = "updated"
+            elif self.store.fingerprint_at(at) == fp:
+                self.diff["unchanged"] += 1
+                return
+            else:
+                name = "changed"
+        self.diff[name] += 1
+        document = "{}" if stage.secret else self.fast_stage.document(cells)
+        stage.record_json(key_text, digest, fp, document, number)
 
     def _stored(self, key_text: str) -> str | None:
         if self.store is None:
@@ -226,10 +253,15 @@ class Tally:
     def _emit(self, row: int, line: int, outcome: Outcome, fp: str, same=False) -> None:
         if self.stage is not None:
             text = KEY_SEP.join(outcome.key)
+            digest = key_digest(text)
+            if self.locate is not None:
+                at = self.locate(digest)[1]
+                if at >= 0:
+                    self.stage.matched(at)
             if outcome.is_delete:
-                self.stage.delete(text, key_digest(text))
+                self.stage.delete(text, digest)
             else:
-                self.stage.record(text, key_digest(text), fp, outcome.values, same)
+                self.stage.record(text, digest, fp, outcome.values, same)
         if self.on_record is not None:
             self.on_record(
                 AcceptedRecord(row, line, outcome.key, fp, outcome.values, outcome.is_delete)
