@@ -60,8 +60,18 @@ def stores_purge(*, now=None) -> int:
     for integration in stale.iterator():
         with transaction.atomic():
             # The integration first (uploads.lifecycle LOCK ORDER): a purge changes the verdict
-            # context, so no receive of the integration reads it halfway.
+            # context, so no receive of the integration reads it halfway; then the store's lock.
             Integration.objects.select_for_update(no_key=True).filter(pk=integration.pk).first()
+            if _postgres():
+                # The apply's lock: a file accepted meanwhile is either applied before this
+                # purge (and then keeps the store: checked again below) or after it.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)",
+                        [LOCK_CLASS, _lock_id({"i": integration.pk})],
+                    )
+            if integration.submissions.filter(received_at__gte=cutoff).exists():
+                continue
             records = StoredRecord.objects.filter(integration=integration)
             count = records.count()
             records.delete()

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tests.uploads.submission_helpers import csv_file, full_records, receive
 from uploads import jobs as upload_jobs
+from uploads import teststore
 from uploads.lib.keyindex import engine_digest
 from uploads.lib.validation import samples
 from uploads.lib.validation.stage import sealed_digest, sealed_key
@@ -106,6 +107,28 @@ def test_stores_without_a_recent_submission_are_purged_and_recorded(cast, jobs, 
     assert purge.reason == "retention 30 days"
     upload_jobs.retention_sweep()  # nothing left to purge: nothing more recorded
     assert StorePurge.objects.count() == 1
+
+
+def test_a_file_received_as_the_purge_reaches_its_store_keeps_the_store(
+    cast, jobs, settings, monkeypatch
+):
+    """The purge chose the store as stale, then a file arrived before the purge took the
+    store's lock: the purge checks again under the lock and leaves the store alone."""
+    settings.PMH_RETENTION_DAYS = 30
+    _accepted(cast, jobs)
+    old = timezone.now() - timedelta(days=31)
+    Submission.objects.filter(integration=cast.integration_a).update(received_at=old)
+    atomic = teststore.transaction.atomic
+
+    def file_arrives_first(*args, **kwargs):
+        Submission.objects.filter(integration=cast.integration_a).update(received_at=timezone.now())
+        return atomic(*args, **kwargs)
+
+    monkeypatch.setattr(teststore.transaction, "atomic", file_arrives_first)
+    assert teststore.stores_purge() == 0
+    monkeypatch.undo()
+    assert StoredRecord.objects.filter(integration=cast.integration_a).count() == 5
+    assert not StorePurge.objects.exists()
 
 
 def test_a_retired_integration_leaves_a_purge_record(cast, jobs):

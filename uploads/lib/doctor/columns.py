@@ -36,6 +36,9 @@ class FieldColumn:
         self.notes: dict[Any, tuple[int, ...]] = {}  # values some step changed: which steps
         self.failed: dict[Any, tuple[str, str]] = {}  # values that could not be converted
         self.plain: set = set()  # values no step changed
+        self.odd: set = set()  # values plain or failed: a block holding none is uniform
+        # Whether some value sent out needs quoting in a CSV (a comma, a quote, a line break).
+        self.quoted = _quoted(plan.fixed) if plan.fixed is not None else False
         self.uniform: tuple[int, ...] | None = None  # the steps every noted value went through
         self.seen = self.missed = 0  # rows, and distinct values that were not kept before
         self.keep = True
@@ -53,21 +56,36 @@ class FieldColumn:
             values = list(zip(*(columns[i] for i in self.indexes), strict=True))
         out = self.out
         result = list(map(out.get, values))
-        missing: set = set()
-        if None in result:  # values not met before: converted once each
-            missing = {v for v, r in zip(values, result, strict=True) if r is None}
-            for value in missing:
-                self._learn(value)
-            result = list(map(out.__getitem__, values))
+        learned = 0
+        if None in result:  # values not met before: converted once each, holes found in C
+            k = -1
+            try:
+                while True:
+                    k = result.index(None, k + 1)
+                    value = values[k]
+                    hit = out.get(value)
+                    if hit is None:
+                        self._learn(value)
+                        learned += 1
+                        hit = out[value]
+                    result[k] = hit
+            except ValueError:
+                pass  # no hole left
+        odd = self.odd
+        # A block without a plain or failed value (most blocks of a date or kana column) needs
+        # neither a lookup in the notes nor a look for failures.
+        odd_here = bool(odd) and any(map(odd.__contains__, values))
         if self.notes:
-            self._count(values)
-        if self.failed and any(map(self.failed.__contains__, values)):
+            self._count(values, odd_here)
+        if odd_here and self.failed and any(map(self.failed.__contains__, values)):
             self._failures(values, failures)
-        self._forget(n, len(missing))
+        self._forget(n, learned)
         return result
 
     def _learn(self, value: Any) -> None:
         self.out[value], touched, problem = self.plan.convert(value)
+        if not self.quoted and _quoted(self.out[value]):
+            self.quoted = True
         if touched:
             if not self.notes:
                 self.uniform = touched
@@ -76,8 +94,10 @@ class FieldColumn:
             self.notes[value] = touched
         else:
             self.plain.add(value)
+            self.odd.add(value)
         if problem:
             self.failed[value] = problem
+            self.odd.add(value)
 
     def _forget(self, rows: int, missing: int) -> None:
         """Keep values that repeat across blocks (dates, codes); stop keeping those that do
@@ -93,17 +113,14 @@ class FieldColumn:
             self.notes.clear()
             self.failed.clear()
             self.plain.clear()
+            self.odd.clear()
 
-    def _count(self, values: Sequence) -> None:
+    def _count(self, values: Sequence, odd_here: bool) -> None:
         """Rows each step changed."""
         notes, steps = self.notes, self.plan.steps
         # Every row changed the same way (a date or kana column): no lookup in the notes,
         # which may hold tens of thousands of values; only in the few plain or failed ones.
-        if (
-            self.uniform is not None
-            and not any(map(self.plain.__contains__, values))
-            and not any(map(self.failed.__contains__, values))
-        ):
+        if self.uniform is not None and not odd_here:
             for i in self.uniform:
                 steps[i].rows += len(values)
             return
@@ -116,3 +133,8 @@ class FieldColumn:
         for value in self.failed.keys() & set(values):
             problem, text = self.failed[value], self.out[value]
             failures += [(k, self.plan, problem, text) for k, v in enumerate(values) if v == value]
+
+
+def _quoted(text: Any) -> bool:
+    """Whether the csv module quotes ``text`` in a field (QUOTE_MINIMAL, comma-separated)."""
+    return isinstance(text, str) and any(map(text.__contains__, (",", '"', "\r", "\n")))

@@ -22,21 +22,32 @@ def convert_rows(
     columns = [FieldColumn(p, text_cells=table.format == "csv") for p in plan.fields]
     # CRLF: the csv module quotes a lone CR only when it is part of the line terminator.
     writer = csv.writer(out, lineterminator="\r\n")
+    is_csv = table.format == "csv"
+    # The cells of plain lines hold no comma, quote or line break: with no converted value that
+    # does either, a block of them is written without looking for what needs quoting.
+    plain_cells = is_csv and table.delimiter == "," and len(columns) > 1
     for block in table.blocks(BLOCK_ROWS):
         problems: list[tuple[int, int, Problem]] = []
-        cells = _block_cells(table, block, problems)
+        replaced = is_csv and table.replaced()
+        if block.columns is not None and not replaced:
+            source = block.columns  # plain lines, already cut into columns
+        else:
+            cells = _block_cells(table, block, problems, replaced)
+            source = list(zip(*cells, strict=True))  # the block as its columns, in C
         failures: list[Failure] = []
-        source = list(zip(*cells, strict=True))  # the block as its columns, in C
         converted = [column.convert(source, failures) for column in columns]
         if failures:
             _value_problems(block, plan, converted, failures, problems)
         for _k, _order, problem in sorted(problems, key=lambda p: p[:2]):
             summary.add(problem, limit)
-        _write(out, writer, converted)
+        if plain_cells and block.columns is not None and not any(c.quoted for c in columns):
+            out.write("\r\n".join(map(",".join, zip(*converted, strict=True))) + "\r\n")
+        else:
+            _write(out, writer, converted)
         summary.rows = block.last
 
 
-def _write(out: TextIO, writer, columns: list[list[str]]) -> None:
+def _write(out: TextIO, writer, columns: list) -> None:
     """A block of rows as CSV. Joined as plain text when no cell needs quoting (no comma,
     quote or line break: then the counts of separators tell), else by the csv module."""
     rows = list(zip(*columns, strict=True))
@@ -52,12 +63,12 @@ def _write(out: TextIO, writer, columns: list[list[str]]) -> None:
     writer.writerows(rows)
 
 
-def _block_cells(table: Table, block: Block, problems: list) -> list:
+def _block_cells(table: Table, block: Block, problems: list, replaced: bool) -> list:
     """The cells of a block of rows, each row as wide as the header; odd rows reported."""
-    cells = block.cells
+    cells = block.rows()
     width = len(table.columns)
     is_csv = table.format == "csv"
-    if is_csv and table.replaced():
+    if replaced:
         for k, row in enumerate(cells):
             if "\ufffd" in "".join(row):
                 where = block.record(k), block.line(k)

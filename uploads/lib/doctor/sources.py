@@ -11,13 +11,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import operator
 import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any, BinaryIO
 
@@ -31,6 +32,8 @@ from .values import parse_date
 
 _DATA = re.compile(r"[0-9０-９]{4}")  # a run of digits: a number, a code, a date
 HEADER_SCAN_ROWS = 30  # rows looked at for the header; title blocks are a few rows at most
+CHUNK_BYTES = 1 << 18  # bytes converted at a time (about 2,000 records of an export)
+MAX_EXTEND_CHARS = 4 << 20  # read on this far for the quote a chunk leaves open
 Source = str | os.PathLike | BinaryIO
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -62,12 +65,16 @@ class Column:
 
 @dataclass
 class Block:
-    """Consecutive records: their cells, record numbers and physical lines (or sheet rows)."""
+    """Consecutive records: their cells, record numbers and physical lines (or sheet rows).
 
-    cells: list[list[Any]]
-    first: int  # record number of cells[0]
-    start_line: int  # line of cells[0]; with ``lines`` None, each record is one line
+    A block of plain CSV lines comes as its ``columns`` (cut in C, see ``_plain_block``) and has
+    ``cells`` (its rows) only when someone asks for them."""
+
+    cells: list[list[Any]] | None
+    first: int  # record number of the first record
+    start_line: int  # line of the first record; with ``lines`` None, each record is one line
     lines: list[int] | None = None
+    columns: list[list[str]] | None = None
 
     def record(self, k: int) -> int:
         return self.first + k
@@ -75,9 +82,18 @@ class Block:
     def line(self, k: int) -> int:
         return self.lines[k] if self.lines is not None else self.start_line + k
 
+    def rows(self) -> list[list[Any]]:
+        if self.cells is None:
+            self.cells = list(map(list, zip(*self.columns, strict=True)))
+        return self.cells
+
+    @property
+    def size(self) -> int:
+        return len(self.cells) if self.cells is not None else len(self.columns[0])
+
     @property
     def last(self) -> int:
-        return self.first + len(self.cells) - 1
+        return self.first + self.size - 1
 
 
 @dataclass
@@ -93,6 +109,7 @@ class Table:
     _reader: Any = None  # CSV: the csv reader, read on from where the header scan stopped
     _before: int = 0  # CSV: physical lines before the reader's first line
     _replaced_seen: int = 0
+    _stream: Any = None  # CSV: (binary file, offset) of the text the reader reads
 
     def rows(self) -> Iterator[tuple[int, int, list[Any]]]:
         """``(record number, physical line or sheet row, cells)`` for each non-blank data row."""
@@ -124,24 +141,41 @@ class Table:
                 yield record, line, cells
 
     def _csv_blocks(self, record: int, size: int) -> Iterator[Block]:
-        reader, before = self._reader, self._before
-        while True:
-            start = before + reader.line_num + 1
-            try:
-                rows = list(islice(reader, size))
-            except csv.Error as exc:
-                raise _quote_error(before + reader.line_num, exc) from None
-            if not rows:
-                return
-            simple = before + reader.line_num + 1 - start == len(rows) and [] not in rows
-            if simple and all(map(itemgetter(0), rows)):
-                yield Block(rows, record + 1, start)
-                record += len(rows)
+        """The rest of a CSV a chunk of text at a time. A chunk of plain lines (no quote, one
+        kind of line break, as many delimiters on each line as the header has) is cut into its
+        columns with ``str.split`` and slicing, in C; any other chunk is read by the csv module,
+        so that the records, lines and errors are those of one csv reader over the whole file."""
+        delimiter, width = self.delimiter, len(self.columns)
+        fh, start = self._stream
+        # On from the lines the header scan read, as bytes decoded a chunk at a time (faster
+        # than the text wrapper, which has read ahead).
+        offset = _after_lines(fh, start, self._reader.line_num)
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        chunks = _text_chunks(fh, offset, encoding)
+        line = self._before + self._reader.line_num + 1  # the next line's number
+        for chunk in chunks:
+            block = _plain_block(chunk, delimiter, width, record + 1, line)
+            if block is not None:
+                yield block
+                record, line = block.last, line + block.size
                 continue
-            block = _odd_block(rows, record, start)
+            chunk = _to_even_quotes(chunk, chunks)
+            parsed = None if chunk.count('"') % 2 else _parse_chunk(chunk, delimiter)
+            if parsed is None:
+                # A quote left open, or a quote within a field: one reader from here to the end.
+                rest = (io.StringIO(text, newline="") for text in chain((chunk,), chunks))
+                reader = csv.reader(chain.from_iterable(rest), delimiter=delimiter, strict=True)
+                yield from _reader_blocks(reader, line - 1, record, size)
+                return
+            rows, count = parsed
+            if count == len(rows) and [] not in rows and all(map(itemgetter(0), rows)):
+                block = Block(rows, record + 1, line)
+            else:
+                block = _odd_block(rows, record, line)
             if block.cells:
                 yield block
                 record = block.last
+            line += count
 
     def _csv_rows(self, record: int) -> Iterator[tuple[int, int, list[str]]]:
         # The hot loop of a conversion: one generator straight over the csv reader.
@@ -161,6 +195,141 @@ class Table:
         count = _REPLACED[0]
         changed, self._replaced_seen = count != self._replaced_seen, count
         return changed
+
+
+def _reader_blocks(reader, before: int, record: int, size: int) -> Iterator[Block]:
+    """Blocks of ``size`` records from a csv reader; ``before``: physical lines before its first."""
+    while True:
+        start = before + reader.line_num + 1
+        try:
+            rows = list(islice(reader, size))
+        except csv.Error as exc:
+            raise _quote_error(before + reader.line_num, exc) from None
+        if not rows:
+            return
+        simple = before + reader.line_num + 1 - start == len(rows) and [] not in rows
+        if simple and all(map(itemgetter(0), rows)):
+            yield Block(rows, record + 1, start)
+            record += len(rows)
+            continue
+        block = _odd_block(rows, record, start)
+        if block.cells:
+            yield block
+            record = block.last
+
+
+def _plain_block(chunk: str, delimiter: str, width: int, first: int, line: int) -> Block | None:
+    """Whole lines of text as a block of columns, or None unless the csv module would read each
+    line as one record of ``width`` cells split at the delimiters, the first cell not empty."""
+    if '"' in chunk:
+        return None
+    if "\r" in chunk:
+        crlf = chunk.count("\r\n")
+        if crlf != chunk.count("\r") or crlf != chunk.count("\n"):
+            return None  # a lone CR or LF, which the csv module counts as a line of its own
+        end = "\r\n"
+    else:
+        end = "\n"
+    body = chunk[: -len(end)] if chunk.endswith(end) else chunk
+    if width == 1:
+        if delimiter in body:
+            return None
+        columns = [body.split(end)]
+    else:
+        # Split at the delimiters only: the cell that ends a line and the one that starts the
+        # next come as one, holding the line break. Each line has ``width - 1`` delimiters
+        # exactly when every ``width - 1``-th piece holds one of the file's line breaks.
+        n = body.count(end) + 1
+        pieces = body.split(delimiter)
+        if len(pieces) != n * (width - 1) + 1:
+            return None
+        joints = pieces[width - 1 : -1 : width - 1]
+        if not all(map(operator.contains, joints, repeat(end))):
+            return None
+        heads, tails = [pieces[0]], [pieces[-1]]
+        if joints:  # last cell of a line, first cell of the next, …
+            ends = end.join(joints).split(end)
+            heads, tails = [pieces[0], *ends[1::2]], [*ends[0::2], pieces[-1]]
+        columns = [heads, *(pieces[j :: width - 1] for j in range(1, width - 1)), tails]
+    if not all(columns[0]):
+        return None  # a blank line, or a record whose first cell is empty
+    return Block(None, first, line, columns=columns)
+
+
+def _to_even_quotes(chunk: str, chunks: Iterator[str]) -> str:
+    """``chunk`` with the chunks that close the quote it leaves open, if any (bounded)."""
+    quotes = chunk.count('"')
+    if quotes % 2 == 0:
+        return chunk
+    parts, extra = [chunk], 0
+    while quotes % 2 and extra <= MAX_EXTEND_CHARS:
+        more = next(chunks, "")
+        if not more:
+            break
+        parts.append(more)
+        quotes += more.count('"')
+        extra += len(more)
+    return "".join(parts)
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")  # line breaks as the text wrapper (newline="") sees them
+
+
+def _after_lines(fh: BinaryIO, start: int, count: int) -> int:
+    """The offset just after ``count`` lines from ``start``."""
+    fh.seek(start)
+    offset = start
+    while count > 0:
+        data = fh.read(1 << 16)
+        if not data:
+            return offset
+        while data.endswith(b"\r") and (more := fh.read(1)):
+            data += more  # a CR LF cut in two is one line break
+        end = 0
+        for match in _LINE_END.finditer(data):
+            end = match.end()
+            count -= 1
+            if count == 0:
+                break
+        if count == 0:
+            return offset + end
+        offset += len(data)
+        fh.seek(offset)
+    return offset
+
+
+def _text_chunks(fh: BinaryIO, offset: int, encoding: str) -> Iterator[str]:
+    """The text from ``offset`` on in chunks of whole lines (never cut inside a CR LF)."""
+    fh.seek(offset)
+    pending = b""
+    while True:
+        data = fh.read(CHUNK_BYTES)
+        if not data:
+            if pending:
+                yield pending.decode(encoding, "doctor-replace")
+            return
+        data = pending + data
+        cut = data.rfind(b"\n") + 1
+        if not cut:  # no LF: lines end with a lone CR, or one line is longer than a chunk
+            cut = data.rfind(b"\r", 0, len(data) - 1) + 1
+        if not cut:
+            pending = data
+            continue
+        pending = data[cut:]
+        # A chunk ends with a line break: 0x0A and 0x0D are never part of a character in
+        # UTF-8 or CP932, so each chunk decodes as the whole file would.
+        yield data[:cut].decode(encoding, "doctor-replace")
+
+
+def _parse_chunk(chunk: str, delimiter: str) -> tuple[list[list[str]], int] | None:
+    """The rows of whole lines and the count of lines, or None when the csv module stops (the
+    caller then reads on with one reader, which reports the error at its line)."""
+    reader = csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error:
+        return None
+    return rows, reader.line_num
 
 
 def _odd_block(rows: list[list[str]], record: int, start: int) -> Block:
@@ -234,7 +403,16 @@ def _open_csv(fh: BinaryIO, stack: ExitStack, header_score) -> Table:
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     line, cells, after = _find_header(_csv_lines(reader), header_score)
     return Table(
-        "csv", sniffed.encoding, None, (), line, _columns(cells), iter(after), delimiter, reader
+        "csv",
+        sniffed.encoding,
+        None,
+        (),
+        line,
+        _columns(cells),
+        iter(after),
+        delimiter,
+        reader,
+        _stream=(fh, 0),  # ``_delimiter`` went back to the start
     )
 
 
@@ -248,6 +426,7 @@ def _delimiter(text: io.TextIOWrapper) -> str:
 def open_csv_part(fh: BinaryIO, stack: ExitStack, head: Table, first_line: int) -> Table:
     """The rows of a later part of a CSV whose header ``head`` was read (``split.Cut``)."""
     encoding = "utf-8" if head.encoding == "utf-8-sig" else head.encoding
+    start = fh.tell()
     text = io.TextIOWrapper(fh, encoding=encoding, errors="doctor-replace", newline="")
     stack.callback(text.detach)
     reader = csv.reader(text, delimiter=head.delimiter, strict=True)
@@ -262,6 +441,7 @@ def open_csv_part(fh: BinaryIO, stack: ExitStack, head: Table, first_line: int) 
         head.delimiter,
         reader,
         first_line - 1,
+        _stream=(fh, start),
     )
 
 

@@ -78,15 +78,43 @@ def convert_in_two(
 
 
 def _append(path: Path, out: TextIO) -> None:
-    """The worker's half after ours: as bytes when ``out`` is a UTF-8 file (no decoding)."""
+    """The worker's half after ours: as bytes when ``out`` is a UTF-8 file (no decoding), copied
+    by the kernel when it is a file on disk."""
     binary = getattr(out, "buffer", None)
     if binary is not None and (out.encoding or "").lower().replace("-", "") == "utf8":
         out.flush()
+        binary.flush()
         with open(path, "rb") as rest:
-            shutil.copyfileobj(rest, binary, 1 << 20)
+            if not _sendfile(rest, binary):
+                shutil.copyfileobj(rest, binary, 1 << 20)
         return
     with open(path, encoding="utf-8", newline="") as rest:
         shutil.copyfileobj(rest, out, 1 << 20)
+
+
+def _sendfile(rest: BinaryIO, binary: BinaryIO) -> bool:
+    """Copy ``rest`` to the end of ``binary`` in the kernel; False when that cannot be done."""
+    try:
+        target = binary.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(os, "sendfile") or binary.seekable() is False:
+        return False
+    size = os.fstat(rest.fileno()).st_size
+    start = os.lseek(target, 0, os.SEEK_CUR)
+    offset = 0
+    try:
+        while offset < size:
+            sent = os.sendfile(target, rest.fileno(), offset, size - offset)
+            if sent == 0:
+                break
+            offset += sent
+    except OSError:
+        if offset:
+            raise
+        return False
+    binary.seek(start + offset)  # the buffered file learns where the kernel left it
+    return True
 
 
 def _second_half(path, cut: Cut, head: Table, plan: Plan, target: Path, limit, send) -> None:
