@@ -11,6 +11,10 @@ and the HTML size of each page; the targets are p95 under 300 ms and HTML under 
 
     python benchmarks/console.py
     python benchmarks/console.py --pages national --submissions 20000 --duration 5 --keep
+    python benchmarks/console.py --reuse --duration 5   # the kept database, no seeding
+
+Each page first gets `--warmup` seconds (1) of unmeasured load, so that the first page measured
+does not pay for every worker's first request (templates compiled, connection opened).
 """
 
 from __future__ import annotations
@@ -45,6 +49,19 @@ done = function(summary, latency, requests)
     latency:percentile(99) / 1000))
 end
 """
+
+
+def reuse_registry():
+    """The kept database of an earlier `--keep` run: its bench users and its heaviest file."""
+    from onboarding.models import User
+    from uploads.models import Submission
+
+    users = {
+        group: User.objects.get(username=f"bench_{group}")
+        for group in ("operator", "helpdesk", "vendor")
+    }
+    heavy = Submission.objects.filter(errors__gte=901).order_by("pk").values_list("pk", flat=True)
+    return users, heavy[0]
 
 
 def setup_database() -> None:
@@ -308,17 +325,29 @@ HTML_TARGET = 300 * 1024
 
 
 def main() -> int:
+    global DB
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="seconds of unmeasured load per page first"
+    )
     parser.add_argument("--pages", choices=("all", "national", "history"), default="all")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database kept by --keep (no seeding)"
+    )
+    parser.add_argument("--database", default=DB, help=f"database name (default {DB})")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    setup_database()
+    DB = args.database
+    if args.reuse:
+        args.keep = True
+    else:
+        setup_database()
     tmp = Path(tempfile.mkdtemp(prefix="pmh-bench-console-"))
     env = {
         **os.environ,
@@ -338,18 +367,22 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
-    t = time.perf_counter()
-    integrations, users = seed_registry()
-    print(f"seeded the national picture: {len(integrations):,} integrations "
-          f"in {time.perf_counter() - t:.1f} s")  # fmt: skip
-    t = time.perf_counter()
-    ids = [i.pk for i in integrations]
-    heavy, issues = seed_submissions(ids, args.submissions)
-    seed_errors(ids)
-    print(
-        f"seeded {args.submissions:,} submissions and {issues:,} issues "
-        f"in {time.perf_counter() - t:.1f} s"
-    )
+    if args.reuse:
+        users, heavy = reuse_registry()
+        print(f"reusing the kept database {DB}")
+    else:
+        t = time.perf_counter()
+        integrations, users = seed_registry()
+        print(f"seeded the national picture: {len(integrations):,} integrations "
+              f"in {time.perf_counter() - t:.1f} s")  # fmt: skip
+        t = time.perf_counter()
+        ids = [i.pk for i in integrations]
+        heavy, issues = seed_submissions(ids, args.submissions)
+        seed_errors(ids)
+        print(
+            f"seeded {args.submissions:,} submissions and {issues:,} issues "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
     cookies = {group: session_cookie(user) for group, user in users.items()}
     from uploads.models import Submission
 
@@ -374,6 +407,8 @@ def main() -> int:
         )
         for name, path, cookie in pages:
             size = check(path, cookie)
+            if args.warmup > 0:  # every worker compiles its templates and opens its connection
+                run_wrk(path, cookie, lua, args.warmup, args.clients)
             r = run_wrk(path, cookie, lua, args.duration, args.clients)
             worst, largest = max(worst, r["p95"]), max(largest, size)
             print(

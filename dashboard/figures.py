@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from console.access import is_operator, is_staff_role
+from console.access import is_operator, is_staff_role, role_of
 from console.queues import QUEUE_LABELS
 from helpdesk.charts import daily_chart, daily_counts
 from helpdesk.models import CLOSED_STATES, ErrorItem
@@ -91,12 +92,38 @@ def submission_figures(user) -> dict:
         "week_total": sum(r["week"] for r in by_status),
         "by_channel": _split(groups, "channel", Channel.choices),
         "acceptance": _acceptance([g for g in groups if staff or g["status"] != Status.REVIEW]),
-        "top_codes": _top_codes(week if staff else week.exclude(status=Status.REVIEW)),
-        "chart": daily_chart(
-            daily_counts(submissions, today=today, days=CHART_DAYS, hide_review=not staff)
+        **_kept(
+            user,
+            today,
+            lambda: {
+                "top_codes": _top_codes(week if staff else week.exclude(status=Status.REVIEW)),
+                "chart": daily_chart(
+                    daily_counts(submissions, today=today, days=CHART_DAYS, hide_review=not staff)
+                ),
+            },
         ),
         "chart_days": CHART_DAYS,
     }
+
+
+def _kept(user, today, compute) -> dict:
+    """The week's top codes and the two weeks' chart read every report and every submission
+    of their span: kept `PMH_DASHBOARD_CACHE_SECONDS` per scope and day (issue 22.6); the
+    counts by status and channel beside them stay live."""
+    seconds = settings.PMH_DASHBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    if is_staff_role(user):
+        scope = "staff"  # operators and the help desk see the same submissions
+    else:
+        role = getattr(role_of(user), "value", "none")
+        scope = f"{role}-{user.vendor_id}-{user.municipality_id}"
+    key = f"dashboard:{scope}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, seconds)
+    return found
 
 
 def _split(groups: list[dict], field: str, choices) -> list[dict]:

@@ -311,6 +311,8 @@ PMH_STUCK_DAYS = {
 }
 # Vendor scorecards read the whole submission history: kept this long per scope (0 = never).
 PMH_SCORECARD_CACHE_SECONDS = env_int("PMH_SCORECARD_CACHE_SECONDS", 300)
+# The dashboard's top codes of the week and its two-week chart: kept this long per scope.
+PMH_DASHBOARD_CACHE_SECONDS = env_int("PMH_DASHBOARD_CACHE_SECONDS", 60)
 # Cards per stage on the onboarding board; the column links to the full list.
 PMH_BOARD_CARDS = env_int("PMH_BOARD_CARDS", 20)
 

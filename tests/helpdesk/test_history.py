@@ -144,3 +144,28 @@ def test_issues_filter_by_field(cast, client_for, jobs):
     assert with_field.count('class="badge err"') >= 2
     other = client.get(url, {"field": "noSuchField"}).content.decode()
     assert other.count('class="badge err"') == 1
+
+
+@pytest.mark.parametrize("sort", ["", "-errors", "original_name", "integration"])
+def test_deep_pages_read_keys_first_and_show_the_same_rows(cast, client_for, monkeypatch, sort):
+    """From `deep_offset` on, a page reads its keys first (issue 22.6): same rows, same order,
+    same scope as the plain OFFSET page."""
+    from console.tables import KeysFirstPaginator
+
+    for n in range(60):
+        _submission(cast.integration_a if n % 3 else cast.integration_b, n, errors=n % 7)
+    params = {"per_page": 25, "page": 2, **({"sort": sort} if sort else {})}
+    url = reverse("helpdesk:history")
+
+    def pages():
+        bodies = [
+            client_for(user).get(url, params).content.decode()
+            for user in (cast.helpdesk, cast.alice)
+        ]
+        return [b[b.index("<tbody") : b.index("</tbody>")] for b in bodies]
+
+    plain = pages()
+    monkeypatch.setattr(KeysFirstPaginator, "deep_offset", 1)
+    deep = pages()
+    assert deep == plain
+    assert "file-" in deep[0] and "file-" in deep[1] and "file-3.csv" not in deep[1]
