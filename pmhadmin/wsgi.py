@@ -4,7 +4,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmhadmin.settings")
-application = get_wsgi_application()
+_django = get_wsgi_application()
+
+# After the setup above: the answers it gives load the API's models.
+from pmhadmin.chunked import wrap  # noqa: E402
+
+# Request bodies sent with Transfer-Encoding: chunked are read first (console.chunked).
+application = wrap(_django)
 
 
 def _refuse_development_key() -> None:

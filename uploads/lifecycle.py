@@ -83,6 +83,31 @@ class LeaseLost(Exception):
     """Another attempt holds the submission now; this one must stop without writing."""
 
 
+# -- locks --------------------------------------------------------------------------------
+#
+# LOCK ORDER. A transaction that takes more than one of these locks takes them in this order,
+# and never the other way round (two transactions taking them in opposite orders deadlocked:
+# a receive holding the integration waited for a finishing validation's submission, which
+# waited for the integration to write the test store):
+#   1. the integration row, FOR NO KEY UPDATE (`lock_integration`): receive, re-validation,
+#      the end of a validation (`submission_ready`), a store purge, discarding unrecorded bytes;
+#   2. a submission row (FOR NO KEY UPDATE where a copy may reference it meanwhile);
+#   3. the integration's test store (`uploads.teststore`: its advisory lock, then its rows);
+#   4. what the hooks lock inside `submission_ready` (the help desk's error items).
+# Rows that only reference the integration (a new submission, the store's records) take a
+# key-share lock on it, which FOR NO KEY UPDATE does not block. On SQLite every transaction
+# takes the database's write lock at BEGIN (IMMEDIATE), which serialises them anyway.
+
+
+def lock_integration(integration_id: int) -> Integration:
+    """Lock the integration's row (step 1 of LOCK ORDER) in the current transaction."""
+    return (
+        Integration.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("municipality")
+        .get(pk=integration_id)
+    )
+
+
 # -- receive --------------------------------------------------------------------------------
 
 
@@ -134,15 +159,12 @@ def submission_receive(
 
 @transaction.atomic
 def _record_received(*, integration, incoming: Path, **values) -> Submission:
-    # One receive at a time per integration, so that two copies of the same bytes arriving
-    # together cannot both become "the first". FOR NO KEY UPDATE: the test store's rows of the
-    # integration (written by a validation finishing meanwhile, which holds its submission)
-    # only take a key-share lock on it, so the two never wait on each other in a cycle.
-    locked = (
-        Integration.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("municipality")
-        .get(pk=integration.pk)
-    )
+    # One receive at a time per integration, and none while a validation of the integration
+    # ends (it takes the same lock first, see LOCK ORDER): the verdict context (which names the
+    # test store's state) and the duplicate looked up with it are read under the one lock, so
+    # two copies of the same bytes cannot both become "the first", and a copy cannot read the
+    # store before a first's acceptance and that first's context after it.
+    locked = lock_integration(integration.pk)
     context = verdict_context.verdict_context(integration=locked, mode=values["mode"])
     stamp = verdict_context.fingerprint(context)
     first = (
@@ -185,7 +207,9 @@ class CannotRevalidate(Exception):
 def submission_revalidate(*, submission: Submission, by) -> Submission:
     """A new submission of the same stored bytes, validated under the current context
     (issue 18.4): its own id, linked to the one it re-validates, never a duplicate."""
-    source = Submission.objects.select_for_update().get(pk=submission.pk)
+    # LOCK ORDER: the integration, then the submission.
+    locked = lock_integration(submission.integration_id)
+    source = Submission.objects.select_for_update(no_key=True).get(pk=submission.pk)
     original = source.duplicate_of or source
     if not source.is_finished or original.file_purged_at is not None:
         raise CannotRevalidate
@@ -194,11 +218,6 @@ def submission_revalidate(*, submission: Submission, by) -> Submission:
         storage.verify(path, original.sha256)
     except (storage.Corrupted, OSError):
         raise CannotRevalidate from None
-    locked = (
-        Integration.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("municipality")
-        .get(pk=source.integration_id)
-    )
     context = verdict_context.verdict_context(integration=locked, mode=source.mode)
     again = Submission.objects.create(
         integration=locked,
@@ -223,6 +242,7 @@ def submission_revalidate(*, submission: Submission, by) -> Submission:
 def discard_unrecorded(submission: Submission) -> None:
     """The transaction that recorded ``submission`` rolled back: remove the bytes it stored,
     unless another submission (committed since) holds the same file."""
+    # LOCK ORDER step 1 (the integration may be gone with the rolled-back work: no error).
     Integration.objects.select_for_update(no_key=True).filter(pk=submission.integration_id).first()
     if Submission.objects.filter(
         storage_name=submission.storage_name, file_purged_at=None
@@ -299,8 +319,16 @@ def submission_ready(
     """The attempt holding the lease writes its verdict: returned, or review when the
     integration wants one. ``before(locked)`` runs first, in the same transaction (the test
     store changes); issues of any other attempt are removed."""
-    # FOR NO KEY UPDATE: a copy of the same bytes received meanwhile (duplicate_of this one)
-    # needs only a key-share lock on it and does not wait for the test store's changes.
+    # LOCK ORDER: the integration first, so that no receive of it reads the verdict context
+    # (the test store's state) or looks up a duplicate while this verdict and the store's
+    # change are being written; then the submission, FOR NO KEY UPDATE (a copy received
+    # meanwhile with duplicate_of this one takes only a key-share lock on it); then the store.
+    integration_id = (
+        Submission.objects.filter(pk=submission_id).values_list("integration_id", flat=True).first()
+    )
+    if integration_id is None:
+        raise LeaseLost
+    lock_integration(integration_id)
     locked = (
         Submission.objects.select_for_update(no_key=True, of=("self",))
         .select_related("integration")

@@ -59,6 +59,9 @@ def stores_purge(*, now=None) -> int:
     purged = 0
     for integration in stale.iterator():
         with transaction.atomic():
+            # The integration first (uploads.lifecycle LOCK ORDER): a purge changes the verdict
+            # context, so no receive of the integration reads it halfway; then the store's lock.
+            Integration.objects.select_for_update(no_key=True).filter(pk=integration.pk).first()
             if _postgres():
                 # The apply's lock: a file accepted meanwhile is either applied before this
                 # purge (and then keeps the store: checked again below) or after it.

@@ -49,6 +49,14 @@ def unavailable_message() -> str:
     return _("Files cannot be received right now. Nothing was stored. Send again in a while.")
 
 
+def unreadable_message() -> str:
+    # A body that broke off (multipart or chunked), or too many files or fields.
+    return _(
+        "The request could not be read (its body broke off, or it holds too many files or "
+        "fields). Nothing was received. Send the files again one at a time."
+    )
+
+
 def unavailable() -> ApiError:
     return ApiError(503, "unavailable", unavailable_message(), {"Retry-After": "60"})
 

@@ -32,6 +32,7 @@ from intake.api.common import (
     too_large,
     unavailable,
     unavailable_message,
+    unreadable_message,
 )
 from onboarding.models import ApiToken
 from onboarding.tokens import api_token_authenticate
@@ -152,14 +153,7 @@ def _body_too_large(request, exc):
 def _unreadable_body(request, exc):
     # Too many files or fields (Django's DATA_UPLOAD_MAX_* limits), or a multipart body that
     # broke off: nothing was received.
-    return _error(
-        400,
-        "invalid_request",
-        _(
-            "The request could not be read (its body broke off, or it holds too many files or "
-            "fields). Nothing was received. Send the files again one at a time."
-        ),
-    )
+    return _error(400, "invalid_request", unreadable_message())
 
 
 @api.exception_handler(DatabaseError)
