@@ -17,7 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.uploads.fuzz_strategies import cell_text, mutated
-from uploads.lib.validation import InMemoryStore, jsonfast, parallel, samples, validate_file
+from uploads.lib.validation import (
+    InMemoryStore,
+    jsonfast,
+    jsonstruct,
+    parallel,
+    samples,
+    validate_file,
+)
+from uploads.lib.validation.fastpath import JsonCells
 
 TODAY = dt.date(2025, 6, 1)
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -153,6 +161,16 @@ def test_same_report_against_a_store(data):
         b'[{"x":1}, 5, "a"]',
         b'{"x":1}\n[1]\n',
         b'[{"certificationDetail":[{"x":1,"x":2,"label":"a","label":"b"}]}]',  # crashed before
+        # Items laid out like elements: the separator learnt for elements is met inside one.
+        b'[\n{"certificationDetail":[\n{"label":"a"},\n{"label":"b"}\n]},\n'
+        b'{"certificationDetail":[\n{"label":"c"},\n{"label":"d"}\n]},\n{"x":1}\n]',
+        # Separators that change: a piece holding two elements, cut again the general way.
+        b'[\n{"myNumber":"1"},\n{"myNumber":"2"}, {"myNumber":"3"},\n{"myNumber":"4"}\n]',
+        # Integers msgspec reads but orjson reads as a float (or not as the same text).
+        b'{"maxCopaymentAmount":{"rateMonth":123456789012345678901234567890},'
+        b'"certificationDetail":[]}\n{"maxCopaymentAmount":{"kind":18446744073709551616},'
+        b'"certificationDetail":[]}\n{"maxCopaymentAmount":{"kind":-0,"monthlyCap":1e3},'
+        b'"certificationDetail":[]}\n',
     ],
 )
 def test_same_report_for_known_traps(text):
@@ -218,3 +236,49 @@ def test_two_cores_fall_back_to_one_when_a_part_is_unsure(tmp_path):
 )
 def test_repeated_key_from_the_bytes(raw, keys, repeated):
     assert jsonfast.has_repeated_key(raw, keys) is repeated
+
+
+def _lay_and_decode():
+    cells = JsonCells(samples.load_layout())
+    return cells.strict(), jsonstruct.decoder(cells)
+
+
+@PROPERTY
+@given(json_files())
+def test_struct_decoder_gives_the_cells_of_the_dict_way(data):
+    """The cells msgspec decodes straight from a record's bytes (``jsonstruct.py``) equal those
+    of ``JsonCells.strict`` on orjson's dict, keys counted the same; it may only give up."""
+    import orjson
+
+    lay, decode = _lay_and_decode()
+    assert decode is not None
+    for raw in data.removeprefix(b"\xef\xbb\xbf").split(b"\n"):
+        decoded = decode(raw)
+        if decoded is None:
+            continue
+        assert decoded == lay(orjson.loads(raw))
+
+
+def test_struct_decoder_takes_the_planted_records_it_can():
+    import orjson
+
+    lay, decode = _lay_and_decode()
+    records = samples.planted_records(300, rate=0.1, csv=False)
+    data = samples.json_bytes(list(records), lines=True)
+    taken = 0
+    for raw in data.splitlines():
+        decoded = decode(raw)
+        if decoded is not None:
+            assert decoded == lay(orjson.loads(raw))
+            taken += 1
+        else:
+            assert lay(orjson.loads(raw))[0] is None  # only what the dict way refuses too
+    assert taken > 250
+
+
+def test_same_report_without_the_struct_decoder(monkeypatch):
+    """The orjson way alone (msgspec missing) still gives the exact report."""
+    monkeypatch.setattr(jsonstruct, "ENABLED", False)
+    records = list(samples.planted_records(300, rate=0.05, csv=False))
+    for data in (samples.json_bytes(records), samples.json_bytes(records, lines=True)):
+        assert_same_report(data)

@@ -256,14 +256,25 @@ class CsvRows:
         tally = self.tally
         if tally.fast_values is not None:
             return self._run_values(lines, line_no)
-        fast_line = self.fast.line if self.fast else _never
+        # FastRow.line inlined: this runs for every line.
+        fast = self.fast
+        plain, groups, quoted, quoted_groups, post = (
+            (fast._plain_match, fast._groups, fast._quoted_match, fast._quoted_groups, fast._post)
+            if fast
+            else (_never, (), _never, (), None)
+        )
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row_no = tally.rows
         fast_rows = 0
         try:
             for text in lines:
                 line_no += 1
-                key = fast_line(text)
+                if '"' in text:
+                    match = quoted(text)
+                    key = post(match.group(*quoted_groups)) if match is not None else None
+                else:
+                    match = plain(text)
+                    key = post(match.group(*groups)) if match is not None else None
                 if key is not None:  # the common case, inlined (Tally.clean does the same)
                     row_no += 1
                     fast_rows += 1

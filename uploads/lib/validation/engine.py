@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -334,6 +335,7 @@ class _Run:
         )
 
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
+        body = None
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
         self.encoding = encoding
         if jsonfast.available():
@@ -350,14 +352,17 @@ class _Run:
                     return
                 tally.reset()
                 self.extra_chunks.clear()
-            records = jsonfast.records(self.fh, self.end, self.format, bom, progress)
+            body = JsonBody(checker, tally)
+            records = jsonfast.records(
+                self.fh, self.end, self.format, bom, progress, fast=body.decode
+            )
         else:
             text = self._open_text(encoding)
             exact = iter_array(text) if self.format == "json" else iter_lines(text)
             records = ((line, obj, None) for line, obj in exact)
         self.heartbeat()
         try:
-            JsonBody(checker, tally).run(records)
+            (body or JsonBody(checker, tally)).run(records)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)
@@ -460,9 +465,13 @@ class _Run:
 def _line_lookup(chunks: list[KeyChunk], lines: list, rows: set[int]) -> dict[int, int]:
     found = {}
     for chunk, chunk_lines in zip(chunks, lines, strict=True):
-        for row, line in zip(chunk.key_rows, chunk_lines, strict=True):
-            if row + chunk.row_offset in rows:
-                found[row + chunk.row_offset] = line
+        key_rows, offset = chunk.key_rows, chunk.row_offset
+        if len(key_rows) != len(chunk_lines):
+            raise ValueError("a key chunk's rows and lines differ in length")
+        local = {row - offset for row in rows}
+        # Only the wanted rows' places are visited in Python (compress and map run in C).
+        for at in compress(range(len(key_rows)), map(local.__contains__, key_rows)):
+            found[key_rows[at] + offset] = chunk_lines[at]
     return found
 
 

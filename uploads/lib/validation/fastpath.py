@@ -207,7 +207,8 @@ class FastRow:
             self.date_order = (pos[index[order["from"]]], pos[index[order["to"]]])
         key = [pos[index[p]] if p in index else None for p in lay.key]
         template = KEY_SEP.join("{}" if p is not None else "" for p in key)
-        self._key_pick = itemgetter(*[p for p in key if p is not None])
+        self._key_positions = [p for p in key if p is not None]
+        self._key_pick = itemgetter(*self._key_positions)
         self._key_template = template
         self._insurer_setup(checker)
 
@@ -266,49 +267,56 @@ class FastRow:
         return self._post(self._pick(row))
 
     def _make_post(self) -> Callable[[tuple], str | None]:
-        """The checks after a match, as one closure over local names (this runs for every row)."""
-        check_digits, dates, int_ranges = (
-            tuple(self.check_digits),
-            tuple(self.dates),
-            tuple(self.int_ranges),
-        )
-        order, insurer = self.date_order, self.insurer
+        """The checks after a match, as straight-line code generated for the file's columns
+        (this runs for every row; like ``JsonCells.strict``). ``v`` holds the needed cells."""
         by_houbetsu: dict[str, tuple] = {}
         for codes, i, passes in self.houbetsu_rules:
             for code in codes:
                 by_houbetsu[code] = (*by_houbetsu.get(code, ()), (i, passes))
-        rules_get = by_houbetsu.get
-        cache_get, houbetsu_of = self.insurer_cache.get, self._houbetsu
-        key_pick = self._key_pick
-        key_join = KEY_SEP.join if "" not in self._key_template.split(KEY_SEP) else None
-        key_format = self._key_template.format
-
-        def post(v: tuple) -> str | None:
-            for i, valid in check_digits:
-                if v[i] and not valid(v[i]):
-                    return None
-            for i, lo, hi in dates:
-                if v[i] and not lo <= v[i] <= hi:
-                    return None
-            if order is not None:
-                start, end = v[order[0]], v[order[1]]
-                if start and end and start > end:
-                    return None
-            for i, hi in int_ranges:
-                if v[i] and int(v[i]) > hi:
-                    return None
-            if insurer is not None and v[insurer]:
-                houbetsu = cache_get(v[insurer], "")
-                if houbetsu == "":
-                    houbetsu = houbetsu_of(v[insurer])
-                if houbetsu is None:
-                    return None
-                for i, passes in rules_get(houbetsu, ()):
-                    if not passes(v[i]):
-                        return None
-            return key_join(key_pick(v)) if key_join else key_format(*key_pick(v))
-
-        return post
+        namespace: dict[str, Any] = {
+            "rules_get": by_houbetsu.get,
+            "cache_get": self.insurer_cache.get,
+            "houbetsu_of": self._houbetsu,
+        }
+        code = ["def post(v):"]
+        for k, (i, valid) in enumerate(self.check_digits):
+            namespace[f"valid{k}"] = valid
+            code += [f"    x = v[{i}]", f"    if x and not valid{k}(x):", "        return None"]
+        for i, lo, hi in self.dates:
+            code += [
+                f"    x = v[{i}]",
+                f"    if x and not {lo!r} <= x <= {hi!r}:",
+                "        return None",
+            ]
+        if self.date_order is not None:
+            start, end = self.date_order
+            code += [f"    x, y = v[{start}], v[{end}]", "    if x and y and x > y:",
+                     "        return None"]  # fmt: skip
+        for i, hi in self.int_ranges:
+            code += [f"    x = v[{i}]", f"    if x and int(x) > {hi!r}:", "        return None"]
+        if self.insurer is not None:
+            code += [
+                f"    x = v[{self.insurer}]",
+                "    if x:",
+                "        h = cache_get(x, '')",
+                "        if h == '':",
+                "            h = houbetsu_of(x)",
+                "        if h is None:",
+                "            return None",
+                "        for i, passes in rules_get(h, ()):",
+                "            if not passes(v[i]):",
+                "                return None",
+            ]
+        # The key text: the template's "{}" filled with the key cells, in order.
+        parts, fill = [], iter(self._key_positions)
+        for n, literal in enumerate(self._key_template.split("{}")):
+            if literal:
+                parts.append(repr(literal))
+            if n < self._key_template.count("{}"):
+                parts.append(f"v[{next(fill)}]")
+        code.append(f"    return {' + '.join(parts) or repr('')}")
+        exec(compile("\n".join(code) + "\n", "<fast row checks>", "exec"), namespace)  # noqa: S102
+        return namespace["post"]
 
 
 def _runs(columns: Sequence[tuple | None]) -> list[tuple[int, tuple | None, int]]:

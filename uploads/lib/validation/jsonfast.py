@@ -11,6 +11,11 @@ refuses, a syntax error, an undecodable byte, the end of the array) hands the re
 to the exact reader at that record, which gives the same records and issues it always gave.
 Memory holds one block of the file (1 MiB) and one record, never the file.
 
+Each record is first decoded by msgspec straight into the fast path's cells when it can be
+(``jsonstruct.py``: no dict per record), else by orjson. In an array, once a cut with a line
+break has been seen, the same separator bytes are looked for with ``bytes.find`` before the
+regex (an indented or one-element-per-line array: no regex per element).
+
 orjson keeps the last value of a repeated key; :func:`has_repeated_key` tells such a record
 from its bytes, so that it too takes the exact way (``V_TYPE``).
 """
@@ -68,15 +73,20 @@ class Unsure(Exception):
 
 def records(fh: BinaryIO, end: int, fmt: str, bom: bool,
             progress: Callable[[int], None] | None, *, start: int = 0, line: int = 0,
-            until: int | None = None, strict: bool = False) -> Iterator[Record]:  # fmt: skip
+            until: int | None = None, strict: bool = False,
+            fast: Callable[[bytes], Any] | None = None) -> Iterator[Record]:  # fmt: skip
     """(line, object, raw) for each record of a JSON (``fmt`` "json") or JSON Lines file.
+
+    ``fast(raw)`` (``jsonstruct.decoder``), when given, is tried first on each record: what it
+    returns (not None: a tuple, never a dict) is given as the object, and only when it returns
+    None is the record parsed by orjson.
 
     A part of a two-core run starts at ``start`` (a line, or an element's ``{``), with
     ``line`` lines before it, and an array's first part stops before ``until``; ``strict``
     raises :class:`Unsure` where the exact reader would have to take over."""
     if fmt == "json":
-        return _array(fh, end, bom, progress, start, line, until, strict)
-    return _lines(fh, end, bom, progress, start, line, strict)
+        return _array(fh, end, bom, progress, start, line, until, strict, fast)
+    return _lines(fh, end, bom, progress, start, line, strict, fast)
 
 
 def _read(fh: BinaryIO, pos: int, end: int) -> bytes:
@@ -103,7 +113,7 @@ def _exact_rest(fh, offset, end, fmt, bom, line, skip, progress, strict=False):
         yield at, obj, None
 
 
-def _lines(fh, end, bom, progress, start, line, strict) -> Iterator[Record]:
+def _lines(fh, end, bom, progress, start, line, strict, fast) -> Iterator[Record]:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
 
     def rest(at: int, lines: int) -> Iterator[Record]:
@@ -129,16 +139,18 @@ def _lines(fh, end, bom, progress, start, line, strict) -> Iterator[Record]:
                 yield from rest(at, line)
                 return
             line += 1
-            try:
-                obj = loads(raw)
-            except decode_error:
-                if not raw.strip(b" \t\r\n"):
-                    at += len(raw) + 1
-                    continue
-                obj = None
-            if type(obj) is not dict:
-                yield from rest(at, line - 1)
-                return
+            obj = fast(raw) if fast is not None else None
+            if obj is None:
+                try:
+                    obj = loads(raw)
+                except decode_error:
+                    if not raw.strip(b" \t\r\n"):
+                        at += len(raw) + 1
+                        continue
+                    obj = None
+                if type(obj) is not dict:
+                    yield from rest(at, line - 1)
+                    return
             at += len(raw) + 1
             yield line, obj, raw
         if not block:
@@ -148,7 +160,7 @@ def _lines(fh, end, bom, progress, start, line, strict) -> Iterator[Record]:
             return
 
 
-def _array(fh, end, bom, progress, start, line, until, strict) -> Iterator[Record]:
+def _array(fh, end, bom, progress, start, line, until, strict, fast) -> Iterator[Record]:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     buf = _read(fh, start, end)
     offset = start
@@ -165,7 +177,35 @@ def _array(fh, end, bom, progress, start, line, until, strict) -> Iterator[Recor
         pos = opened.end()
     line, counted, done = line or 1, 0, 0
     eof = offset + len(buf) >= end
+    sep, learn = None, True  # the bytes from "}" to "{" between two elements, with a line break
+    count, find = bytes.count, bytes.find
     while True:
+        if sep is not None:
+            # The common case without a regex: the next place the separator learnt from an
+            # earlier cut appears. A raw line break is never inside a string, so this is an
+            # element's end or an object's inside a list; only a parse of the piece as a whole
+            # (one element, nothing more) is trusted. A piece that does not parse is cut again
+            # the general way below, and the separator is given up for the rest of the file.
+            at = find(buf, sep, pos)
+            if at >= 0:
+                line += count(buf, b"\n", counted, pos)
+                counted = pos
+                raw = buf[pos : at + 1]
+                obj = fast(raw) if fast is not None else None
+                if obj is None:
+                    try:
+                        obj = loads(raw)
+                    except decode_error:  # the separator inside an element: not used again
+                        sep, learn = None, False
+                        continue
+                yield line, obj, raw
+                done += 1
+                pos = at + len(sep) - 1
+                if until is not None and offset + pos >= until:
+                    if offset + pos == until:
+                        return
+                    raise Unsure
+                continue
         cut, scan, tries = None, pos, 0
         while tries <= MAX_CANDIDATES:
             cut = _CUT.search(buf, scan)
@@ -188,6 +228,8 @@ def _array(fh, end, bom, progress, start, line, until, strict) -> Iterator[Recor
         after = None
         if cut is not None and tries <= MAX_CANDIDATES:
             after = cut.end() - 1
+            if learn and sep is None and b"\n" in buf[stop:after]:
+                sep = buf[stop - 1 : after + 1]
         else:
             last = _LAST.search(buf, pos) if eof and cut is None else None
             if last is None:
@@ -195,11 +237,13 @@ def _array(fh, end, bom, progress, start, line, until, strict) -> Iterator[Recor
                 return
             stop = last.start() + 1
         raw = buf[pos:stop]
-        try:
-            obj = loads(raw)
-        except decode_error:
-            yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress, strict)
-            return
+        obj = fast(raw) if fast is not None else None
+        if obj is None:
+            try:
+                obj = loads(raw)
+            except decode_error:
+                yield from _exact_rest(fh, 0, end, "json", bom, line, done, progress, strict)
+                return
         yield line, obj, raw
         done += 1
         if after is None:

@@ -6,17 +6,19 @@ Used by the engine for a whole file and by the second process of a two-core run 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from hashlib import blake2b
 from typing import Any
 
+from . import jsonstruct
 from . import messages as msg
 from .checks import RecordChecker
-from .fastpath import FastRow, JsonCells, json_columns
+from .fastpath import SEP, FastRow, JsonCells, json_columns
 from .fastrecord import use_fast_values
 from .jsonfast import has_repeated_key
 from .jsonfile import exact_element
 from .records import UnknownKeys, raw_from_json
 from .report import ERROR, Issue
-from .tally import Tally, key_digest
+from .tally import Tally
 
 
 class JsonBody:
@@ -28,10 +30,19 @@ class JsonBody:
             use_fast_values(tally, layout, json_columns(layout))
         self.cells = JsonCells(layout)
         self.unknown = UnknownKeys(layout)
+        # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict.
+        self.decode = jsonstruct.decoder(self.cells)
 
     def run(self, records: Iterable[tuple[int, Any, bytes | None]]) -> None:
         """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
-        tally, fast_cells, lay = self.tally, self.fast.cells, self.cells.strict()
+        tally, lay = self.tally, self.cells.strict()
+        # FastRow.cells inlined: the whole row's match, then the checks on the needed cells.
+        cell_match, pick, post, join = (
+            self.fast._cell_match,
+            self.fast._pick,
+            self.fast._post,
+            SEP.join,
+        )
         repeated, exact = has_repeated_key, self.exact
         fast_record = tally.fast_record if tally.fast_values is not None else None
         # Tally.clean inlined for the common case, as in the CSV row loop.
@@ -42,14 +53,17 @@ class JsonBody:
             for line, obj, raw in records:
                 row += 1
                 if raw is not None:
-                    laid_out, keys = lay(obj)
-                    if laid_out is not None:
-                        key = fast_cells(laid_out)
+                    # A tuple is the cells decoded straight from the bytes (jsonstruct.py).
+                    laid_out, keys = obj if type(obj) is tuple else lay(obj)
+                    if laid_out is not None and cell_match(join(laid_out)) is not None:
+                        key = post(pick(laid_out))
                         if key is not None and not repeated(raw, keys):
                             if fast_record is not None:
                                 fast_record(row, line, key, laid_out)
                             else:
-                                digests += key_digest(key)
+                                digests += blake2b(
+                                    key.encode("utf-8", "surrogatepass"), digest_size=8
+                                ).digest()  # tally.key_digest
                                 key_rows.append(row)
                                 key_lines.append(line)
                                 clean += 1

@@ -361,7 +361,7 @@ def _json_worker(conn, parent_end, main_pid: int, path: str, end: int, start: in
             before = _count_lines(fh, start)
             line = before if fmt == "jsonl" else before + 1
             body.run(jsonfast.records(fh, end, fmt, False, None, start=start, line=line,
-                                      strict=True))  # fmt: skip
+                                      strict=True, fast=body.decode))  # fmt: skip
         spill.close()
         if writer is not None:
             writer.close()
@@ -408,7 +408,7 @@ class JsonParallel:
                 end, until = (split, None) if fmt == "jsonl" else (run.end, split)
                 try:
                     body.run(jsonfast.records(run.fh, end, fmt, bom, progress, until=until,
-                                              strict=True))  # fmt: skip
+                                              strict=True, fast=body.decode))  # fmt: skip
                 except jsonfast.Unsure:
                     return False
                 finally:

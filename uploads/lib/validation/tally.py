@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import blake2b
+from itertools import compress
 from typing import Any, Protocol
 
 from . import messages as msg
@@ -302,12 +303,15 @@ def find_duplicates(chunks: Iterable[KeyChunk]) -> list[tuple[int, int]]:
     first: dict[int, int] = {}
     pairs = []
     for chunk in chunks:
-        for h, row in zip(memoryview(chunk.digests).cast("Q"), chunk.key_rows, strict=True):
-            if h in candidates:
-                row += chunk.row_offset
-                earlier = first.setdefault(h, row)
-                if earlier != row:
-                    pairs.append((row, earlier))
+        hashes, rows = memoryview(chunk.digests).cast("Q"), chunk.key_rows
+        if len(hashes) != len(rows):
+            raise ValueError("a key chunk's digests and rows differ in length")
+        # Only the candidates' places are visited in Python (compress and map run in C).
+        for at in compress(range(len(hashes)), map(candidates.__contains__, hashes)):
+            h, row = hashes[at], rows[at] + chunk.row_offset
+            earlier = first.setdefault(h, row)
+            if earlier != row:
+                pairs.append((row, earlier))
     return pairs
 
 
