@@ -81,15 +81,8 @@ class KeyIndex:
 
     def by_digest(self, digest: bytes) -> str | None:
         """The fingerprint stored for a key given by its 8-byte BLAKE2b (the engine's digest)."""
-        if self.secret:
-            value = sealed_digest(self.secret, digest)
-        else:
-            value = int.from_bytes(digest, "big", signed=True)
-        digests = self._digests
-        i = bisect_left(digests, value)
-        if i < len(digests) and digests[i] == value:
-            return self.fingerprint_at(i)
-        return None
+        at = self.locate(digest)[1]
+        return self.fingerprint_at(at) if at >= 0 else None
 
     @classmethod
     def from_bytes(cls, records: bytes, *, secret: bytes = b"") -> KeyIndex:
