@@ -45,6 +45,17 @@ class ErrorOut(Schema):
 ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 415, 429, 503)}
 
 
+def body_limit() -> int:
+    """The largest multipart request body taken: the file's limit plus room for the envelope
+    (each endpoint then checks the file's own size)."""
+    return (settings.PMH_MAX_UPLOAD_MB + 1) * MIB
+
+
+def error_document(code: str, message: str) -> dict:
+    """The API's error answer (``ErrorOut``)."""
+    return {"error": {"code": code, "message": message}}
+
+
 def unavailable_message() -> str:
     return _("Files cannot be received right now. Nothing was stored. Send again in a while.")
 

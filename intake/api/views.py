@@ -25,6 +25,8 @@ from intake.api.common import (
     MIB,
     ApiError,
     bad_content_length,
+    body_limit,
+    error_document,
     idempotency_key_too_long,
     integration_for,
     receive_once,
@@ -93,7 +95,7 @@ api = NinjaAPI(
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
     response = JsonResponse(
-        {"error": {"code": code, "message": message}},
+        error_document(code, message),
         status=status,
         json_dumps_params={"ensure_ascii": False},
     )
@@ -199,13 +201,12 @@ def _check_request(request) -> None:
             "unsupported_media_type",
             _("Send multipart/form-data (the file as file, the integration as integration)."),
         )
-    limit = settings.PMH_MAX_UPLOAD_MB * MIB
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise bad_content_length() from None
     # Refuse before Django reads the body: nothing of an oversized file is stored.
-    if length > limit + MIB:
+    if length > body_limit():
         raise too_large()
 
 
