@@ -96,10 +96,30 @@ _MN_A, _MN_B, _MN_C = _group_tables("mynumber")
 _MHLW6_A, _MHLW6_B = _group_tables("mhlw6")
 
 
+# The check digit, as a character, of each remainder of the weighted sum modulo 11.
+_MN_DIGIT = tuple(str(0 if r <= 1 else 11 - r) for r in range(11))
+
+
 def mynumber_digits_valid(number: str) -> bool:
     """mynumber_valid for a value already known to be 12 ASCII digits."""
     r = (_MN_A[number[:4]] + _MN_B[number[4:8]] + _MN_C[number[8:11]]) % 11
     return (0 if r <= 1 else 11 - r) == ord(number[11]) - 48
+
+
+def mynumber_digit_tables() -> tuple[dict[str, int], dict[str, int], dict[str, int], tuple]:
+    """For code that inlines :func:`mynumber_digits_valid` (the validator's generated checks):
+    ``digit[(a[n[:4]] + b[n[4:8]] + c[n[8:11]]) % 11] == n[11]`` for a valid 12-digit ``n``."""
+    return _MN_A, _MN_B, _MN_C, _MN_DIGIT
+
+
+# The check digit, as a character, of each remainder of the MHLW sum of a 6-digit body.
+_MHLW6_DIGIT = tuple(str((10 - r) % 10) for r in range(10))
+
+
+def recipient_digit_tables() -> tuple[dict[str, int], dict[str, int], tuple]:
+    """For code that inlines :func:`recipient_digits_valid`: for 7 ASCII digits ``n``,
+    ``digit[(a[n[:3]] + b[n[3:6]]) % 10] == n[6]`` exactly when it is valid."""
+    return _MHLW6_A, _MHLW6_B, _MHLW6_DIGIT
 
 
 def recipient_digits_valid(number: str) -> bool:

@@ -6,8 +6,10 @@ from coderules.checkdigits import (
     insurer_number_valid,
     mhlw_check_digit,
     municipality_code_valid,
+    mynumber_digit_tables,
     mynumber_digits_valid,
     mynumber_valid,
+    recipient_digit_tables,
     recipient_digits_valid,
     recipient_number_valid,
 )
@@ -51,5 +53,11 @@ def test_table_versions_agree_with_the_plain_ones():
     for _ in range(20_000):
         number = f"{rng.randrange(10**12):012d}"
         assert mynumber_digits_valid(number) == mynumber_valid(number)
+        a, b, c, digit = mynumber_digit_tables()
+        inlined = digit[(a[number[:4]] + b[number[4:8]] + c[number[8:11]]) % 11] == number[11]
+        assert inlined == mynumber_valid(number)
         recipient = f"{rng.randrange(10**7):07d}"
         assert recipient_digits_valid(recipient) == recipient_number_valid(recipient)
+        ra, rb, rdigit = recipient_digit_tables()
+        inlined = rdigit[(ra[recipient[:3]] + rb[recipient[3:6]]) % 10] == recipient[6]
+        assert inlined == recipient_number_valid(recipient)

@@ -6,6 +6,8 @@ import io
 import json
 import sys
 
+import pytest
+
 from tests.uploads.submission_helpers import store_of
 from uploads.lib.validation import (
     engine,
@@ -144,6 +146,42 @@ def test_parallel_and_sequential_give_the_same_report(tmp_path, monkeypatch):
     assert r1.counts["K_DUPLICATE"] > 0 and r1.counts["R_COLUMN_COUNT"] > 0
 
 
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n", b"\r"])
+@pytest.mark.parametrize("problem", [None, "encoding", "syntax"])
+def test_parallel_numbers_the_second_parts_lines_as_one_run_does(
+    tmp_path, monkeypatch, newline, problem
+):
+    """The worker numbers its lines from the cut; the merge moves its issues, its key lines
+    (a duplicate's line) and a file-level problem's line and message to the whole file's."""
+    recs = list(samples.planted_records(6000, rate=0.05))
+    for i in (100, 4000):  # quoted line breaks in both parts move the later lines
+        recs[i]["basicFiveInfo"]["address"] = "東京都\n千代田区"
+    recs[5000] = dict(recs[10])  # a duplicate of a first-part key, found in the second part
+    data = samples.csv_bytes(recs).replace(b"\r\n", b"\n").replace(b"\n", newline)
+    marker = b"H00004500"
+    if problem == "encoding":
+        data = data.replace(marker, b"H\xff0004500")
+    elif problem == "syntax":
+        data = data.replace(b"," + marker, b',"' + marker)  # a quote never closed
+    path = tmp_path / "lines.csv"
+    path.write_bytes(data)
+    one, two = [], []
+    r1 = validate_file(path, workers=1, on_issue=one.append, today=TODAY)
+    runs = _count_parallel_runs(monkeypatch)
+    r2 = validate_file(path, workers=2, on_issue=two.append, today=TODAY)
+    assert runs == [True]
+    assert r1.to_dict() == r2.to_dict()
+    assert one == two
+    late = [i for i in r2.issues if i.row is not None and i.row > 3500 and i.line is not None]
+    assert late and all(i.line > i.row + 2 for i in late)  # two quoted breaks before them
+    if problem is not None:
+        code = {"encoding": "F_ENCODING", "syntax": "F_CSV_SYNTAX"}[problem]
+        stop = next(i for i in r2.issues if i.code == code)
+        assert stop.line > 4500 and stop.message.startswith(f"{stop.line}行目")
+    else:
+        assert r2.counts["K_DUPLICATE"] >= 1
+
+
 def test_parallel_falls_back_when_the_cut_is_inside_quotes(tmp_path, monkeypatch):
     recs = samples.records(400)
     for rec in recs:
@@ -160,6 +198,43 @@ def test_parallel_falls_back_when_the_cut_is_inside_quotes(tmp_path, monkeypatch
     assert r1.to_dict() == r2.to_dict()
     assert r2.counts == {"V_CODE": 1, "V_LENGTH": 1}
     assert [(i.row, i.line) for i in r2.issues] == [(201, 202), (400, 400 + 1 + 900)]
+
+
+def test_parallel_cut_at_a_line_that_only_looks_like_a_record_falls_back(tmp_path, monkeypatch):
+    """The worker cuts before the first line after the middle that reads as a whole clean
+    record; inside a quoted field such a line is a wrong cut, which the main process finds
+    (it runs out of data inside quotes), and the file is read again in one process."""
+    recs = samples.records(400)
+    for rec in recs:
+        rec["certificationDetail"][1]["value"] = "10000円"  # lines without quotes
+    row = samples.csv_bytes(recs[:1]).decode().splitlines()[1]
+    assert '"' not in row
+    recs[200]["designatedMedicalInstitutions"] = "X\n" + (row + "\n") * 200 + "Y"
+    path = tmp_path / "lookalike.csv"
+    path.write_bytes(samples.csv_bytes(recs))
+    offsets = []  # where the worker cut, as the main process is told
+    receive = parallel.Parallel._receive_split
+
+    def spy(self, conn):
+        offsets.append(receive(self, conn))
+        return offsets[-1]
+
+    r1 = validate_file(path, workers=1, today=TODAY)
+    monkeypatch.setattr(parallel.Parallel, "_receive_split", spy)
+    runs = _count_parallel_runs(monkeypatch)
+    r2 = validate_file(path, workers=2, today=TODAY)
+    cut = path.read_bytes()[offsets[0] :]
+    assert cut.startswith(row.encode())  # the look-alike line was taken for a record
+    assert runs == [False]
+    assert r1.to_dict() == r2.to_dict()
+    assert r2.counts == {"V_LENGTH": 1}
+
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(samples.csv_bytes(recs[:200] + recs[201:]))
+    offsets.clear()
+    r3 = validate_file(plain, workers=2, today=TODAY)
+    assert runs[-1] is True and offsets[0] is not None and r3.accepted
+    assert plain.read_bytes()[offsets[0] : offsets[0] + 3] == b"PMH"
 
 
 def test_result_csv_is_bom_utf8_and_formula_safe(tmp_path):
@@ -232,3 +307,28 @@ def test_the_run_tells_it_is_alive_between_reads(tmp_path, monkeypatch):
     assert {"_csv", "_main_part", "_report"} <= set(callers)
     assert len(calls) > len(callers)  # each heartbeat is a progress call, and reads add more
     assert calls[-1] == path.stat().st_size
+
+
+@pytest.mark.parametrize("premarked", [0, 1, 700, 1000, 1500])
+def test_duplicate_search_marked_in_advance_finds_the_same_pairs(premarked):
+    """A two-core run marks its first part's hashes before the worker is done; the pairs are
+    those of one search over the whole file, however many hashes were marked first."""
+    import random
+    from array import array
+
+    from uploads.lib.validation.tally import DuplicateSearch, KeyChunk, find_duplicates
+
+    rng = random.Random(7)
+    hashes = [rng.getrandbits(64) for _ in range(1500)]
+    for at, source in ((10, 3), (900, 5), (1400, 1200), (1499, 3)):
+        hashes[at] = hashes[source]
+    digests = array("Q", hashes).tobytes()
+    chunks = [
+        KeyChunk(digests[:8000], array("I", range(1, 1001)), array("I")),
+        KeyChunk(digests[8000:], array("I", range(1, 501)), array("I"), 1000),
+    ]
+    expected = find_duplicates(chunks)
+    assert sorted(expected) == [(11, 4), (901, 6), (1401, 1201), (1500, 4)]
+    search = DuplicateSearch(3000)
+    search.mark(digests[: premarked * 8])
+    assert sorted(find_duplicates(chunks, search)) == sorted(expected)

@@ -11,8 +11,10 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from hashlib import blake2b
-from itertools import chain
+from itertools import chain, islice, repeat
+from operator import methodcaller
 from typing import BinaryIO
 
 from coderules.masking import mask_text
@@ -39,6 +41,17 @@ UNDECODABLE = {
     "utf-8": re.compile("[\udc80-\udcff]"),
     "utf-8-sig": re.compile("[\udc80-\udcff]"),
 }
+BATCH = 2048  # lines the row loop takes at a time
+
+
+def _index(items: list, value, start: int, stop: int) -> int:
+    """The first place of ``value`` in ``items[start:stop]``, or ``stop``."""
+    try:
+        return items.index(value, start, stop)
+    except ValueError:
+        return stop
+
+
 ENCODING_NAMES = {"cp932": "Shift_JIS（CP932）", "utf-8": "UTF-8", "utf-8-sig": "UTF-8"}
 
 
@@ -250,45 +263,88 @@ class CsvRows:
         if self.fast is not None and tally.needs_values:
             use_fast_values(tally, checker.layout, targets)
         self.syntax_reason = ""
+        self.line_no = 0  # the last line read, once a run has reached the end of its range
 
     def run(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """Validate from the line after ``line_no`` to the end or a file-level problem."""
         tally = self.tally
         if tally.fast_values is not None:
             return self._run_values(lines, line_no)
-        # FastRow.line inlined: this runs for every line.
+        if self.fast is None:
+            return self._run_slow(lines, line_no)
+        # Lines are taken BATCH at a time and the clean ones handled by map() over the batch:
+        # match, cells, checks, key digest, rows and lines, with no Python bytecode per line
+        # but the checks' own (FastRow.line and Tally.clean, inlined).
         fast = self.fast
-        plain, groups, quoted, quoted_groups, post = (
-            (fast._plain_match, fast._groups, fast._quoted_match, fast._quoted_groups, fast._post)
-            if fast
-            else (_never, (), _never, (), None)
-        )
+        plain, plain_cells = fast._plain_match, methodcaller("group", *fast._groups)
+        quoted, quoted_cells = fast._quoted_match, methodcaller("group", *fast._quoted_groups)
+        post, digest, hash_digest = fast._post, partial(blake2b, digest_size=8), blake2b.digest
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row_no = tally.rows
         fast_rows = 0
         try:
-            for text in lines:
-                line_no += 1
-                if '"' in text:
-                    match = quoted(text)
-                    key = post(match.group(*quoted_groups)) if match is not None else None
+            while batch := list(islice(lines, BATCH)):
+                # One pattern for the batch: the quoted one reads lines without quotes too.
+                if any(map(str.__contains__, batch, repeat('"'))):
+                    matches = list(map(quoted, batch))
+                    cells = quoted_cells
                 else:
-                    match = plain(text)
-                    key = post(match.group(*groups)) if match is not None else None
-                if key is not None:  # the common case, inlined (Tally.clean does the same)
-                    row_no += 1
-                    fast_rows += 1
-                    digests += blake2b(key.encode(), digest_size=8).digest()
-                    key_rows.append(row_no)
-                    key_lines.append(line_no)
-                    continue
-                row_no, line_no, problem = self._other(text, lines, line_no, row_no)
-                if problem is not None:
-                    return problem
-            tally.rows = row_no
+                    matches = list(map(plain, batch))
+                    cells = plain_cells
+                at, size = 0, len(batch)
+                while at < size:
+                    # The run of matched lines from ``at``, then the clean ones among them.
+                    stop = _index(matches, None, at, size)
+                    keys = list(map(post, map(cells, matches[at:stop])))
+                    done = 0
+                    while True:
+                        clean = _index(keys, None, done, len(keys))
+                        count = clean - done
+                        if count:
+                            digests += b"".join(
+                                map(hash_digest, map(digest, map(str.encode, keys[done:clean])))
+                            )
+                            key_rows.extend(range(row_no + 1, row_no + 1 + count))
+                            key_lines.extend(range(line_no + 1, line_no + 1 + count))
+                            row_no += count
+                            line_no += count
+                            fast_rows += count
+                        at += count
+                        if clean == len(keys):
+                            break
+                        # Matched but not proven clean: one line, the slow way.
+                        line_no += 1
+                        row_no, line_no, problem = self._other(batch[at], iter(()), line_no, row_no)
+                        if problem is not None:
+                            return problem
+                        at, done = at + 1, clean + 1
+                    if at >= size:
+                        break
+                    # Not matched: the slow way, which may read the record's further lines.
+                    line_no += 1
+                    before = line_no
+                    rest = islice(batch, at + 1, None)
+                    row_no, line_no, problem = self._other(
+                        batch[at], chain(rest, lines), line_no, row_no
+                    )
+                    if problem is not None:
+                        return problem
+                    at += 1 + line_no - before
+            tally.rows, self.line_no = row_no, line_no
             return None
         finally:
             tally.count_clean(fast_rows)
+
+    def _run_slow(self, lines: Iterator[str], line_no: int) -> Issue | None:
+        """The row loop without the fast path: every line the slow way."""
+        row_no = self.tally.rows
+        for text in lines:
+            line_no += 1
+            row_no, line_no, problem = self._other(text, lines, line_no, row_no)
+            if problem is not None:
+                return problem
+        self.tally.rows, self.line_no = row_no, line_no
+        return None
 
     def _run_values(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """The row loop when every clean record's values are wanted (store, on_record)."""
@@ -306,7 +362,7 @@ class CsvRows:
             row_no, line_no, problem = self._other(text, lines, line_no, row_no)
             if problem is not None:
                 return problem
-        tally.rows = row_no
+        tally.rows, self.line_no = row_no, line_no
         return None
 
     def _other(self, text: str, lines: Iterator[str], line_no: int, row_no: int):

@@ -33,7 +33,14 @@ from .report import ERROR, WARNING, Issue, IssueCollector, Report, file_issue
 from .sniff import empty_issue, sniff
 from .stage import StageSpec
 from .store import RecordStore
-from .tally import AcceptedRecord, KeyChunk, Tally, error_row_set, find_duplicates
+from .tally import (
+    AcceptedRecord,
+    DuplicateSearch,
+    KeyChunk,
+    Tally,
+    error_row_set,
+    find_duplicates,
+)
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 PROGRESS_STEP = 1 << 20  # report progress about every MiB read
@@ -210,6 +217,7 @@ class _Run:
         self.chunks: list[KeyChunk] = []
         self.lines: list = []
         self.extra_chunks: list = []
+        self.search: DuplicateSearch | None = None  # a two-core run's, first part marked
         self.path: str | os.PathLike | None = None
         self.stage: StageSpec | None = None
 
@@ -416,7 +424,7 @@ class _Run:
         return report
 
     def _duplicates(self) -> list[int]:
-        pairs = find_duplicates(self.chunks)
+        pairs = find_duplicates(self.chunks, self.search)
         if not pairs:
             return []
         lines = _line_lookup(self.chunks, self.lines, {row for row, _ in pairs})

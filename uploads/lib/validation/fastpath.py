@@ -17,8 +17,9 @@ from typing import Any
 
 from coderules.checkdigits import (
     insurer_number_valid,
+    mynumber_digit_tables,
     mynumber_digits_valid,
-    recipient_digits_valid,
+    recipient_digit_tables,
 )
 
 from .checks import GAIJI_CLASS, KANA_CLASS, RecordChecker
@@ -42,6 +43,11 @@ _CSV_TRUE = "(?:1|[Tt][Rr][Uu][Ee])"
 _CSV_FALSE = "(?:0|[Ff][Aa][Ll][Ss][Ee])"
 # The pattern has already made these values ASCII digits of the right length.
 _CHECK_DIGITS = {"mynumber": mynumber_digits_valid, "mhlw": insurer_number_valid}
+_UNSEEN = object()  # a 公費負担者番号 not looked at yet
+# recipient_digits_valid inlined, for an empty cell or 7 digits (the pattern made them ASCII)
+_RECIPIENT_TEST = (
+    "not y or (len(y) == 7 and y.isdigit() and RDIGIT[(RA[y[:3]] + RB[y[3:6]]) % 10] == y[6])"
+)
 
 
 def _repeat(cls: str, spec: FieldSpec, required: bool) -> str:
@@ -216,27 +222,28 @@ class FastRow:
         layout, ins = self.layout, self.layout.insurer
         index, pos = self.index, self.position
         self.insurer = pos[index[ins.field]] if ins.field in index else None
-        self.insurer_cache: dict[str, str | None] = {}
+        self.insurer_cache: dict[str, int | None] = {}
         self.known = checker.clean_houbetsu
         self.prefecture = checker.s.prefecture
         self.pref_range = ins.prefecture_range
-        self.houbetsu_rules: list[tuple[frozenset, int, Callable]] = []
+        # (法別番号, cell, test): the test is Python source over the cell ``y``, true when the
+        # rule holds (inlined into the generated checks).
+        self.houbetsu_rules: list[tuple[frozenset, int, str]] = []
         for rule in layout.rules:
             if rule.get("field") not in index:
                 continue
             at = pos[index[rule["field"]]]
-            if rule["rule"] == "national_recipient_number":
-                self.houbetsu_rules.append((ins.national_houbetsu, at, _recipient_ok))
+            if rule["rule"] == "national_recipient_number":  # empty, or 7 digits that check
+                test = _RECIPIENT_TEST
+                self.houbetsu_rules.append((ins.national_houbetsu, at, test))
             elif rule["rule"] == "sex_not_managed":
-                expected = rule["value"]
                 codes = frozenset(rule["houbetsu"])
-                self.houbetsu_rules.append((codes, at, lambda v, e=expected: v == e))
+                self.houbetsu_rules.append((codes, at, f"y == {rule['value']!r}"))
 
-    def _houbetsu(self, number: str) -> str | None:
-        """法別番号 of a clean 公費負担者番号; None when the number needs the detailed check."""
-        result = self.insurer_cache.get(number, "")
-        if result != "":
-            return result
+    def _insurer_rules(self, number: str) -> int | None:
+        """Which set of rules the 法別番号 of a clean 公費負担者番号 brings (0: none; see
+        ``_make_post``), or None when the number needs the detailed check. Kept per number: a
+        file has few of them."""
         pref = number[2:4]
         lo, hi = self.pref_range
         clean = (
@@ -245,7 +252,7 @@ class FastRow:
             and number[:2] in self.known
             and (self.prefecture is None or pref == self.prefecture)
         )
-        result = number[:2] if clean else None
+        result = self.rules_by_houbetsu.get(number[:2], 0) if clean else None
         if len(self.insurer_cache) < 10_000:
             self.insurer_cache[number] = result
         return result
@@ -269,17 +276,35 @@ class FastRow:
     def _make_post(self) -> Callable[[tuple], str | None]:
         """The checks after a match, as straight-line code generated for the file's columns
         (this runs for every row; like ``JsonCells.strict``). ``v`` holds the needed cells."""
-        by_houbetsu: dict[str, tuple] = {}
-        for codes, i, passes in self.houbetsu_rules:
+        tests: dict[str, tuple] = {}
+        for codes, i, test in self.houbetsu_rules:
             for code in codes:
-                by_houbetsu[code] = (*by_houbetsu.get(code, ()), (i, passes))
+                tests[code] = (*tests.get(code, ()), (i, test))
+        sets = sorted(set(tests.values()))  # each distinct set of rules, numbered from 1
+        self.rules_by_houbetsu = {code: sets.index(rules) + 1 for code, rules in tests.items()}
+        a, b, c, digit = mynumber_digit_tables()
+        ra, rb, rdigit = recipient_digit_tables()
         namespace: dict[str, Any] = {
-            "rules_get": by_houbetsu.get,
             "cache_get": self.insurer_cache.get,
-            "houbetsu_of": self._houbetsu,
+            "insurer_rules": self._insurer_rules,
+            "MA": a,
+            "MB": b,
+            "MC": c,
+            "MDIGIT": digit,
+            "RA": ra,
+            "RB": rb,
+            "RDIGIT": rdigit,
+            "UNSEEN": _UNSEEN,
         }
         code = ["def post(v):"]
         for k, (i, valid) in enumerate(self.check_digits):
+            if valid is mynumber_digits_valid:  # inlined: a call per row costs as much again
+                code += [
+                    f"    x = v[{i}]",
+                    "    if x and MDIGIT[(MA[x[:4]] + MB[x[4:8]] + MC[x[8:11]]) % 11] != x[11]:",
+                    "        return None",
+                ]
+                continue
             namespace[f"valid{k}"] = valid
             code += [f"    x = v[{i}]", f"    if x and not valid{k}(x):", "        return None"]
         for i, lo, hi in self.dates:
@@ -298,15 +323,17 @@ class FastRow:
             code += [
                 f"    x = v[{self.insurer}]",
                 "    if x:",
-                "        h = cache_get(x, '')",
-                "        if h == '':",
-                "            h = houbetsu_of(x)",
-                "        if h is None:",
+                "        rules = cache_get(x, UNSEEN)",
+                "        if rules is UNSEEN:",
+                "            rules = insurer_rules(x)",
+                "        if rules is None:",
                 "            return None",
-                "        for i, passes in rules_get(h, ()):",
-                "            if not passes(v[i]):",
-                "                return None",
             ]
+            for number, rules in enumerate(sets, 1):
+                code.append(f"        {'if' if number == 1 else 'elif'} rules == {number}:")
+                for i, test in rules:
+                    code += [f"            y = v[{i}]", f"            if not ({test}):",
+                             "                return None"]  # fmt: skip
         # The key text: the template's "{}" filled with the key cells, in order.
         parts, fill = [], iter(self._key_positions)
         for n, literal in enumerate(self._key_template.split("{}")):
@@ -333,10 +360,6 @@ def _runs(columns: Sequence[tuple | None]) -> list[tuple[int, tuple | None, int]
 
 def _repeated(pattern: str, sep: str, count: int) -> str:
     return pattern if count == 1 else f"{pattern}(?:{sep}{pattern}){{{count - 1}}}"
-
-
-def _recipient_ok(value: str) -> bool:
-    return value == "" or (value.isdigit() and recipient_digits_valid(value))
 
 
 def json_columns(layout: Layout) -> list[tuple]:

@@ -58,7 +58,7 @@ def has_repeated_key(raw: bytes, keys: int) -> bool:
 
     First the cheap case: outside strings every ``:`` ends a key, so when the record holds no
     more colons than parsed keys (none in a value), no key was written twice."""
-    if b"\\" in raw:
+    if raw.find(b"\\") >= 0:  # faster than ``in`` for a one-byte needle
         return True
     if raw.count(b":") == keys:
         return False
@@ -74,7 +74,8 @@ class Unsure(Exception):
 def records(fh: BinaryIO, end: int, fmt: str, bom: bool,
             progress: Callable[[int], None] | None, *, start: int = 0, line: int = 0,
             until: int | None = None, strict: bool = False,
-            fast: Callable[[bytes], Any] | None = None) -> Iterator[Record]:  # fmt: skip
+            fast: Callable[[bytes], Any] | None = None,
+            reached: list[int] | None = None) -> Iterator[Record]:  # fmt: skip
     """(line, object, raw) for each record of a JSON (``fmt`` "json") or JSON Lines file.
 
     ``fast(raw)`` (``jsonstruct.decoder``), when given, is tried first on each record: what it
@@ -83,10 +84,12 @@ def records(fh: BinaryIO, end: int, fmt: str, bom: bool,
 
     A part of a two-core run starts at ``start`` (a line, or an element's ``{``), with
     ``line`` lines before it, and an array's first part stops before ``until``; ``strict``
-    raises :class:`Unsure` where the exact reader would have to take over."""
+    raises :class:`Unsure` where the exact reader would have to take over. When the records
+    run out (JSON Lines) or stop at ``until`` (an array), the line reached is appended to
+    ``reached``: the lines read, or the line ``until`` is on."""
     if fmt == "json":
-        return _array(fh, end, bom, progress, start, line, until, strict, fast)
-    return _lines(fh, end, bom, progress, start, line, strict, fast)
+        return _array(fh, end, bom, progress, start, line, until, strict, fast, reached)
+    return _lines(fh, end, bom, progress, start, line, strict, fast, reached)
 
 
 def _read(fh: BinaryIO, pos: int, end: int) -> bytes:
@@ -113,7 +116,7 @@ def _exact_rest(fh, offset, end, fmt, bom, line, skip, progress, strict=False):
         yield at, obj, None
 
 
-def _lines(fh, end, bom, progress, start, line, strict, fast) -> Iterator[Record]:
+def _lines(fh, end, bom, progress, start, line, strict, fast, reached) -> Iterator[Record]:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
 
     def rest(at: int, lines: int) -> Iterator[Record]:
@@ -154,13 +157,16 @@ def _lines(fh, end, bom, progress, start, line, strict, fast) -> Iterator[Record
             at += len(raw) + 1
             yield line, obj, raw
         if not block:
+            if reached is not None:
+                reached.append(line)
             return
         if len(pending) > MAX_RECORD_CHARS:  # the exact way tells how long a line may be
             yield from rest(at, line)
             return
 
 
-def _array(fh, end, bom, progress, start, line, until, strict, fast) -> Iterator[Record]:
+def _array(fh, end, bom, progress, start, line, until, strict, fast,
+           reached) -> Iterator[Record]:  # fmt: skip
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     buf = _read(fh, start, end)
     offset = start
@@ -203,6 +209,7 @@ def _array(fh, end, bom, progress, start, line, until, strict, fast) -> Iterator
                 pos = at + len(sep) - 1
                 if until is not None and offset + pos >= until:
                     if offset + pos == until:
+                        _reach(reached, line + count(buf, b"\n", counted, pos))
                         return
                     raise Unsure
                 continue
@@ -253,5 +260,11 @@ def _array(fh, end, bom, progress, start, line, until, strict, fast) -> Iterator
         pos = after
         if until is not None and offset + pos >= until:
             if offset + pos == until:
+                _reach(reached, line + count(buf, b"\n", counted, pos))
                 return
             raise Unsure
+
+
+def _reach(reached: list[int] | None, line: int) -> None:
+    if reached is not None:
+        reached.append(line)

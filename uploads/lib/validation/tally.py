@@ -277,42 +277,71 @@ class KeyChunk:
     row_offset: int = 0
 
 
-def find_duplicates(chunks: Iterable[KeyChunk]) -> list[tuple[int, int]]:
-    """(row, earliest row with the same key) for every later row of a repeated key.
+def find_duplicates(
+    chunks: Iterable[KeyChunk], search: DuplicateSearch | None = None
+) -> list[tuple[int, int]]:
+    """(row, earliest row with the same key) for every later row of a repeated key; ``search``
+    may have marked the first hashes already (:class:`DuplicateSearch`)."""
+    chunks = list(chunks)
+    if search is None:
+        search = DuplicateSearch(sum(len(c.digests) // 8 for c in chunks))
+    return search.pairs(chunks)
+
+
+class DuplicateSearch:
+    """The duplicate search in two steps, so that a two-core run can mark its first part's
+    hashes while the second part is still being validated.
 
     A bitmap of fixed size marks hashes seen; only hashes that hit a marked bit become
     candidates, checked exactly in a second pass. Memory stays flat however long the file.
+    Which of two hashes sharing a bit becomes the candidate depends on the order marked, never
+    the pairs found: a repeated hash always meets its own bit.
     """
-    chunks = list(chunks)
-    total = sum(len(c.digests) // 8 for c in chunks)
-    nbits = 1 << max(16, min(27, (total * 32).bit_length()))
-    mask = nbits - 1
-    bits = bytearray(nbits >> 3)
-    candidates: set[int] = set()
-    for chunk in chunks:
-        for h in memoryview(chunk.digests).cast("Q"):
+
+    def __init__(self, expected: int):
+        nbits = 1 << max(16, min(27, (expected * 32).bit_length()))
+        self.mask = nbits - 1
+        self.bits = bytearray(nbits >> 3)
+        self.candidates: set[int] = set()
+        self.marked = 0  # hashes marked so far, the first in file order
+
+    def mark(self, digests: bytes | bytearray | memoryview) -> None:
+        """Mark the next hashes in file order."""
+        mask, bits, candidates = self.mask, self.bits, self.candidates
+        view = memoryview(digests).cast("B").cast("Q")
+        for h in view:
             i = h & mask
             bit = 1 << (i & 7)
             if bits[i >> 3] & bit:
                 candidates.add(h)
             else:
                 bits[i >> 3] |= bit
-    del bits
-    if not candidates:
-        return []
-    first: dict[int, int] = {}
-    pairs = []
-    for chunk in chunks:
-        hashes, rows = memoryview(chunk.digests).cast("Q"), chunk.key_rows
-        if len(hashes) != len(rows):
-            raise ValueError("a key chunk's digests and rows differ in length")
-        # Only the candidates' places are visited in Python (compress and map run in C).
-        for at in compress(range(len(hashes)), map(candidates.__contains__, hashes)):
-            h, row = hashes[at], rows[at] + chunk.row_offset
-            earlier = first.setdefault(h, row)
-            if earlier != row:
-                pairs.append((row, earlier))
-    return pairs
+        self.marked += len(view)
+
+    def pairs(self, chunks: list[KeyChunk]) -> list[tuple[int, int]]:
+        skip = self.marked
+        for chunk in chunks:
+            count = len(chunk.digests) // 8
+            if skip < count:
+                self.mark(memoryview(chunk.digests)[skip * 8 :])
+            skip = max(0, skip - count)
+        candidates = self.candidates
+        self.bits = bytearray()
+        if not candidates:
+            return []
+        first: dict[int, int] = {}
+        pairs = []
+        for chunk in chunks:
+            hashes, rows = memoryview(chunk.digests).cast("Q"), chunk.key_rows
+            if len(hashes) != len(rows):
+                raise ValueError("a key chunk's digests and rows differ in length")
+            # Only the candidates' places are visited in Python (compress and map run in C).
+            for at in compress(range(len(hashes)), map(candidates.__contains__, hashes)):
+                h, row = hashes[at], rows[at] + chunk.row_offset
+                earlier = first.setdefault(h, row)
+                if earlier != row:
+                    pairs.append((row, earlier))
+        return pairs
 
 
 def error_row_set(chunks: Iterable[KeyChunk], rows: Iterable[int]) -> set[int]:
