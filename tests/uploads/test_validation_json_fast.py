@@ -282,3 +282,36 @@ def test_same_report_without_the_struct_decoder(monkeypatch):
     records = list(samples.planted_records(300, rate=0.05, csv=False))
     for data in (samples.json_bytes(records), samples.json_bytes(records, lines=True)):
         assert_same_report(data)
+
+
+def test_rows_without_empty_item_cells_match_as_the_padded_rows_do():
+    """The fast loop lays records out without the empty item cells after the last item and
+    matches them with ``FastRow.listed_match``: the same verdict as the padded row (as
+    ``JsonCells.cells`` gives it) under the full pattern, on clean and planted records."""
+    import orjson
+
+    from uploads.lib.validation.checks import RecordChecker
+    from uploads.lib.validation.engine import Options
+    from uploads.lib.validation.fastpath import SEP, FastRow, json_columns
+
+    layout = samples.load_layout()
+    cells = JsonCells(layout)
+    lay = cells.strict()
+    fast = FastRow(RecordChecker(Options().settings(is_csv=False)), json_columns(layout))
+    listed = fast.listed_match()
+    records = list(samples.planted_records(400, rate=0.2, csv=False))
+    records[0]["certificationDetail"] = []
+    records[1]["certificationDetail"] = [{"label": "a", "value": "b"}] * layout.list.max_items
+    records[2]["certificationDetail"][0]["value"] = "x" * 10_000  # too long for an item
+    verdicts = set()
+    for record in records:
+        record.pop("_extra_cell", None)
+        row, _ = lay(orjson.loads(orjson.dumps(record)))
+        if row is None:
+            continue
+        full = cells.padded(row)
+        assert full == cells.cells(record)
+        verdict = listed(SEP.join(row)) is not None
+        assert verdict == (fast._cell_match(SEP.join(full)) is not None)
+        verdicts.add(verdict)
+    assert verdicts == {True, False}

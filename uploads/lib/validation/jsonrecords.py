@@ -37,12 +37,14 @@ class JsonBody:
         """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
         tally, lay = self.tally, self.cells.strict()
         # FastRow.cells inlined: the whole row's match, then the checks on the needed cells.
+        # Rows come without the empty item cells after the last item (JsonCells.strict).
         cell_match, pick, post, join = (
-            self.fast._cell_match,
+            self.fast.listed_match(),
             self.fast._pick,
             self.fast._post,
             SEP.join,
         )
+        padded = self.cells.padded
         repeated, exact = has_repeated_key, self.exact
         fast_record = tally.fast_record if tally.fast_values is not None else None
         # Tally.clean inlined for the common case, as in the CSV row loop.
@@ -59,7 +61,7 @@ class JsonBody:
                         key = post(pick(laid_out))
                         if key is not None and not repeated(raw, keys):
                             if fast_record is not None:
-                                fast_record(row, line, key, laid_out)
+                                fast_record(row, line, key, padded(laid_out))
                             else:
                                 digests += blake2b(
                                     key.encode("utf-8", "surrogatepass"), digest_size=8

@@ -135,7 +135,6 @@ def decoder(cells) -> Callable[[bytes], Decoded | None] | None:
         f"        {', '.join(parts)}, = a = astuple(item)",
         f"        n += {len(parts)} - a.count(UNSET)",
         *(f"        append({x} or '')" for x in parts),
-        "    row += PAD[: PAD_LEN - len(items) * PARTS]",
         "    return row, n",
     ]
     namespace.update(
