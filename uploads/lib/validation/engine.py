@@ -479,7 +479,7 @@ def _line_lookup(chunks: list[KeyChunk], lines: list, rows: set[int]) -> dict[in
         local = {row - offset for row in rows}
         # Only the wanted rows' places are visited in Python (compress and map run in C).
         for at in compress(range(len(key_rows)), map(local.__contains__, key_rows)):
-            found[key_rows[at] + offset] = chunk_lines[at]
+            found[key_rows[at] + offset] = chunk_lines[at] + chunk.line_offset
     return found
 
 

@@ -23,7 +23,6 @@ import signal
 import sys
 import tempfile
 import threading
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,11 +107,6 @@ def first_marked(tally: Tally) -> DuplicateSearch:
     search = DuplicateSearch(2 * len(tally.digests) // 8)
     search.mark(tally.digests)
     return search
-
-
-def moved_lines(lines: array, offset: int) -> array:
-    """A worker's key lines, numbered in the whole file."""
-    return array(lines.typecode, map(offset.__add__, lines)) if offset else lines
 
 
 def wanted(path: Any, size: int, workers: int | None, tally: Tally) -> bool:
@@ -346,8 +340,8 @@ class Parallel:
         for name, count in result["diff"].items():
             tally.diff[name] += count
         chunk = result["chunk"]
-        chunk.row_offset = offset
-        self.run.extra_chunks.append((chunk, moved_lines(result["lines"], lines)))
+        chunk.row_offset, chunk.line_offset = offset, lines
+        self.run.extra_chunks.append((chunk, result["lines"]))
         self.merged = True
         problem = result["problem"]
         return moved(problem, offset, lines) if problem is not None else None
@@ -502,5 +496,5 @@ class JsonParallel:
         for name, count in result["diff"].items():
             tally.diff[name] += count
         chunk = result["chunk"]
-        chunk.row_offset = offset
-        self.run.extra_chunks.append((chunk, moved_lines(result["lines"], lines)))
+        chunk.row_offset, chunk.line_offset = offset, lines
+        self.run.extra_chunks.append((chunk, result["lines"]))

@@ -275,6 +275,7 @@ class KeyChunk:
     key_rows: array
     error_rows: array
     row_offset: int = 0
+    line_offset: int = 0  # added to the lines kept beside it (a worker's, numbered from its cut)
 
 
 def find_duplicates(
