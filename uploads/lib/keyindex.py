@@ -16,12 +16,13 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from hashlib import blake2b
 from itertools import islice
 from operator import le
 
-from uploads.lib.validation.stage import sealed_digest
+from uploads.lib.validation.stage import sealed_digest, sealer
 
 KEY_SEP = "\x1f"
 
@@ -118,9 +119,27 @@ class KeyIndex:
             return value, i
         return value, -1
 
+    def locator(self) -> Callable[[bytes], tuple[int, int]]:
+        """:meth:`locate` as one function (the HMAC inlined), for a loop over many records."""
+        digests, size = self._digests, len(self._digests)
+        seal = sealer(self.secret) if self.secret else partial(int.from_bytes, byteorder="big",
+                                                               signed=True)  # fmt: skip
+
+        def locate(digest: bytes) -> tuple[int, int]:
+            value = seal(digest)
+            i = bisect_left(digests, value)
+            return value, i if i < size and digests[i] == value else -1
+
+        return locate
+
     def fingerprint_at(self, i: int) -> str:
         at = i * self._stride + self._offset
         return self._fingerprints[at : at + 16].hex()
+
+    def fingerprint_digest_at(self, i: int) -> bytes:
+        """:meth:`fingerprint_at` as its 16 bytes."""
+        at = i * self._stride + self._offset
+        return self._fingerprints[at : at + 16]
 
     def digests_except(self, positions: Iterable[int]) -> array:
         """The stored key hashes at every position not in ``positions``."""

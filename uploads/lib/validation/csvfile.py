@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 from coderules.masking import mask_text
 
+from . import fastpath
 from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import FastRow
@@ -42,6 +43,7 @@ UNDECODABLE = {
     "utf-8-sig": re.compile("[\udc80-\udcff]"),
 }
 BATCH = 2048  # lines the row loop takes at a time
+_HASH8 = partial(blake2b, digest_size=8)  # tally.key_digest, for map()
 
 
 def _index(items: list, value, start: int, stop: int) -> int:
@@ -259,29 +261,28 @@ class CsvRows:
         self.tally = tally
         self.encoding = encoding
         self.undecodable = UNDECODABLE[encoding]
-        self.fast = FastRow(checker, targets) if fast else None
+        self.fast = FastRow(checker, targets) if fast and fastpath.ENABLED else None
         if self.fast is not None and tally.needs_values:
             use_fast_values(tally, checker.layout, targets)
         self.syntax_reason = ""
         self.line_no = 0  # the last line read, once a run has reached the end of its range
 
     def run(self, lines: Iterator[str], line_no: int) -> Issue | None:
-        """Validate from the line after ``line_no`` to the end or a file-level problem."""
-        tally = self.tally
-        if tally.fast_values is not None:
-            return self._run_values(lines, line_no)
+        """Validate from the line after ``line_no`` to the end or a file-level problem.
+
+        Lines are taken BATCH at a time, and the clean ones handled by map() over the batch
+        (match, cells, checks, then the key digests or the records' values): no Python bytecode
+        per line but the checks' own (``FastRow.line`` and ``Tally.clean``, inlined)."""
         if self.fast is None:
             return self._run_slow(lines, line_no)
-        # Lines are taken BATCH at a time and the clean ones handled by map() over the batch:
-        # match, cells, checks, key digest, rows and lines, with no Python bytecode per line
-        # but the checks' own (FastRow.line and Tally.clean, inlined).
+        tally = self.tally
+        take = self._take_values if tally.fast_values is not None else self._take_keys
         fast = self.fast
         plain, plain_cells = fast._plain_match, methodcaller("group", *fast._groups)
         quoted, quoted_cells = fast._quoted_match, methodcaller("group", *fast._quoted_groups)
-        post, digest, hash_digest = fast._post, partial(blake2b, digest_size=8), blake2b.digest
-        digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
+        post = fast._post
         row_no = tally.rows
-        fast_rows = 0
+        self.fast_rows = 0
         try:
             while batch := list(islice(lines, BATCH)):
                 # One pattern for the batch: the quoted one reads lines without quotes too.
@@ -301,14 +302,9 @@ class CsvRows:
                         clean = _index(keys, None, done, len(keys))
                         count = clean - done
                         if count:
-                            digests += b"".join(
-                                map(hash_digest, map(digest, map(str.encode, keys[done:clean])))
-                            )
-                            key_rows.extend(range(row_no + 1, row_no + 1 + count))
-                            key_lines.extend(range(line_no + 1, line_no + 1 + count))
+                            take(keys[done:clean], batch[at : at + count], row_no, line_no)
                             row_no += count
                             line_no += count
-                            fast_rows += count
                         at += count
                         if clean == len(keys):
                             break
@@ -333,7 +329,20 @@ class CsvRows:
             tally.rows, self.line_no = row_no, line_no
             return None
         finally:
-            tally.count_clean(fast_rows)
+            tally.count_clean(self.fast_rows)
+
+    def _take_keys(self, keys: list[str], texts: list[str], row_no: int, line_no: int) -> None:
+        """Clean rows when only their keys are wanted (Tally.clean for each, by map())."""
+        tally, count = self.tally, len(keys)
+        tally.digests += b"".join(map(blake2b.digest, map(_HASH8, map(str.encode, keys))))
+        tally.key_rows.extend(range(row_no + 1, row_no + 1 + count))
+        tally.key_lines.extend(range(line_no + 1, line_no + 1 + count))
+        self.fast_rows += count
+
+    def _take_values(self, keys: list[str], texts: list[str], row_no: int, line_no: int) -> None:
+        """Clean rows when their values are wanted (a store, staging, on_record); quoted cells
+        may hold commas (never quotes or line breaks)."""
+        self.tally.fast_batch(row_no, line_no, keys, list(map(clean_cells, texts)))
 
     def _run_slow(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """The row loop without the fast path: every line the slow way."""
@@ -344,25 +353,6 @@ class CsvRows:
             if problem is not None:
                 return problem
         self.tally.rows, self.line_no = row_no, line_no
-        return None
-
-    def _run_values(self, lines: Iterator[str], line_no: int) -> Issue | None:
-        """The row loop when every clean record's values are wanted (store, on_record)."""
-        tally = self.tally
-        fast_line, fast_record = self.fast.line, tally.fast_record
-        row_no = tally.rows
-        for text in lines:
-            line_no += 1
-            key = fast_line(text)
-            if key is not None:
-                row_no += 1
-                # quoted cells may hold commas (never quotes or line breaks)
-                fast_record(row_no, line_no, key, clean_cells(text))
-                continue
-            row_no, line_no, problem = self._other(text, lines, line_no, row_no)
-            if problem is not None:
-                return problem
-        tally.rows, self.line_no = row_no, line_no
         return None
 
     def _other(self, text: str, lines: Iterator[str], line_no: int, row_no: int):

@@ -27,6 +27,7 @@ from .layout import FieldSpec, Layout
 from .tally import KEY_SEP
 
 SEP = "\x00"
+ENABLED = True  # tests switch it off to compare the detailed path with it
 
 # Never in a fast match: NUL (the separator), undecodable bytes (lone surrogates, and CP932's
 # single-byte fallbacks), controls and bidi overrides.

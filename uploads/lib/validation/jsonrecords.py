@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from hashlib import blake2b
 from typing import Any
 
-from . import jsonstruct
+from . import fastpath, jsonstruct
 from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import SEP, FastRow, JsonCells, json_columns
@@ -51,10 +51,13 @@ class JsonBody:
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row = tally.rows
         clean = 0
+        enabled = fastpath.ENABLED
         try:
             for line, obj, raw in records:
                 row += 1
-                if raw is not None:
+                if raw is not None and not enabled:
+                    obj = exact_element(raw.decode("utf-8", "surrogateescape"))
+                elif raw is not None:
                     # A tuple is the cells decoded straight from the bytes (jsonstruct.py).
                     laid_out, keys = obj if type(obj) is tuple else lay(obj)
                     if laid_out is not None and cell_match(join(laid_out)) is not None:
@@ -90,7 +93,7 @@ class JsonBody:
         if laid_out is None or cells.unknown:
             for issue in self.unknown.issues(obj, row, line):
                 tally.sink.add(issue)
-        key = self.fast.cells(laid_out) if laid_out is not None else None
+        key = self.fast.cells(laid_out) if laid_out is not None and fastpath.ENABLED else None
         if key is not None and tally.fast_values is not None:
             tally.fast_record(row, line, key, laid_out)
             return
