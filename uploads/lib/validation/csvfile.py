@@ -266,70 +266,71 @@ class CsvRows:
             use_fast_values(tally, checker.layout, targets)
         self.syntax_reason = ""
         self.line_no = 0  # the last line read, once a run has reached the end of its range
+        self.fast_rows = 0  # clean rows counted by the run's own digests (Tally.count_clean)
 
     def run(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """Validate from the line after ``line_no`` to the end or a file-level problem.
 
         Lines are taken BATCH at a time, and the clean ones handled by map() over the batch
         (match, cells, checks, then the key digests or the records' values): no Python bytecode
-        per line but the checks' own (``FastRow.line`` and ``Tally.clean``, inlined)."""
+        per clean line but the generated checks'. Any other line goes the slow way in order."""
         if self.fast is None:
             return self._run_slow(lines, line_no)
         tally = self.tally
-        take = self._take_values if tally.fast_values is not None else self._take_keys
         fast = self.fast
         plain, plain_cells = fast._plain_match, methodcaller("group", *fast._groups)
         quoted, quoted_cells = fast._quoted_match, methodcaller("group", *fast._quoted_groups)
-        post = fast._post
         row_no = tally.rows
         self.fast_rows = 0
         try:
             while batch := list(islice(lines, BATCH)):
                 # One pattern for the batch: the quoted one reads lines without quotes too.
                 if any(map(str.__contains__, batch, repeat('"'))):
-                    matches = list(map(quoted, batch))
-                    cells = quoted_cells
+                    matches, cells = list(map(quoted, batch)), quoted_cells
                 else:
-                    matches = list(map(plain, batch))
-                    cells = plain_cells
+                    matches, cells = list(map(plain, batch)), plain_cells
                 at, size = 0, len(batch)
                 while at < size:
-                    # The run of matched lines from ``at``, then the clean ones among them.
                     stop = _index(matches, None, at, size)
-                    keys = list(map(post, map(cells, matches[at:stop])))
-                    done = 0
-                    while True:
-                        clean = _index(keys, None, done, len(keys))
-                        count = clean - done
-                        if count:
-                            take(keys[done:clean], batch[at : at + count], row_no, line_no)
-                            row_no += count
-                            line_no += count
-                        at += count
-                        if clean == len(keys):
-                            break
-                        # Matched but not proven clean: one line, the slow way.
-                        line_no += 1
-                        row_no, line_no, problem = self._other(batch[at], iter(()), line_no, row_no)
-                        if problem is not None:
-                            return problem
-                        at, done = at + 1, clean + 1
-                    if at >= size:
-                        break
-                    # Not matched: the slow way, which may read the record's further lines.
-                    line_no += 1
-                    before = line_no
-                    rest = islice(batch, at + 1, None)
-                    row_no, line_no, problem = self._other(
-                        batch[at], chain(rest, lines), line_no, row_no
-                    )
+                    row_no, line_no, problem = self._matched(
+                        batch, at, list(map(fast._post, map(cells, matches[at:stop]))),
+                        row_no, line_no,
+                    )  # fmt: skip
                     if problem is not None:
                         return problem
-                    at += 1 + line_no - before
+                    if stop >= size:
+                        break
+                    # Not matched: the slow way, which may read the record's further lines.
+                    before = line_no + 1
+                    rest = chain(islice(batch, stop + 1, None), lines)
+                    row_no, line_no, problem = self._other(batch[stop], rest, before, row_no)
+                    if problem is not None:
+                        return problem
+                    at = stop + 1 + line_no - before  # past the lines the record spanned
             tally.rows, self.line_no = row_no, line_no
             return None
         finally:
             tally.count_clean(self.fast_rows)
+
+    def _matched(self, batch: list[str], at: int, keys: list[str | None], row_no: int,
+                 line_no: int) -> tuple[int, int, Issue | None]:  # fmt: skip
+        """The lines from ``batch[at]`` on that matched the row pattern, with their keys (None:
+        the checks after the match did not pass, and the line goes the slow way)."""
+        take = self._take_values if self.tally.fast_values is not None else self._take_keys
+        done = 0
+        while True:
+            clean = _index(keys, None, done, len(keys))
+            if clean > done:
+                take(keys[done:clean], batch[at + done : at + clean], row_no, line_no)
+                row_no += clean - done
+                line_no += clean - done
+            if clean == len(keys):
+                return row_no, line_no, None
+            # A matched line is one whole record: no further lines for the csv module.
+            row_no, line_no, problem = self._other(batch[at + clean], iter(()), line_no + 1, row_no)
+            if problem is not None:
+                return row_no, line_no, problem
+            done = clean + 1
 
     def _take_keys(self, keys: list[str], texts: list[str], row_no: int, line_no: int) -> None:
         """Clean rows when only their keys are wanted (Tally.clean for each, by map())."""
@@ -418,10 +419,6 @@ class CsvRows:
         outcome = self.checker.check(self.columns.raw(row), row_no, line)
         tally.checked(row_no, line, outcome)
         return None
-
-
-def _never(_row) -> None:
-    return None
 
 
 HEADER_MAX_CHARS = 1 << 16  # a header row longer than this is refused at once
