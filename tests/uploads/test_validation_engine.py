@@ -136,6 +136,12 @@ def _count_parallel_runs(monkeypatch):
 def test_parallel_and_sequential_give_the_same_report(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     samples.write_csv(path, samples.planted_records(6000, rate=0.05), aliases=True)
+    r1 = _same_on_one_and_two_cores(path, monkeypatch)
+    assert r1.counts["K_DUPLICATE"] > 0 and r1.counts["R_COLUMN_COUNT"] > 0
+
+
+def _same_on_one_and_two_cores(path, monkeypatch):
+    """The report and every issue handed out, on one core and then on two (which must run)."""
     one, two = [], []
     r1 = validate_file(path, workers=1, on_issue=one.append, today=TODAY)
     runs = _count_parallel_runs(monkeypatch)
@@ -143,7 +149,7 @@ def test_parallel_and_sequential_give_the_same_report(tmp_path, monkeypatch):
     assert runs == [True]
     assert r1.to_dict() == r2.to_dict()
     assert one == two
-    assert r1.counts["K_DUPLICATE"] > 0 and r1.counts["R_COLUMN_COUNT"] > 0
+    return r2
 
 
 @pytest.mark.parametrize("newline", [b"\r\n", b"\n", b"\r"])
@@ -165,13 +171,7 @@ def test_parallel_numbers_the_second_parts_lines_as_one_run_does(
         data = data.replace(b"," + marker, b',"' + marker)  # a quote never closed
     path = tmp_path / "lines.csv"
     path.write_bytes(data)
-    one, two = [], []
-    r1 = validate_file(path, workers=1, on_issue=one.append, today=TODAY)
-    runs = _count_parallel_runs(monkeypatch)
-    r2 = validate_file(path, workers=2, on_issue=two.append, today=TODAY)
-    assert runs == [True]
-    assert r1.to_dict() == r2.to_dict()
-    assert one == two
+    r2 = _same_on_one_and_two_cores(path, monkeypatch)
     late = [i for i in r2.issues if i.row is not None and i.row > 3500 and i.line is not None]
     assert late and all(i.line > i.row + 2 for i in late)  # two quoted breaks before them
     if problem is not None:
