@@ -1,6 +1,7 @@
 """Validating a large CSV on two cores.
 
-The body is cut in two at a line break after which the count of ``"`` bytes is even (in UTF-8
+The body is cut in two after the middle: before the first line the fast path proves one whole
+clean record, or else at a line break after which the count of ``"`` bytes is even (in UTF-8
 and CP932 the byte 0x22 is always a quote character). The main process validates the first part,
 a worker process the second; both spill their issues to a temporary file. The cut is trusted
 only if the first part then ends at a record boundary (the csv module did not run out of data
@@ -235,6 +236,9 @@ def _worker(conn, parent_end, main_pid: int, path: str, end: int, not_before: in
         split = find_split(path, end, not_before, starts_record)
         conn.send(("split", split))
         if split is None:
+            spill.close()
+            if writer is not None:
+                writer.close()  # its files go with the part (Parallel.execute removes part 1)
             return
         with open(path, "rb") as fh:
             text = open_text(fh, split.offset, end, encoding)
