@@ -16,13 +16,12 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from collections.abc import Iterable, Iterator
 from hashlib import blake2b
 from itertools import islice
 from operator import le
 
-from uploads.lib.validation.stage import sealed_digest, sealer
+from uploads.lib.validation.stage import sealed_digest
 
 KEY_SEP = "\x1f"
 
@@ -118,19 +117,6 @@ class KeyIndex:
         if i < len(digests) and digests[i] == value:
             return value, i
         return value, -1
-
-    def locator(self) -> Callable[[bytes], tuple[int, int]]:
-        """:meth:`locate` as one function (the HMAC inlined), for a loop over many records."""
-        digests, size = self._digests, len(self._digests)
-        seal = sealer(self.secret) if self.secret else partial(int.from_bytes, byteorder="big",
-                                                               signed=True)  # fmt: skip
-
-        def locate(digest: bytes) -> tuple[int, int]:
-            value = seal(digest)
-            i = bisect_left(digests, value)
-            return value, i if i < size and digests[i] == value else -1
-
-        return locate
 
     def fingerprint_at(self, i: int) -> str:
         at = i * self._stride + self._offset

@@ -11,8 +11,6 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from functools import partial
-from hashlib import blake2b
 from itertools import chain, islice, repeat
 from operator import methodcaller
 from typing import BinaryIO
@@ -43,7 +41,6 @@ UNDECODABLE = {
     "utf-8-sig": re.compile("[\udc80-\udcff]"),
 }
 BATCH = 2048  # lines the row loop takes at a time
-_HASH8 = partial(blake2b, digest_size=8)  # tally.key_digest, for map()
 
 
 def _index(items: list, value, start: int, stop: int) -> int:
@@ -266,7 +263,6 @@ class CsvRows:
             use_fast_values(tally, checker.layout, targets)
         self.syntax_reason = ""
         self.line_no = 0  # the last line read, once a run has reached the end of its range
-        self.fast_rows = 0  # clean rows counted by the run's own digests (Tally.count_clean)
 
     def run(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """Validate from the line after ``line_no`` to the end or a file-level problem.
@@ -281,47 +277,47 @@ class CsvRows:
         plain, plain_cells = fast._plain_match, methodcaller("group", *fast._groups)
         quoted, quoted_cells = fast._quoted_match, methodcaller("group", *fast._quoted_groups)
         row_no = tally.rows
-        self.fast_rows = 0
-        try:
-            while batch := list(islice(lines, BATCH)):
-                # One pattern for the batch: the quoted one reads lines without quotes too.
-                if any(map(str.__contains__, batch, repeat('"'))):
-                    matches, cells = list(map(quoted, batch)), quoted_cells
-                else:
-                    matches, cells = list(map(plain, batch)), plain_cells
-                at, size = 0, len(batch)
-                while at < size:
-                    stop = _index(matches, None, at, size)
-                    row_no, line_no, problem = self._matched(
-                        batch, at, list(map(fast._post, map(cells, matches[at:stop]))),
-                        row_no, line_no,
-                    )  # fmt: skip
-                    if problem is not None:
-                        return problem
-                    if stop >= size:
-                        break
-                    # Not matched: the slow way, which may read the record's further lines.
-                    before = line_no + 1
-                    rest = chain(islice(batch, stop + 1, None), lines)
-                    row_no, line_no, problem = self._other(batch[stop], rest, before, row_no)
-                    if problem is not None:
-                        return problem
-                    at = stop + 1 + line_no - before  # past the lines the record spanned
-            tally.rows, self.line_no = row_no, line_no
-            return None
-        finally:
-            tally.count_clean(self.fast_rows)
+        while batch := list(islice(lines, BATCH)):
+            # One pattern for the batch: the quoted one reads lines without quotes too.
+            if any(map(str.__contains__, batch, repeat('"'))):
+                matches, cells = list(map(quoted, batch)), quoted_cells
+            else:
+                matches, cells = list(map(plain, batch)), plain_cells
+            at, size = 0, len(batch)
+            while at < size:
+                stop = _index(matches, None, at, size)
+                row_no, line_no, problem = self._matched(
+                    batch, at, list(map(fast._post, map(cells, matches[at:stop]))),
+                    row_no, line_no,
+                )  # fmt: skip
+                if problem is not None:
+                    return problem
+                if stop >= size:
+                    break
+                # Not matched: the slow way, which may read the record's further lines.
+                before = line_no + 1
+                rest = chain(islice(batch, stop + 1, None), lines)
+                row_no, line_no, problem = self._other(batch[stop], rest, before, row_no)
+                if problem is not None:
+                    return problem
+                at = stop + 1 + line_no - before  # past the lines the record spanned
+        tally.rows, self.line_no = row_no, line_no
+        return None
 
     def _matched(self, batch: list[str], at: int, keys: list[str | None], row_no: int,
                  line_no: int) -> tuple[int, int, Issue | None]:  # fmt: skip
         """The lines from ``batch[at]`` on that matched the row pattern, with their keys (None:
         the checks after the match did not pass, and the line goes the slow way)."""
-        take = self._take_values if self.tally.fast_values is not None else self._take_keys
+        tally = self.tally
         done = 0
         while True:
             clean = _index(keys, None, done, len(keys))
             if clean > done:
-                take(keys[done:clean], batch[at + done : at + clean], row_no, line_no)
+                if tally.fast_values is None:
+                    tally.clean_batch(row_no, line_no, keys[done:clean])
+                else:  # quoted cells may hold commas (never quotes or line breaks)
+                    cells = list(map(clean_cells, batch[at + done : at + clean]))
+                    tally.fast_batch(row_no, line_no, keys[done:clean], cells)
                 row_no += clean - done
                 line_no += clean - done
             if clean == len(keys):
@@ -331,19 +327,6 @@ class CsvRows:
             if problem is not None:
                 return row_no, line_no, problem
             done = clean + 1
-
-    def _take_keys(self, keys: list[str], texts: list[str], row_no: int, line_no: int) -> None:
-        """Clean rows when only their keys are wanted (Tally.clean for each, by map())."""
-        tally, count = self.tally, len(keys)
-        tally.digests += b"".join(map(blake2b.digest, map(_HASH8, map(str.encode, keys))))
-        tally.key_rows.extend(range(row_no + 1, row_no + 1 + count))
-        tally.key_lines.extend(range(line_no + 1, line_no + 1 + count))
-        self.fast_rows += count
-
-    def _take_values(self, keys: list[str], texts: list[str], row_no: int, line_no: int) -> None:
-        """Clean rows when their values are wanted (a store, staging, on_record); quoted cells
-        may hold commas (never quotes or line breaks)."""
-        self.tally.fast_batch(row_no, line_no, keys, list(map(clean_cells, texts)))
 
     def _run_slow(self, lines: Iterator[str], line_no: int) -> Issue | None:
         """The row loop without the fast path: every line the slow way."""

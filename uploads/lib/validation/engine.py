@@ -330,9 +330,6 @@ class _Run:
         if problem is not None:
             self._stop(problem)
         self._keep(tally)
-        for chunk, lines_array in self.extra_chunks:
-            self.chunks.append(chunk)
-            self.lines.append(lines_array)
 
     def _csv_parallel(self, checker, tally, rows, text, lines, line, cells) -> Issue | None | bool:
         """Validate the body on two cores when it pays; False when it has to be done again."""
@@ -343,7 +340,6 @@ class _Run:
         )
 
     def _json(self, checker: RecordChecker, tally: Tally) -> None:
-        body = None
         encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else "utf-8"
         self.encoding = encoding
         if jsonfast.available():
@@ -354,9 +350,6 @@ class _Run:
                 two = parallel.JsonParallel(self, checker, tally, self.stage)
                 if two.execute(self.format, bom, progress):
                     self._keep(tally)
-                    for chunk, lines_array in self.extra_chunks:
-                        self.chunks.append(chunk)
-                        self.lines.append(lines_array)
                     return
                 tally.reset()
                 self.extra_chunks.clear()
@@ -368,9 +361,10 @@ class _Run:
             text = self._open_text(encoding)
             exact = iter_array(text) if self.format == "json" else iter_lines(text)
             records = ((line, obj, None) for line, obj in exact)
+            body = JsonBody(checker, tally)
         self.heartbeat()
         try:
-            (body or JsonBody(checker, tally)).run(records)
+            body.run(records)
         except FileProblem as exc:
             self._stop(exc.issue)
         self._keep(tally)
@@ -381,8 +375,12 @@ class _Run:
         self.collector.add(issue)
 
     def _keep(self, tally: Tally) -> None:
+        """The key index of this process's rows, then those of a two-core run's worker."""
         self.chunks.append(KeyChunk(bytes(tally.digests), tally.key_rows, tally.error_rows))
         self.lines.append(tally.key_lines)
+        for chunk, lines in self.extra_chunks:
+            self.chunks.append(chunk)
+            self.lines.append(lines)
 
     # -- report -------------------------------------------------------------------------------
 

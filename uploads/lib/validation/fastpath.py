@@ -248,8 +248,7 @@ class FastRow:
                 continue
             at = pos[index[rule["field"]]]
             if rule["rule"] == "national_recipient_number":  # empty, or 7 digits that check
-                test = _RECIPIENT_TEST
-                self.houbetsu_rules.append((ins.national_houbetsu, at, test))
+                self.houbetsu_rules.append((ins.national_houbetsu, at, _RECIPIENT_TEST))
             elif rule["rule"] == "sex_not_managed":
                 codes = frozenset(rule["houbetsu"])
                 self.houbetsu_rules.append((codes, at, f"y == {rule['value']!r}"))
@@ -518,9 +517,6 @@ class JsonCells:
             "EMPTY": {},
             "REFUSED": (None, 0),
             "MAX_ITEMS": len(self.pad) // len(self.parts),
-            "PAD": self.pad,
-            "PAD_LEN": len(self.pad),
-            "PARTS": len(self.parts),
         }
         exec(compile("\n".join(code) + "\n", "<json cells>", "exec"), namespace)  # noqa: S102
         return namespace["lay"]

@@ -157,8 +157,7 @@ def _lines(fh, end, bom, progress, start, line, strict, fast, reached) -> Iterat
             at += len(raw) + 1
             yield line, obj, raw
         if not block:
-            if reached is not None:
-                reached.append(line)
+            _reach(reached, line)
             return
         if len(pending) > MAX_RECORD_CHARS:  # the exact way tells how long a line may be
             yield from rest(at, line)

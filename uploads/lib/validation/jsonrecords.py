@@ -6,7 +6,6 @@ Used by the engine for a whole file and by the second process of a two-core run 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from hashlib import blake2b
 from typing import Any
 
 from . import fastpath, jsonstruct
@@ -18,7 +17,7 @@ from .jsonfast import has_repeated_key
 from .jsonfile import exact_element
 from .records import UnknownKeys, raw_from_json
 from .report import ERROR, Issue
-from .tally import Tally
+from .tally import Tally, key_digest
 
 
 class JsonBody:
@@ -55,20 +54,16 @@ class JsonBody:
         try:
             for line, obj, raw in records:
                 row += 1
-                if raw is not None and not enabled:
-                    obj = exact_element(raw.decode("utf-8", "surrogateescape"))
-                elif raw is not None:
+                if raw is not None:
                     # A tuple is the cells decoded straight from the bytes (jsonstruct.py).
                     laid_out, keys = obj if type(obj) is tuple else lay(obj)
-                    if laid_out is not None and cell_match(join(laid_out)) is not None:
+                    if enabled and laid_out is not None and cell_match(join(laid_out)) is not None:
                         key = post(pick(laid_out))
                         if key is not None and not repeated(raw, keys):
                             if fast_record is not None:
                                 fast_record(row, line, key, padded(laid_out))
                             else:
-                                digests += blake2b(
-                                    key.encode("utf-8", "surrogatepass"), digest_size=8
-                                ).digest()  # tally.key_digest
+                                digests += key_digest(key)
                                 key_rows.append(row)
                                 key_lines.append(line)
                                 clean += 1

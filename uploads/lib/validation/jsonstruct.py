@@ -144,9 +144,6 @@ def decoder(cells) -> Callable[[bytes], Decoded | None] | None:
         UNSET=unset,
         MAX_U64=MAX_U64,
         MAX_ITEMS=len(cells.pad) // len(cells.parts),
-        PAD=cells.pad,
-        PAD_LEN=len(cells.pad),
-        PARTS=len(cells.parts),
     )
     exec(compile("\n".join(code) + "\n", "<json struct cells>", "exec"), namespace)  # noqa: S102
     return namespace["decode"]

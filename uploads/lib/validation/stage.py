@@ -26,7 +26,7 @@ import json
 import os
 import re
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -72,35 +72,13 @@ def sealed_digest(secret: bytes, digest: bytes) -> int:
 _MACS: dict = {}
 
 
-def _keyed(secret: bytes):
-    """The inner and outer SHA-256 states of HMAC under ``secret`` (RFC 2104), keyed once:
-    their ``copy`` methods."""
+def _mac(secret: bytes):
+    """HMAC-SHA256 under ``secret`` (RFC 2104) from hash states keyed once: the same bytes as
+    ``hmac.digest``, in half its time (which sets up the key again for each message)."""
     block = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
     block = block.ljust(64, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in block)).copy
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy
-    return inner, outer
-
-
-def sealer(secret: bytes) -> Callable[[bytes], int]:
-    """``sealed_digest(secret, ·)`` as one function, for a loop over a million records."""
-    inner, outer = _keyed(secret)
-    from_bytes = int.from_bytes
-
-    def seal(digest: bytes) -> int:
-        state = inner()
-        state.update(digest)
-        result = outer()
-        result.update(state.digest())
-        return from_bytes(result.digest()[:8], "big", signed=True)
-
-    return seal
-
-
-def _mac(secret: bytes):
-    """HMAC-SHA256 under ``secret`` (RFC 2104) from hash states keyed once: the same bytes as
-    ``hmac.digest``, in half its time (which sets up the key again for each message)."""
-    inner, outer = _keyed(secret)
 
     def mac(data: bytes) -> bytes:
         state = inner()

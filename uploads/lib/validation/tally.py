@@ -111,7 +111,6 @@ class Tally:
         self.locate = getattr(self.store, "locate", None) if omit else None
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
-        self._locator: Callable[[bytes], tuple[int, int]] | None = None  # store.locator()
         self.reset()
 
     def reset(self) -> None:
@@ -154,14 +153,16 @@ class Tally:
             return self._fast_staged(key_text, digest, cells)
         self._fast_values(row, line, key_text, digest, cells)
 
+    def clean_batch(self, row: int, line: int, keys: list[str]) -> None:
+        """:meth:`clean` for rows ``row + 1``… on lines ``line + 1``… one after another (a batch
+        of the CSV row loop)."""
+        self._key_batch(row, line, keys)
+        self.diff["added" if self.mode == "full" else "inserted"] += len(keys)
+
     def fast_batch(self, row: int, line: int, keys: list[str], cells: list) -> None:
-        """Clean rows ``row + 1``… on lines ``line + 1``… one after another (a batch of the CSV
-        row loop): as :meth:`fast_record` for each, the key digests made by map()."""
-        encoded = map(str.encode, keys, repeat("utf-8"), repeat("surrogatepass"))
-        digests = list(map(blake2b.digest, map(_HASH8, encoded)))  # key_digest, by map()
-        self.digests += b"".join(digests)
-        self.key_rows.extend(range(row + 1, row + 1 + len(keys)))
-        self.key_lines.extend(range(line + 1, line + 1 + len(keys)))
+        """:meth:`fast_record` for rows ``row + 1``… on lines ``line + 1``… one after another
+        (a batch of the CSV row loop)."""
+        digests = self._key_batch(row, line, keys)
         if self.fast_stage is None:
             for i, (key, digest, cell) in enumerate(zip(keys, digests, cells, strict=True)):
                 self._fast_values(row + 1 + i, line + 1 + i, key, digest, cell)
@@ -171,15 +172,22 @@ class Tally:
         else:
             self._located_batch(keys, digests, cells)
 
+    def _key_batch(self, row: int, line: int, keys: list[str]) -> list[bytes]:
+        """The keys' digests (:func:`key_digest`, by map()), kept with their rows and lines."""
+        encoded = map(str.encode, keys, repeat("utf-8"), repeat("surrogatepass"))
+        digests = list(map(blake2b.digest, map(_HASH8, encoded)))
+        self.digests += b"".join(digests)
+        self.key_rows.extend(range(row + 1, row + 1 + len(keys)))
+        self.key_lines.extend(range(line + 1, line + 1 + len(keys)))
+        return digests
+
     def _located_batch(
         self, keys: Sequence[str], digests: Sequence[bytes], cells: Sequence
     ) -> None:
         """Staged records when unchanged ones are only noted by their index position
-        (``StageSpec.omit_unchanged``), for many records at once: the lookups made once per
+        (``StageSpec.omit_unchanged``), for many records at once: the names looked up once per
         batch, fingerprints compared as bytes."""
-        stage, fast = self.stage, self.fast_stage
-        locate = self._locator or self.store.locator()
-        self._locator = locate
+        stage, fast, locate = self.stage, self.fast_stage, self.locate
         fingerprint, stored = fast.fingerprint_digest, self.store.fingerprint_digest_at
         matched, record, document = stage.matched, stage.record_json, fast.document
         full, sealed, diff = self.mode == "full", bool(stage.secret), self.diff
@@ -345,7 +353,7 @@ class DuplicateSearch:
     def mark(self, digests: bytes | bytearray | memoryview) -> None:
         """Mark the next hashes in file order."""
         mask, bits, candidates = self.mask, self.bits, self.candidates
-        view = memoryview(digests).cast("B").cast("Q")
+        view = memoryview(digests).cast("Q")
         for h in view:
             i = h & mask
             bit = 1 << (i & 7)
