@@ -67,6 +67,27 @@ def test_two_cores_stage_exactly_what_one_process_reports(tmp_path, unchanged_va
             assert json.loads(row[4]) == values
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sealed_records_are_copied_in_the_order_of_their_stored_key_hash(tmp_path, workers):
+    """The store's unique index leads with the stored (sealed) key hash: the records files,
+    taken in copy order, must follow its top byte, not the engine digest's."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(samples.csv_bytes(samples.records(3000), encoding="cp932", aliases=True))
+    spec = StageSpec(str(tmp_path / "stage"), 7, 9, secret=b"k" * 32)
+    (tmp_path / "stage").mkdir()
+    report = validate_file(path, stage=spec, workers=workers, municipality_code="131016")
+    assert report.accepted
+    staged, _ = _staged(spec)
+    assert len(staged) == 3000
+    digests = [int(row[2]) for row in staged]
+    assert [d >> 56 for d in digests] == sorted(d >> 56 for d in digests)
+    files = spec.record_files()
+    assert len(files) > 200  # spread over the buckets, not one file
+    for file in files:
+        bucket = int(file.stem.split("-")[2])
+        assert {int(row[2]) >> 56 for row in read_rows(file)} == {bucket - 128}
+
+
 def test_a_key_index_looks_up_by_the_engine_digest():
     index = KeyIndex([(key_digest("a\x1fb"), "ab" * 16)])
     from uploads.lib.validation.tally import key_digest as engine_digest
