@@ -6,9 +6,12 @@ format: into an empty store, then a second full file with 1% of the records chan
 1M-row store; the same records as CSV (UTF-8), JSON Lines and a JSON array (the store is emptied
 between formats).
 Uses a throwaway database (created and dropped here; its name carries the process id) on
-127.0.0.1:5432, user postgres. Prints each run's phases (wall seconds) and the CPU seconds of the
-main process, the validation worker and the PostgreSQL backend: on a shared machine wall time
-also measures the others' load.
+127.0.0.1:5432, user postgres. Prints each run's phases (wall seconds: stream the body to disk
+with fsync, verify it again while the store's index is read, validate, apply to the store,
+write the report) and the CPU seconds of the main process, the validation worker and the
+PostgreSQL backend, and for each format the time merely to parse the file (``csv.reader``,
+``json.loads``): on a shared machine wall time also measures the others' load, and the parse
+floor shows the machine's pace.
 
     python benchmarks/intake.py                  # 1,000,000 rows
     python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine --formats csv,json
@@ -68,6 +71,25 @@ def write_json_file(path: Path, rows: int, *, changed_every: int = 0, lines: boo
         fh.write("" if lines else "]\n")
 
 
+def parse_floor(path: Path, fmt: str) -> float:
+    """Seconds to merely parse the file (``csv.reader``; ``json.loads`` per record): printed
+    beside the runs, it tells how fast the machine is at the moment (a shared machine drifts)."""
+    import csv
+    import json
+
+    start = time.perf_counter()
+    with open(path, encoding="utf-8", newline="") as fh:
+        if fmt == "csv":
+            for _row in csv.reader(fh):
+                pass
+        else:
+            for line in fh:
+                text = line.strip().lstrip(",")
+                if text not in ("[", "]", ""):
+                    json.loads(text)
+    return time.perf_counter() - start
+
+
 def setup_database(name: str) -> None:
     import psycopg
 
@@ -90,8 +112,11 @@ class Phases:
 
     def __init__(self):
         from uploads import processing, teststore
+        from uploads.lib import storage
 
         self.seconds: dict[str, float] = {}
+        self._wrap(storage, "receive_stream", "stream")
+        self._wrap(storage, "verify", "verify")
         self._wrap(processing, "load_index", "index")
         self._wrap(processing, "validate_file", "validate")
         self._wrap(processing, "_finish", "finish")
@@ -237,8 +262,9 @@ def _format(args: argparse.Namespace, tmp: Path, fmt: str, integration, phases: 
             write_json_file(path, args.rows, changed_every=every, lines=fmt == "jsonl")
     size = first.stat().st_size / 1e6
     written = time.perf_counter() - t
+    floor = parse_floor(first, fmt)
     print(f"{fmt}: {args.rows:,} rows, {size:,.0f} MB each (written in {written:.1f} s); "
-          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"parse floor {floor:.2f} s; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     if os.environ.get("PMH_BENCH_PROFILE"):
         import cProfile
 

@@ -10,6 +10,7 @@ commits.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 
@@ -85,6 +86,34 @@ class Progress:
             )
 
 
+class Verifying:
+    """``storage.verify`` of a stored file on a second thread, while this one reads the store's
+    index: the hash and the reads let go of the GIL, and the index is mostly the database's
+    work. ``result()`` waits for it and raises what it raised (``storage.Corrupted``); the
+    thread has ended by then, so a validation worker process may still be forked."""
+
+    def __init__(self, path, sha256: str):
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(path, sha256), name="verify-sha256", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, path, sha256: str) -> None:
+        try:
+            storage.verify(path, sha256)
+        except BaseException as exc:  # handed to the caller by result()
+            self.error = exc
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def result(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def process(submission_id: int) -> None:
     token = lifecycle.submission_claim(submission_id=submission_id)
     if token is None:
@@ -92,23 +121,15 @@ def process(submission_id: int) -> None:
     submission = Submission.objects.select_related("integration__municipality").get(
         pk=submission_id
     )
-    try:
-        path = services.stored_path(submission)
-        storage.verify(path, submission.sha256)
-    except storage.Corrupted as exc:
-        lifecycle.submission_fail(
-            submission_id=submission_id,
-            reason=_("The received file cannot be read back unchanged: %(error)s") % {"error": exc},
-            lease_token=token,
-        )
-        return
+    path = services.stored_path(submission)
+    verified = Verifying(path, submission.sha256)
     staging = Staging(integration_id=submission.integration_id, submission_id=submission.pk)
-    context = verdict_context.verdict_context(
-        integration=submission.integration, mode=submission.mode
-    )
     try:
+        context = verdict_context.verdict_context(
+            integration=submission.integration, mode=submission.mode
+        )
         try:
-            report = _validate(submission, token, path, staging)
+            report = _validate(submission, token, path, staging, verified)
             _finish(submission, token, report, staging, context)
         except StoreChanged:
             # Another submission changed this store while this one was validated: records
@@ -132,6 +153,12 @@ def process(submission_id: int) -> None:
             )
             report = _validate(submission, token, path, staging)
             _finish(submission, token, report, staging, context)
+    except storage.Corrupted as exc:
+        lifecycle.submission_fail(
+            submission_id=submission_id,
+            reason=_("The received file cannot be read back unchanged: %(error)s") % {"error": exc},
+            lease_token=token,
+        )
     except LeaseLost:
         log.warning("Submission %s: lease lost, attempt %s stops", submission_id, token)
     except (OperationalError, InterfaceError):
@@ -147,6 +174,7 @@ def process(submission_id: int) -> None:
             lease_token=token,
         )
     finally:
+        verified.join()
         staging.drop()
 
 
@@ -172,11 +200,15 @@ def _give_back_when_database_returns(submission_id: int, token: uuid.UUID) -> No
         delay = min(delay * 2, 5)
 
 
-def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging):
+def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging,
+              verified: Verifying | None = None):  # fmt: skip
+    """``verified``: the check of the stored file's bytes, still running (raises Corrupted)."""
     integration = submission.integration
     writer = IssueWriter(submission.pk, submission.attempts, token)
     index = load_index(integration.pk)
     staging.index = index
+    if verified is not None:
+        verified.result()
     # Loading a large store takes a while: a full lease to validate.
     lifecycle.submission_renew(submission_id=submission.pk, lease_token=token)
     # Records source for a submission: the stored file, or that file through the integration's

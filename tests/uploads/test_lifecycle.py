@@ -13,7 +13,7 @@ from tests.uploads.submission_helpers import (
     full_records,
     receive,
 )
-from uploads import lifecycle, processing, services
+from uploads import lifecycle, processing, services, teststore
 from uploads.lib.validation.report import Issue
 from uploads.lib.validation.stage import sealed_key
 from uploads.models import FileDeletion, Status, StoredRecord, Submission, Verdict
@@ -157,6 +157,44 @@ def test_stored_bytes_are_unchanged_and_verified(cast, jobs):
     path.write_bytes(data + b"tampered")
     with pytest.raises(services.OriginalGone):
         services.original_open(submission=submission)
+
+
+def test_a_stored_file_changed_before_validation_fails_and_leaves_the_store(cast, jobs):
+    with jobs():
+        first = receive(cast.integration_a, csv_file(full_records(3)))
+    before = _store(cast.integration_a)
+    assert len(before) == 3
+    data = csv_file(full_records(5))
+    submission = receive(cast.integration_a, data)  # jobs not run
+    path = services.stored_path(submission)
+    path.chmod(0o600)
+    path.write_bytes(data.replace(b"\r\n", b"\n", 1))
+    processing.process(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Status.FAILED and submission.validated_at is None
+    assert "受け付けたファイルを元のまま読み出せません" in submission.failure_reason
+    assert "SHA-256" in submission.failure_reason and first.pk != submission.pk
+    assert _store(cast.integration_a) == before
+    assert not list(teststore.stage_root().glob(f"{submission.pk}-*"))
+
+
+def test_the_file_is_verified_first_on_a_thread_that_has_ended(cast, jobs, monkeypatch):
+    """The check runs beside the index read, but is over before the engine starts: no bytes
+    are validated unverified, and no thread is left that would stop a worker being forked."""
+    real, seen = processing.validate_file, []
+
+    def watched(source, **kwargs):
+        import threading
+
+        seen.append([t.name for t in threading.enumerate()])
+        return real(source, **kwargs)
+
+    monkeypatch.setattr(processing, "validate_file", watched)
+    with jobs():
+        submission = receive(cast.integration_a, csv_file(full_records(3)))
+    submission.refresh_from_db()
+    assert submission.verdict == Verdict.ACCEPTED
+    assert len(seen) == 1 and "verify-sha256" not in seen[0]
 
 
 def test_a_second_claim_fails_while_the_lease_is_held(cast, jobs):
