@@ -2,6 +2,7 @@
 
 import csv
 import hmac
+import io
 import json
 
 import pytest
@@ -14,7 +15,9 @@ from uploads import processing
 from uploads.lib.keyindex import KeyIndex
 from uploads.lib.validation import samples, validate_file
 from uploads.lib.validation.fastrecord import clean_cells
+from uploads.lib.validation.layout import load_layout
 from uploads.lib.validation.stage import StageSpec, read_rows, sealed_digest, sealed_key
+from uploads.lib.validation.tally import Tally, line_hasher
 from uploads.models import StoredRecord, Verdict
 
 
@@ -38,13 +41,17 @@ def test_clean_lines_split_like_the_csv_module(cells, end):
         assert clean_cells(line) == next(csv.reader((line,)))
 
 
-def _index(spec_dir, path, secret) -> KeyIndex:
-    """The store a first file leaves: its staged key hashes and fingerprints."""
+def _index(spec_dir, path, secret, lines=True) -> KeyIndex:
+    """The store a first file leaves: its staged key hashes, fingerprints and line hashes
+    (``lines=False``: a store filled before line hashes were kept)."""
     spec = StageSpec(str(spec_dir), 1, 2, True, secret)
     spec_dir.mkdir()
     assert validate_file(path, stage=spec, workers=1, municipality_code="131016").accepted
-    pairs = [(int(row[2]), row[3]) for p in spec.record_files() for row in read_rows(p)]
-    return KeyIndex(pairs, secret=secret)
+    rows = [row for p in spec.record_files() for row in read_rows(p)]
+    assert all(row[6] is not None for row in rows)  # every record came from a CSV line
+    return KeyIndex(
+        [(int(row[2]), row[3], int(row[6]) if lines else None) for row in rows], secret=secret
+    )
 
 
 @pytest.mark.parametrize("secret", [b"", b"k" * 32])
@@ -77,6 +84,101 @@ def test_only_added_and_changed_records_are_staged(tmp_path, secret):
     assert len(staged) == diff["added"] + diff["changed"]  # unchanged records are not staged
     assert len(seen) == len(set(seen)) == 550  # the stored records the file still holds
     assert len(index.digests_except(seen)) == 50
+
+
+def _second_file(tmp_path, records, index, secret, data: bytes, monkeypatch):
+    """The second file validated against ``index``: its report, its staged rows and positions,
+    and how many of its records were compared by their values (not found by their line)."""
+    compared = []
+    real = Tally._located_batch
+
+    def counted(self, keys, *args):
+        compared.append(len(keys))
+        return real(self, keys, *args)
+
+    monkeypatch.setattr(Tally, "_located_batch", counted)
+    tmp_path.mkdir()
+    path = tmp_path / "2.csv"
+    path.write_bytes(data)
+    results, counts = [], []
+    for workers in (1, 2):  # two cores: the count is the main process's only
+        compared.clear()
+        spec = StageSpec(str(tmp_path / f"s{workers}"), 1, 2, False, secret, True)
+        (tmp_path / f"s{workers}").mkdir()
+        report = validate_file(
+            path, stage=spec, store=index, workers=workers, municipality_code="131016"
+        )
+        assert report.accepted
+        staged = sorted(row for p in spec.record_files() for row in read_rows(p))
+        results.append((report.to_dict(), staged, sorted(spec.seen())))
+        counts.append(sum(compared))
+    assert results[0] == results[1]
+    return (*results[0], counts[0])
+
+
+def _changed(records):
+    changed = [dict(r) for r in records[:550]] + samples.records(30, seed=4)  # 50 removed
+    for r in changed[:550:10]:
+        r["segment"] = "特別" if r.get("segment") != "特別" else "一般"
+    return changed
+
+
+@pytest.mark.parametrize("secret", [b"", b"k" * 32])
+def test_lines_the_store_knows_are_unchanged_records_without_reading_them(
+    tmp_path, secret, monkeypatch
+):
+    records = samples.records(600, seed=3)
+    first = tmp_path / "1.csv"
+    first.write_bytes(csv_file(records))
+    lined = _index(tmp_path / "lined", first, secret)
+    unlined = _index(tmp_path / "unlined", first, secret, lines=False)
+    assert lined.has_lines and not unlined.has_lines
+    data = csv_file(_changed(records))
+    report, staged, seen, compared = _second_file(
+        tmp_path / "a", records, lined, secret, data, monkeypatch
+    )
+    diff = report["diff"]
+    assert diff["added"] == 30 and diff["removed"] == 50 and diff["changed"] >= 50
+    assert compared == len(staged) == diff["added"] + diff["changed"]  # the rest by their line
+    assert len(seen) == 550
+    # A store filled before line hashes were kept: the same report, every record compared by
+    # its values, and the unchanged ones staged too, to store their line hashes.
+    before, restaged, seen_before, compared = _second_file(
+        tmp_path / "b", records, unlined, secret, data, monkeypatch
+    )
+    assert before == report and seen_before == seen
+    assert compared == len(restaged) == 580
+    assert all(row[6] is not None for row in restaged)
+    assert [row for row in restaged if row[4] is not None] == restaged  # values staged
+    assert {row[1] for row in staged} < {row[1] for row in restaged}
+
+
+def test_a_file_with_its_columns_in_another_order_is_compared_by_its_values(tmp_path, monkeypatch):
+    secret = b"k" * 32
+    records = samples.records(300, seed=5)
+    first = tmp_path / "1.csv"
+    first.write_bytes(csv_file(records))
+    index = _index(tmp_path / "first", first, secret)
+    table = list(csv.reader(io.StringIO(csv_file(records).decode("utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows(row[::-1] for row in table)
+    report, staged, seen, compared = _second_file(
+        tmp_path / "a", records, index, secret, out.getvalue().encode(), monkeypatch
+    )
+    assert report["diff"] == {"added": 0, "changed": 0, "unchanged": 300, "removed": 0}
+    assert compared == len(staged) == 300  # no line known: read, found unchanged, re-lined
+    lines = {int(row[6]) for row in staged}
+    assert len(lines) == 300 and not lines & set(index._by_line)
+
+
+def test_line_hashes_depend_on_the_secret_and_the_columns():
+    layout = load_layout()
+    columns = [("field", spec) for spec in layout.fields[:3]]
+    a = line_hasher(b"a" * 32, layout, columns)(b"x,y,z").digest()
+    assert a == line_hasher(b"a" * 32, layout, columns)(b"x,y,z").digest()
+    assert a != line_hasher(b"b" * 32, layout, columns)(b"x,y,z").digest()
+    assert a != line_hasher(b"a" * 32, layout, columns[::-1])(b"x,y,z").digest()
+    assert len(a) == 8
 
 
 @pytest.fixture
@@ -149,3 +251,48 @@ def test_a_stored_record_sharing_a_changed_records_key_hash_is_noticed(cast, job
 def _key_text(record: dict) -> str:
     fields = ("orgSpecificCertificateTypeId", "myNumber", "certificationSubKey", "historyKey")
     return "\x1f".join(record.get(k) or "" for k in fields)
+
+
+def _lines(integration) -> dict:
+    return dict(
+        StoredRecord.objects.filter(integration=integration).values_list("key", "line_digest")
+    )
+
+
+@pytest.mark.django_db
+def test_the_store_keeps_the_line_hash_of_each_records_csv_line(cast, jobs):
+    records = full_records(40)
+    with jobs():
+        _receive(cast.integration_a, csv_file(records), name="1.csv")
+    lines = _lines(cast.integration_a)
+    assert len(lines) == 40 and None not in lines.values() and len(set(lines.values())) == 40
+    index = processing.load_index(cast.integration_a.pk)
+    assert index.has_lines
+    known = [index.line_at(i) for i in range(len(index))]
+    assert index.find_lines(known) == list(range(40))  # each line hash finds its own record
+    assert index.find_lines([min(known) - 1]) == [-1]
+
+    # The same records as JSON, one changed: the changed record's line is no longer known,
+    # the others keep theirs (their lines still give their values).
+    changed = [dict(r) for r in records]
+    changed[3]["segment"] = "特別" if changed[3].get("segment") != "特別" else "一般"
+    data = json.dumps(changed, ensure_ascii=False).encode()
+    with jobs():
+        second = _receive(cast.integration_a, data, name="2.json")
+    second.refresh_from_db()
+    assert second.report["diff"]["changed"] == 1 and second.report["diff"]["unchanged"] == 39
+    after = _lines(cast.integration_a)
+    assert sum(v is None for v in after.values()) == 1
+    assert {k: v for k, v in after.items() if v is not None}.items() <= lines.items()
+
+    # Back to CSV with LF line ends: the same report as the first load's store would give,
+    # and on PostgreSQL every line known again.
+    with jobs():
+        third = _receive(
+            cast.integration_a, csv_file(changed).replace(b"\r\n", b"\n"), name="3.csv"
+        )
+    third.refresh_from_db()
+    assert third.report["diff"] == {"added": 0, "changed": 0, "unchanged": 40, "removed": 0}
+    if processing.connection.vendor == "postgresql":  # compared by index position (omit)
+        assert None not in _lines(cast.integration_a).values()
+    assert _store(cast.integration_a) == _fresh(cast.integration_a, csv_file(changed), jobs)

@@ -21,7 +21,7 @@ from . import fastpath
 from . import messages as msg
 from .checks import RecordChecker
 from .fastpath import FastRow
-from .fastrecord import clean_cells, use_fast_values
+from .fastrecord import use_fast_values
 from .layout import Layout, normalise_header
 from .names import closest
 from .records import CsvColumns
@@ -260,7 +260,7 @@ class CsvRows:
         self.undecodable = UNDECODABLE[encoding]
         self.fast = FastRow(checker, targets) if fast and fastpath.ENABLED else None
         if self.fast is not None and tally.needs_values:
-            use_fast_values(tally, checker.layout, targets)
+            use_fast_values(tally, checker.layout, targets, csv_lines=True)
         self.syntax_reason = ""
         self.line_no = 0  # the last line read, once a run has reached the end of its range
 
@@ -315,9 +315,9 @@ class CsvRows:
             if clean > done:
                 if tally.fast_values is None:
                     tally.clean_batch(row_no, line_no, keys[done:clean])
-                else:  # quoted cells may hold commas (never quotes or line breaks)
-                    cells = list(map(clean_cells, batch[at + done : at + clean]))
-                    tally.fast_batch(row_no, line_no, keys[done:clean], cells)
+                else:  # the lines themselves: fast_batch splits those it needs in cells
+                    texts = batch[at + done : at + clean]
+                    tally.fast_batch(row_no, line_no, keys[done:clean], texts)
                 row_no += clean - done
                 line_no += clean - done
             if clean == len(keys):

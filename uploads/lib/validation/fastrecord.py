@@ -19,7 +19,7 @@ from hashlib import blake2b
 from .fastpath import FastValues
 from .layout import Layout
 from .stage import values_json
-from .tally import Tally
+from .tally import Tally, line_hasher
 
 # Clean rows hold no other control character (fastpath._NEVER).
 _NEEDS_ESCAPE = re.compile('["\\\\\t\n\r]').search
@@ -147,9 +147,15 @@ def _quoted(value: str) -> str:
     return f'"{value}"' if value else "null"
 
 
-def use_fast_values(tally: Tally, layout: Layout, columns: Sequence[tuple | None]) -> None:
+def use_fast_values(tally: Tally, layout: Layout, columns: Sequence[tuple | None],
+                    csv_lines: bool = False) -> None:  # fmt: skip
     """Let the tally take the values of clean rows laid out in ``columns`` from their cells,
-    and when they only go to stage files, their stored form (:class:`FastRecord`)."""
+    and when they only go to stage files, their stored form (:class:`FastRecord`).
+    ``csv_lines``: the rows are CSV lines (``Tally.fast_batch``), hashed when staged."""
     tally.fast_values = FastValues(layout, columns).values
+    if csv_lines:
+        tally.cells_of = clean_cells
     if tally.stage is not None and tally.on_record is None:
         tally.fast_stage = FastRecord(layout, columns)
+        if csv_lines:
+            tally.line_hasher = line_hasher(tally.stage.secret, layout, columns)

@@ -7,7 +7,8 @@ between processes. Lines are in COPY's text format, tab-separated:
 
 - ``records-<part>-<bucket>.copy``: integration id, key (fields joined with U+001F), key digest
   (signed 64-bit BLAKE2b of the key, ``uploads.lib.keyindex.key_digest``), fingerprint, the values
-  as compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id; one
+  as compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id,
+  line hash (``tally.line_hasher``; ``\\N`` when the record was not read from a CSV line); one
   line per record that is not a delete;
 - ``deletes-<part>.copy``: the key and key digest of each delete record (diff files), then ``t``;
 - ``seen-<part>.bin`` (``omit_unchanged``): the positions in the store's index (``uint32``) of
@@ -152,7 +153,7 @@ class StageWriter:
     def __init__(self, spec: StageSpec, part: int):
         self.spec, self.part = spec, part
         self.prefix = f"{spec.integration_id}\t"
-        self.suffix = f"\t{spec.submission_id}\n"
+        self.suffix = f"\t{spec.submission_id}\t"
         self.written = 0
         self.skip_unchanged = not spec.unchanged_values
         self.omit_unchanged = spec.omit_unchanged and self.skip_unchanged
@@ -163,6 +164,7 @@ class StageWriter:
     def _open(self) -> None:
         self.positions = array("I")  # index positions of matched stored records
         self.matched = self.positions.append
+        self.matched_many = self.positions.extend
         self.records: list[TextIO | None] = [None] * 256  # by bucket, opened when first needed
         self.deletes = open(self.spec.deletes_path(self.part), "w", encoding="utf-8",  # noqa: SIM115
                             newline="", buffering=1 << 16)  # fmt: skip
@@ -176,9 +178,12 @@ class StageWriter:
         self.record_json(key_text, digest, fingerprint, document)
 
     def record_json(self, key_text: str, digest: bytes, fingerprint: str,
-                    document: str | None, number: int | None = None) -> None:  # fmt: skip
+                    document: str | None, number: int | None = None,
+                    line: int | None = None) -> None:  # fmt: skip
         """A record with its values as ``values_json`` gives them (None: not staged).
-        ``number``: its stored key hash when the caller has it already (``KeyIndex.locate``)."""
+        ``number``: its stored key hash when the caller has it already (``KeyIndex.locate``);
+        ``line``: the hash of the CSV line it was read from (``tally.line_hasher``)."""
+        end = "\\N\n" if line is None else f"{line}\n"
         if self.secret:  # hex and ``{}``: nothing to escape
             mac = self.mac
             if number is None:
@@ -187,7 +192,7 @@ class StageWriter:
             vals = "\\N" if document is None else "{}"
             bucket = (number >> 56) + 128  # the stored hash's top byte, in signed order
             out = self.records[bucket] or self._bucket(bucket)
-            out.write(f"{self.prefix}{sealed}\t{number}\t{fingerprint}\t{vals}{self.suffix}")
+            out.write(f"{self.prefix}{sealed}\t{number}\t{fingerprint}\t{vals}{self.suffix}{end}")
             self.written += 1
             return
         if number is None:
@@ -202,7 +207,7 @@ class StageWriter:
             key_text = key_text.translate(_ESCAPES)
         bucket = (number >> 56) + 128  # the stored hash's top byte, in signed order
         out = self.records[bucket] or self._bucket(bucket)
-        out.write(f"{self.prefix}{key_text}\t{number}\t{fingerprint}\t{vals}{self.suffix}")
+        out.write(f"{self.prefix}{key_text}\t{number}\t{fingerprint}\t{vals}{self.suffix}{end}")
         self.written += 1
 
     @property

@@ -7,7 +7,9 @@ process merges the indexes in file order.
 
 from __future__ import annotations
 
+import hmac
 import json
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,22 @@ from .report import WARNING, Issue
 
 KEY_SEP = "\x1f"
 _HASH8 = partial(blake2b, digest_size=8)
+_DIGEST = blake2b.digest
+LINE_SCHEME = "pmh-line/1"  # changed whenever what a line hash stands for changes
+
+
+def line_hasher(secret: bytes, layout: Layout, columns: Sequence[tuple | None]) -> Callable:
+    """The keyed 64-bit BLAKE2b of a clean CSV line read under ``columns`` (the header's
+    targets): two lines with one hash have the same text under the same columns, so the same
+    key and values. Its key is derived from the store's secret, so the stored hashes cannot be
+    checked against guessed lines without it; the columns go into its personalisation."""
+    targets = [
+        None if t is None else t if t[0] == "item" else ("field", t[1].path) for t in columns
+    ]
+    context = repr((LINE_SCHEME, layout.id, targets)).encode("utf-8", "surrogatepass")
+    key = hmac.digest(secret, b"pmh-line-hash", "sha256")
+    person = blake2b(context, digest_size=16).digest()
+    return partial(blake2b, key=key, person=person, digest_size=8)
 
 
 def key_digest(key_text: str) -> bytes:
@@ -109,8 +127,13 @@ class Tally:
         # not staged but only their positions noted (``StageSpec.omit_unchanged``).
         omit = stage is not None and stage.omit_unchanged and self.store is not None
         self.locate = getattr(self.store, "locate", None) if omit else None
+        # In a full file, a CSV line whose hash the store holds is that record unchanged.
+        lined = self.locate is not None and mode == "full" and getattr(store, "has_lines", False)
+        self.find_lines = self.store.find_lines if lined else None
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
+        self.cells_of: Callable[[str], list[str]] | None = None  # a clean CSV line's cells
+        self.line_hasher: Callable[[bytes], Any] | None = None  # line_hasher(), for CSV lines
         self.reset()
 
     def reset(self) -> None:
@@ -159,18 +182,53 @@ class Tally:
         self._key_batch(row, line, keys)
         self.diff["added" if self.mode == "full" else "inserted"] += len(keys)
 
-    def fast_batch(self, row: int, line: int, keys: list[str], cells: list) -> None:
+    def fast_batch(self, row: int, line: int, keys: list[str], texts: list[str]) -> None:
         """:meth:`fast_record` for rows ``row + 1``… on lines ``line + 1``… one after another
-        (a batch of the CSV row loop)."""
+        (a batch of the CSV row loop), given their lines' text (split by ``cells_of``)."""
         digests = self._key_batch(row, line, keys)
+        cells_of = self.cells_of
         if self.fast_stage is None:
-            for i, (key, digest, cell) in enumerate(zip(keys, digests, cells, strict=True)):
-                self._fast_values(row + 1 + i, line + 1 + i, key, digest, cell)
+            for i, (key, digest, text) in enumerate(zip(keys, digests, texts, strict=True)):
+                self._fast_values(row + 1 + i, line + 1 + i, key, digest, cells_of(text))
+            return
+        lines = self._line_hashes(texts) if self.line_hasher else [None] * len(texts)
+        if self.find_lines is not None:
+            self._lined_batch(keys, digests, texts, lines)
         elif self.locate is None:
-            for key, digest, cell in zip(keys, digests, cells, strict=True):
-                self._fast_staged(key, digest, cell)
+            for key, digest, text, line_hash in zip(keys, digests, texts, lines, strict=True):
+                self._fast_staged(key, digest, cells_of(text), line_hash)
         else:
-            self._located_batch(keys, digests, cells)
+            self._located_batch(keys, digests, list(map(cells_of, texts)), lines)
+
+    def _line_hashes(self, texts: list[str]) -> array:
+        """The keyed hash (``line_hasher``) of each line without its line break, by map()."""
+        stripped = map(str.rstrip, texts, repeat("\r\n"))
+        encoded = map(str.encode, stripped, repeat("utf-8"), repeat("surrogatepass"))
+        hashes = array("q")
+        hashes.frombytes(b"".join(map(_DIGEST, map(self.line_hasher, encoded))))
+        if sys.byteorder == "little":
+            hashes.byteswap()
+        return hashes
+
+    def _lined_batch(self, keys: Sequence[str], digests: Sequence[bytes], texts: Sequence[str],
+                     lines: Sequence[int]) -> None:  # fmt: skip
+        """A full file against a store that knows its records' line hashes: a line whose hash
+        it holds (the same text under the same columns, so the same key and values) is that
+        stored record unchanged, noted by its position with nothing more computed. The other
+        lines are compared as usual (:meth:`_located_batch`)."""
+        found = self.find_lines(lines)
+        rest = [i for i, at in enumerate(found) if at < 0]
+        if len(rest) < len(found):
+            self.stage.matched_many([at for at in found if at >= 0])
+            self.diff["unchanged"] += len(found) - len(rest)
+        if rest:
+            cells_of = self.cells_of
+            self._located_batch(
+                [keys[i] for i in rest],
+                [digests[i] for i in rest],
+                [cells_of(texts[i]) for i in rest],
+                [lines[i] for i in rest],
+            )
 
     def _key_batch(self, row: int, line: int, keys: list[str]) -> list[bytes]:
         """The keys' digests (:func:`key_digest`, by map()), kept with their rows and lines."""
@@ -181,18 +239,19 @@ class Tally:
         self.key_lines.extend(range(line + 1, line + 1 + len(keys)))
         return digests
 
-    def _located_batch(
-        self, keys: Sequence[str], digests: Sequence[bytes], cells: Sequence
-    ) -> None:
+    def _located_batch(self, keys: Sequence[str], digests: Sequence[bytes], cells: Sequence,
+                       lines: Sequence[int | None]) -> None:  # fmt: skip
         """Staged records when unchanged ones are only noted by their index position
         (``StageSpec.omit_unchanged``), for many records at once: the names looked up once per
-        batch, fingerprints compared as bytes."""
+        batch, fingerprints compared as bytes. An unchanged record read from a line the store
+        does not know yet is staged all the same, to store its line hash."""
         stage, fast, locate = self.stage, self.fast_stage, self.locate
         fingerprint, stored = fast.fingerprint_digest, self.store.fingerprint_digest_at
         matched, record, document = stage.matched, stage.record_json, fast.document
         full, sealed, diff = self.mode == "full", bool(stage.secret), self.diff
+        line_at = self.store.line_at
         unchanged = 0
-        for key, digest, cell in zip(keys, digests, cells, strict=True):
+        for key, digest, cell, line in zip(keys, digests, cells, lines, strict=True):
             number, at = locate(digest)
             fp = fingerprint(cell)
             if at < 0:
@@ -203,11 +262,14 @@ class Tally:
                     name = "updated"
                 elif stored(at) == fp:
                     unchanged += 1
-                    continue
+                    if line is None or line_at(at) == line:
+                        continue
+                    name = ""  # the same values from a new line
                 else:
                     name = "changed"
-            diff[name] += 1
-            record(key, digest, fp.hex(), "{}" if sealed else document(cell), number)
+            if name:
+                diff[name] += 1
+            record(key, digest, fp.hex(), "{}" if sealed else document(cell), number, line)
         if unchanged:
             diff["unchanged"] += unchanged
 
@@ -233,9 +295,9 @@ class Tally:
             key = key or tuple(key_text.split(KEY_SEP))
             self.on_record(AcceptedRecord(row, line, key, fp, values, False))
 
-    def _fast_staged(self, key_text: str, digest: bytes, cells) -> None:
+    def _fast_staged(self, key_text: str, digest: bytes, cells, line: int | None = None) -> None:
         if self.locate is not None:
-            return self._located_batch((key_text,), (digest,), (cells,))
+            return self._located_batch((key_text,), (digest,), (cells,), (line,))
         fast, stage = self.fast_stage, self.stage
         fp = fast.fingerprint(cells)
         before = self.by_digest(digest) if self.by_digest is not None else self._stored(key_text)
@@ -247,7 +309,7 @@ class Tally:
         skip = name == "unchanged" and stage.skip_unchanged
         # Sealed stages keep ``{}`` for the values: no need to build them.
         document = None if skip else "{}" if stage.secret else fast.document(cells)
-        stage.record_json(key_text, digest, fp, document)
+        stage.record_json(key_text, digest, fp, document, line=line)
 
     def _stored(self, key_text: str) -> str | None:
         if self.store is None:
