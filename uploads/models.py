@@ -321,9 +321,9 @@ class StoredRecord(models.Model):
     key_digest = models.BigIntegerField()  # sealed_digest() of the engine's digest of the key
     fingerprint = models.CharField(_("fingerprint"), max_length=32)
     values = JSONTextField(_("values"))  # compact JSON, written by the staged COPY
-    # The keyed hash of the CSV line the record was last read from, under that file's columns
-    # (uploads.lib.validation.tally.line_hasher); null when it came otherwise. A full file's
-    # line with this hash is this record unchanged, found without reading its values.
+    # The keyed hash of a CSV line that gives the record's values, under that file's columns
+    # (uploads.lib.validation.tally.line_hasher): the line it was stored or last changed from;
+    # null when unknown. A full file's line with this hash is this record unchanged.
     line_digest = models.BigIntegerField(null=True, blank=True)
     submission = models.ForeignKey(
         Submission,

@@ -341,11 +341,11 @@ _STALE = (
     "(SELECT 1 FROM uploads_storedrecord r WHERE r.integration_id = %(i)s "
     "AND r.key_digest = s.key_digest AND r.key = s.key AND r.fingerprint = s.fingerprint)"
 )
-# Changed values, or the same values read from a CSV line the store did not know (a record
-# read otherwise keeps the line hash it has: that line still gives its values).
+# Changed values, or the same values read from a CSV line when the store knows no line for
+# the record (a known line hash is kept while the values are unchanged: it still gives them).
 _CHANGED = (
     " AND (uploads_storedrecord.fingerprint <> s.fingerprint OR (s.line_digest IS NOT NULL "
-    "AND uploads_storedrecord.line_digest IS DISTINCT FROM s.line_digest))"
+    "AND uploads_storedrecord.line_digest IS NULL))"
 )
 _UPDATE = (
     'UPDATE uploads_storedrecord SET fingerprint = s.fingerprint, "values" = s.vals, '

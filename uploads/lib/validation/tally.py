@@ -243,8 +243,9 @@ class Tally:
                        lines: Sequence[int | None]) -> None:  # fmt: skip
         """Staged records when unchanged ones are only noted by their index position
         (``StageSpec.omit_unchanged``), for many records at once: the names looked up once per
-        batch, fingerprints compared as bytes. An unchanged record read from a line the store
-        does not know yet is staged all the same, to store its line hash."""
+        batch, fingerprints compared as bytes. An unchanged record whose stored line hash is
+        unknown is staged all the same, to store the hash of the line it was read from (a
+        known one is kept while the values are unchanged: that line still gives them)."""
         stage, fast, locate = self.stage, self.fast_stage, self.locate
         fingerprint, stored = fast.fingerprint_digest, self.store.fingerprint_digest_at
         matched, record, document = stage.matched, stage.record_json, fast.document
@@ -262,9 +263,9 @@ class Tally:
                     name = "updated"
                 elif stored(at) == fp:
                     unchanged += 1
-                    if line is None or line_at(at) == line:
+                    if line is None or line_at(at):
                         continue
-                    name = ""  # the same values from a new line
+                    name = ""  # the same values: staged to store the line hash it lacks
                 else:
                     name = "changed"
             if name:
