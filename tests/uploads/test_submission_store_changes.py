@@ -86,7 +86,7 @@ def test_only_added_and_changed_records_are_staged(tmp_path, secret):
     assert len(index.digests_except(seen)) == 50
 
 
-def _second_file(tmp_path, records, index, secret, data: bytes, monkeypatch):
+def _second_file(tmp_path, records, index, secret, data: bytes, monkeypatch, name="2.csv"):
     """The second file validated against ``index``: its report, its staged rows and positions,
     and how many of its records were compared by their values (not found by their line)."""
     compared = []
@@ -98,7 +98,7 @@ def _second_file(tmp_path, records, index, secret, data: bytes, monkeypatch):
 
     monkeypatch.setattr(Tally, "_located_batch", counted)
     tmp_path.mkdir()
-    path = tmp_path / "2.csv"
+    path = tmp_path / name
     path.write_bytes(data)
     results, counts = [], []
     for workers in (1, 2):  # two cores: the count is the main process's only
@@ -151,6 +151,29 @@ def test_lines_the_store_knows_are_unchanged_records_without_reading_them(
     assert all(row[6] is not None for row in restaged)
     assert [row for row in restaged if row[4] is not None] == restaged  # values staged
     assert {row[1] for row in staged} < {row[1] for row in restaged}
+
+
+@pytest.mark.parametrize("lines", [True, False], ids=["jsonl", "array"])
+def test_json_elements_the_store_knows_are_unchanged_records(tmp_path, lines, monkeypatch):
+    secret = b"k" * 32
+    records = samples.records(600, seed=3)
+    suffix = "jsonl" if lines else "json"
+    first = tmp_path / f"1.{suffix}"
+    first.write_bytes(samples.json_bytes(records, lines=lines))
+    lined = _index(tmp_path / "lined", first, secret)
+    unlined = _index(tmp_path / "unlined", first, secret, lines=False)
+    data = samples.json_bytes(_changed(records), lines=lines)
+    name = f"2.{suffix}"
+    report, staged, seen, compared = _second_file(
+        tmp_path / "a", records, lined, secret, data, monkeypatch, name
+    )
+    diff = report["diff"]
+    assert diff["added"] == 30 and diff["removed"] == 50 and diff["changed"] >= 50
+    assert compared == len(staged) == diff["added"] + diff["changed"]
+    before, restaged, seen_before, compared = _second_file(
+        tmp_path / "b", records, unlined, secret, data, monkeypatch, name
+    )
+    assert before == report and seen_before == seen and compared == len(restaged) == 580
 
 
 def test_a_file_with_its_columns_in_another_order_is_compared_by_its_values(tmp_path, monkeypatch):
@@ -272,8 +295,8 @@ def test_the_store_keeps_the_line_hash_of_each_records_csv_line(cast, jobs):
     assert index.find_lines(known) == list(range(40))  # each line hash finds its own record
     assert index.find_lines([min(known) - 1]) == [-1]
 
-    # The same records as JSON, one changed: the changed record's line is no longer known,
-    # the others keep theirs (their lines still give their values).
+    # The same records as JSON, one changed: the changed record now has its element's hash,
+    # the others keep their lines' (those still give their values).
     changed = [dict(r) for r in records]
     changed[3]["segment"] = "特別" if changed[3].get("segment") != "特別" else "一般"
     data = json.dumps(changed, ensure_ascii=False).encode()
@@ -282,17 +305,15 @@ def test_the_store_keeps_the_line_hash_of_each_records_csv_line(cast, jobs):
     second.refresh_from_db()
     assert second.report["diff"]["changed"] == 1 and second.report["diff"]["unchanged"] == 39
     after = _lines(cast.integration_a)
-    assert sum(v is None for v in after.values()) == 1
-    assert {k: v for k, v in after.items() if v is not None}.items() <= lines.items()
+    assert None not in after.values() and len(set(after.values())) == 40
+    assert len(after.items() - lines.items()) == 1
 
-    # Back to CSV with LF line ends: the same report as the first load's store would give,
-    # and on PostgreSQL every line known again.
+    # Back to CSV with LF line ends: the same report as the first load's store would give.
     with jobs():
         third = _receive(
             cast.integration_a, csv_file(changed).replace(b"\r\n", b"\n"), name="3.csv"
         )
     third.refresh_from_db()
     assert third.report["diff"] == {"added": 0, "changed": 0, "unchanged": 40, "removed": 0}
-    if processing.connection.vendor == "postgresql":  # compared by index position (omit)
-        assert None not in _lines(cast.integration_a).values()
+    assert None not in _lines(cast.integration_a).values()
     assert _store(cast.integration_a) == _fresh(cast.integration_a, csv_file(changed), jobs)

@@ -130,6 +130,10 @@ class KeyIndex:
         """The position of the stored record with each line hash, or -1."""
         return list(map(self._by_line.get, lines, repeat(-1)))
 
+    def find_line(self, line: int) -> int:
+        """:meth:`find_lines` for one line hash."""
+        return self._by_line.get(line, -1)
+
     def locate(self, digest: bytes) -> tuple[int, int]:
         """The stored key hash for an engine digest and its position here (-1: not stored)."""
         if self.secret:

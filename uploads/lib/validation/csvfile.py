@@ -260,7 +260,7 @@ class CsvRows:
         self.undecodable = UNDECODABLE[encoding]
         self.fast = FastRow(checker, targets) if fast and fastpath.ENABLED else None
         if self.fast is not None and tally.needs_values:
-            use_fast_values(tally, checker.layout, targets, csv_lines=True)
+            use_fast_values(tally, checker.layout, targets, "csv")
         self.syntax_reason = ""
         self.line_no = 0  # the last line read, once a run has reached the end of its range
 

@@ -26,7 +26,7 @@ class JsonBody:
         self.layout, self.checker, self.tally = layout, checker, tally
         self.fast = FastRow(checker, json_columns(layout))
         if tally.needs_values:
-            use_fast_values(tally, layout, json_columns(layout))
+            use_fast_values(tally, layout, json_columns(layout), "json")
         self.cells = JsonCells(layout)
         self.unknown = UnknownKeys(layout)
         # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict.
@@ -61,7 +61,7 @@ class JsonBody:
                         key = post(pick(laid_out))
                         if key is not None and not repeated(raw, keys):
                             if fast_record is not None:
-                                fast_record(row, line, key, padded(laid_out))
+                                fast_record(row, line, key, padded(laid_out), raw)
                             else:
                                 digests += key_digest(key)
                                 key_rows.append(row)

@@ -29,15 +29,18 @@ _DIGEST = blake2b.digest
 LINE_SCHEME = "pmh-line/1"  # changed whenever what a line hash stands for changes
 
 
-def line_hasher(secret: bytes, layout: Layout, columns: Sequence[tuple | None]) -> Callable:
-    """The keyed 64-bit BLAKE2b of a clean CSV line read under ``columns`` (the header's
-    targets): two lines with one hash have the same text under the same columns, so the same
-    key and values. Its key is derived from the store's secret, so the stored hashes cannot be
-    checked against guessed lines without it; the columns go into its personalisation."""
+def line_hasher(secret: bytes, layout: Layout, columns: Sequence[tuple | None],
+                source: str = "csv") -> Callable:  # fmt: skip
+    """The keyed 64-bit BLAKE2b of the text of a clean record: a CSV line read under
+    ``columns`` (the header's targets), without its line break, or (``source="json"``) a JSON
+    element's bytes without the white space around it. Two texts with one hash are the same
+    text read the same way, so the same key and values. Its key is derived from the store's
+    secret, so the stored hashes cannot be checked against guessed lines without it; the
+    source and the columns go into its personalisation."""
     targets = [
         None if t is None else t if t[0] == "item" else ("field", t[1].path) for t in columns
     ]
-    context = repr((LINE_SCHEME, layout.id, targets)).encode("utf-8", "surrogatepass")
+    context = repr((LINE_SCHEME, source, layout.id, targets)).encode("utf-8", "surrogatepass")
     key = hmac.digest(secret, b"pmh-line-hash", "sha256")
     person = blake2b(context, digest_size=16).digest()
     return partial(blake2b, key=key, person=person, digest_size=8)
@@ -130,6 +133,7 @@ class Tally:
         # In a full file, a CSV line whose hash the store holds is that record unchanged.
         lined = self.locate is not None and mode == "full" and getattr(store, "has_lines", False)
         self.find_lines = self.store.find_lines if lined else None
+        self.find_line = self.store.find_line if lined else None
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
         self.cells_of: Callable[[str], list[str]] | None = None  # a clean CSV line's cells
@@ -165,15 +169,21 @@ class Tally:
         self.key_lines.append(line)
         self.diff["added" if self.mode == "full" else "inserted"] += 1
 
-    def fast_record(self, row: int, line: int, key_text: str, cells) -> None:
+    def fast_record(self, row: int, line: int, key_text: str, cells, raw: bytes | None = None
+                    ) -> None:  # fmt: skip
         """A row the fast path proved valid, when records or the store comparison are wanted:
-        its values come from its cells (``fast_values``) without the detailed check."""
+        its values come from its cells (``fast_values``) without the detailed check.
+        ``raw``: the JSON element's bytes, hashed (``line_hasher``) when the record is staged."""
         digest = key_digest(key_text)
         self.digests += digest
         self.key_rows.append(row)
         self.key_lines.append(line)
         if self.fast_stage is not None:
-            return self._fast_staged(key_text, digest, cells)
+            line_hash = None
+            if raw is not None and self.line_hasher is not None:
+                text_hash = self.line_hasher(raw.strip()).digest()
+                line_hash = int.from_bytes(text_hash, "big", signed=True)
+            return self._fast_staged(key_text, digest, cells, line_hash)
         self._fast_values(row, line, key_text, digest, cells)
 
     def clean_batch(self, row: int, line: int, keys: list[str]) -> None:
@@ -298,6 +308,12 @@ class Tally:
 
     def _fast_staged(self, key_text: str, digest: bytes, cells, line: int | None = None) -> None:
         if self.locate is not None:
+            if line is not None and self.find_line is not None:
+                at = self.find_line(line)  # the stored record read from the same text
+                if at >= 0:
+                    self.stage.matched(at)
+                    self.diff["unchanged"] += 1
+                    return None
             return self._located_batch((key_text,), (digest,), (cells,), (line,))
         fast, stage = self.fast_stage, self.stage
         fp = fast.fingerprint(cells)
