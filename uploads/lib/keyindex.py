@@ -4,9 +4,9 @@ A million stored records take about 32 MB here (8-byte key hash, 16-byte fingerp
 line hash) instead of hundreds of MB as a dict of tuples. Lookups bisect a sorted array. Two keys
 sharing a 64-bit hash (about 3×10⁻⁸ at a million keys) could only skew the report's counts; the
 store itself is changed by exact keys in SQL. The stored records' line hashes (the keyed hash
-of the CSV line each was last read from, ``tally.line_hasher``) are also kept in a dict to their
-positions, about 110 MB more at a million: a full file's line found there is that record
-unchanged, without reading its values.
+of the CSV line or JSON element that gives each record's values, ``tally.line_hasher``) are
+also kept in a dict to their positions, about 110 MB more at a million: a full file's line found
+there is that record unchanged, without reading its values.
 
 With a secret (``sealed``), the store holds no key in clear: a stored key is the HMAC-SHA256 of its
 text and a stored key hash the HMAC of the engine's 8-byte BLAKE2b, both under a server-side

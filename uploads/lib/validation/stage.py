@@ -8,7 +8,8 @@ between processes. Lines are in COPY's text format, tab-separated:
 - ``records-<part>-<bucket>.copy``: integration id, key (fields joined with U+001F), key digest
   (signed 64-bit BLAKE2b of the key, ``uploads.lib.keyindex.key_digest``), fingerprint, the values
   as compact JSON without absent values (or ``\\N``, see ``unchanged_values``), submission id,
-  line hash (``tally.line_hasher``; ``\\N`` when the record was not read from a CSV line); one
+  line hash (``tally.line_hasher``; ``\\N`` unless the fast path read the record from a CSV line
+  or a JSON element); one
   line per record that is not a delete;
 - ``deletes-<part>.copy``: the key and key digest of each delete record (diff files), then ``t``;
 - ``seen-<part>.bin`` (``omit_unchanged``): the positions in the store's index (``uint32``) of
@@ -182,7 +183,7 @@ class StageWriter:
                     line: int | None = None) -> None:  # fmt: skip
         """A record with its values as ``values_json`` gives them (None: not staged).
         ``number``: its stored key hash when the caller has it already (``KeyIndex.locate``);
-        ``line``: the hash of the CSV line it was read from (``tally.line_hasher``)."""
+        ``line``: the hash of the CSV line or JSON element it was read from (``line_hasher``)."""
         end = "\\N\n" if line is None else f"{line}\n"
         if self.secret:  # hex and ``{}``: nothing to escape
             mac = self.mac

@@ -130,14 +130,15 @@ class Tally:
         # not staged but only their positions noted (``StageSpec.omit_unchanged``).
         omit = stage is not None and stage.omit_unchanged and self.store is not None
         self.locate = getattr(self.store, "locate", None) if omit else None
-        # In a full file, a CSV line whose hash the store holds is that record unchanged.
+        # In a full file, a line (or JSON element) whose hash the store holds is that record
+        # unchanged (``line_hasher``).
         lined = self.locate is not None and mode == "full" and getattr(store, "has_lines", False)
         self.find_lines = self.store.find_lines if lined else None
         self.find_line = self.store.find_line if lined else None
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
         self.cells_of: Callable[[str], list[str]] | None = None  # a clean CSV line's cells
-        self.line_hasher: Callable[[bytes], Any] | None = None  # line_hasher(), for CSV lines
+        self.line_hasher: Callable[[bytes], Any] | None = None  # line_hasher(), when staged
         self.reset()
 
     def reset(self) -> None:
