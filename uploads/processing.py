@@ -154,11 +154,12 @@ def process(submission_id: int) -> None:
             report = _validate(submission, token, path, staging)
             _finish(submission, token, report, staging, context)
     except storage.Corrupted as exc:
-        lifecycle.submission_fail(
-            submission_id=submission_id,
-            reason=_("The received file cannot be read back unchanged: %(error)s") % {"error": exc},
-            lease_token=token,
-        )
+        log.error("Submission %s: the stored file cannot be read back: %s", submission_id, exc)
+        if exc.missing:
+            reason = _("The received file cannot be read back: it is no longer in the file store.")
+        else:
+            reason = _("The received file cannot be read back unchanged: its bytes have changed.")
+        lifecycle.submission_fail(submission_id=submission_id, reason=reason, lease_token=token)
     except LeaseLost:
         log.warning("Submission %s: lease lost, attempt %s stops", submission_id, token)
     except (OperationalError, InterfaceError):

@@ -172,10 +172,20 @@ def test_a_stored_file_changed_before_validation_fails_and_leaves_the_store(cast
     processing.process(submission.pk)
     submission.refresh_from_db()
     assert submission.status == Status.FAILED and submission.validated_at is None
-    assert "受け付けたファイルを元のまま読み出せません" in submission.failure_reason
-    assert "SHA-256" in submission.failure_reason and first.pk != submission.pk
-    assert _store(cast.integration_a) == before
+    assert submission.failure_reason == (
+        "受け付けたファイルを元のまま読み出せません。受け付けたときから内容が変わっています。"
+    )  # Japanese for people: the file's name and hashes go to the log only
+    assert first.pk != submission.pk and _store(cast.integration_a) == before
     assert not list(teststore.stage_root().glob(f"{submission.pk}-*"))
+
+
+def test_a_stored_file_gone_before_validation_fails_in_japanese(cast, jobs):
+    submission = receive(cast.integration_a, csv_file(full_records(2)))  # jobs not run
+    services.stored_path(submission).unlink()
+    processing.process(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Status.FAILED
+    assert submission.failure_reason == "受け付けたファイルを読み出せません。保存先にありません。"
 
 
 def test_the_file_is_verified_first_on_a_thread_that_has_ended(cast, jobs, monkeypatch):

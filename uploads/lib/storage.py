@@ -21,7 +21,12 @@ class TooLarge(Exception):
 
 
 class Corrupted(Exception):
-    """A stored file is missing or its bytes no longer match the recorded SHA-256."""
+    """A stored file is missing (``missing``) or its bytes no longer match the recorded SHA-256.
+    The message names the file and the hashes, for the log."""
+
+    def __init__(self, message: str, *, missing: bool = False):
+        super().__init__(message)
+        self.missing = missing
 
 
 def receive_stream(stream: BinaryIO, directory: Path, *, max_bytes: int) -> tuple[Path, int, str]:
@@ -81,7 +86,7 @@ def file_sha256(path: Path) -> str:
 
 def verify(path: Path, sha256: str) -> None:
     if not path.is_file():
-        raise Corrupted(f"{path.name}: missing")
+        raise Corrupted(f"{path.name}: missing", missing=True)
     actual = file_sha256(path)
     if actual != sha256:
         raise Corrupted(f"{path.name}: SHA-256 {actual} does not match {sha256}")
