@@ -5,8 +5,9 @@ line hash) instead of hundreds of MB as a dict of tuples. Lookups bisect a sorte
 sharing a 64-bit hash (about 3×10⁻⁸ at a million keys) could only skew the report's counts; the
 store itself is changed by exact keys in SQL. The stored records' line hashes (the keyed hash
 of the CSV line or JSON element that gives each record's values, ``tally.line_hasher``) are
-also kept in a dict to their positions, about 110 MB more at a million: a full file's line found
-there is that record unchanged, without reading its values.
+looked up through a dict to their positions (about 110 MB more at a million, built only for a
+full file compared by position): a line found there is that record unchanged, without reading
+its values.
 
 With a secret (``sealed``), the store holds no key in clear: a stored key is the HMAC-SHA256 of its
 text and a stored key hash the HMAC of the engine's 8-byte BLAKE2b, both under a server-side
@@ -73,7 +74,7 @@ class KeyIndex:
             self._line_at.append((line[0] if line else None) or 0)
         self._fingerprints = bytes(fingerprints)
         self._stride, self._offset = 16, 0  # where fingerprint i is in _fingerprints
-        self._lines_by_line()
+        self._positions: dict[int, int] | None = None  # line_positions(), once asked for
 
     def fingerprint(self, key: tuple[str, ...]) -> str | None:
         text = key_text(key)
@@ -107,32 +108,31 @@ class KeyIndex:
         index._line_at = _int64s(records, 3, 4)
         index._fingerprints = bytes(records)
         index._stride, index._offset = 32, 8
-        index._lines_by_line()
         return index
-
-    def _lines_by_line(self) -> None:
-        """The position of the record of each known line hash, in a dict: a quarter of a second
-        and about 110 MB at a million records, looked up in a tenth of a microsecond (sorting
-        them by line, here or in the database, took over a second)."""
-        self._by_line = dict(zip(self._line_at, range(len(self._line_at)), strict=True))
-        self._by_line.pop(0, None)  # unknown lines
 
     @property
     def has_lines(self) -> bool:
-        """Whether any stored record's line hash is known (``find_lines``)."""
-        return bool(self._by_line)
+        """Whether any stored record's line hash is known (``line_positions``)."""
+        return self._line_at.count(0) < len(self._line_at)
 
     def line_at(self, i: int) -> int:
         """The line hash stored with the record at position ``i`` (0: unknown)."""
         return self._line_at[i]
 
+    def line_positions(self) -> dict[int, int]:
+        """The position of the record of each known line hash, built when first asked for (a
+        full file compared by position; before a worker process is forked, which then shares
+        it): a quarter of a second and about 110 MB at a million records, looked up in a tenth
+        of a microsecond (sorting the hashes, here or in the database, took over a second)."""
+        if self._positions is None:
+            line_at = self._line_at
+            self._positions = dict(zip(line_at, range(len(line_at)), strict=True))
+            self._positions.pop(0, None)  # unknown lines
+        return self._positions
+
     def find_lines(self, lines: Iterable[int]) -> list[int]:
         """The position of the stored record with each line hash, or -1."""
-        return list(map(self._by_line.get, lines, repeat(-1)))
-
-    def find_line(self, line: int) -> int:
-        """:meth:`find_lines` for one line hash."""
-        return self._by_line.get(line, -1)
+        return list(map(self.line_positions().get, lines, repeat(-1)))
 
     def locate(self, digest: bytes) -> tuple[int, int]:
         """The stored key hash for an engine digest and its position here (-1: not stored)."""

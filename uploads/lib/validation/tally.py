@@ -132,9 +132,9 @@ class Tally:
         self.locate = getattr(self.store, "locate", None) if omit else None
         # In a full file, a line (or JSON element) whose hash the store holds is that record
         # unchanged (``line_hasher``).
-        lined = self.locate is not None and mode == "full" and getattr(store, "has_lines", False)
-        self.find_lines = self.store.find_lines if lined else None
-        self.find_line = self.store.find_line if lined else None
+        lined = self.locate is not None and mode == "full" and self.store.has_lines
+        # Built here, in the main process, so that a worker forked later shares it.
+        self.by_line: dict[int, int] | None = self.store.line_positions() if lined else None
         self.fast_values: Callable[[Any], dict[str, Any]] | None = None
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
         self.cells_of: Callable[[str], list[str]] | None = None  # a clean CSV line's cells
@@ -203,7 +203,7 @@ class Tally:
                 self._fast_values(row + 1 + i, line + 1 + i, key, digest, cells_of(text))
             return
         lines = self._line_hashes(texts) if self.line_hasher else [None] * len(texts)
-        if self.find_lines is not None:
+        if self.by_line is not None:
             self._lined_batch(keys, digests, texts, lines)
         elif self.locate is None:
             for key, digest, text, line_hash in zip(keys, digests, texts, lines, strict=True):
@@ -227,7 +227,7 @@ class Tally:
         it holds (the same text under the same columns, so the same key and values) is that
         stored record unchanged, noted by its position with nothing more computed. The other
         lines are compared as usual (:meth:`_located_batch`)."""
-        found = self.find_lines(lines)
+        found = list(map(self.by_line.get, lines, repeat(-1)))
         rest = [i for i, at in enumerate(found) if at < 0]
         if len(rest) < len(found):
             self.stage.matched_many([at for at in found if at >= 0])
@@ -309,8 +309,8 @@ class Tally:
 
     def _fast_staged(self, key_text: str, digest: bytes, cells, line: int | None = None) -> None:
         if self.locate is not None:
-            if line is not None and self.find_line is not None:
-                at = self.find_line(line)  # the stored record read from the same text
+            if line is not None and self.by_line is not None:
+                at = self.by_line.get(line, -1)  # the stored record read from the same text
                 if at >= 0:
                     self.stage.matched(at)
                     self.diff["unchanged"] += 1
