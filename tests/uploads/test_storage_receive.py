@@ -48,3 +48,33 @@ def test_a_failing_stream_leaves_no_file(tmp_path):
     with pytest.raises(ConnectionResetError):
         storage.receive_stream(Broken(), tmp_path, max_bytes=1 << 40)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_disk_is_asked_to_write_each_window_while_the_body_still_arrives(tmp_path, monkeypatch):
+    """Every WRITEBACK bytes, the range written since the last request (consecutive, already
+    handed to the kernel); the tail is left to the final fsync."""
+    monkeypatch.setattr(storage, "WRITEBACK", storage.CHUNK * 2)
+    requests = []
+    real = storage.start_writeback
+
+    def recorded(fd, offset, length):
+        requests.append((offset, length, os.fstat(fd).st_size))
+        real(fd, offset, length)  # the system call itself, on this file
+
+    monkeypatch.setattr(storage, "start_writeback", recorded)
+    data = os.urandom(storage.CHUNK * 5 + 7)
+    path, size, sha256 = storage.receive_stream(io.BytesIO(data), tmp_path, max_bytes=len(data))
+    two = storage.CHUNK * 2
+    assert [(offset, length) for offset, length, _ in requests] == [(0, two), (two, two)]
+    assert all(on_disk >= offset + length for offset, length, on_disk in requests)
+    assert path.read_bytes() == data and sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.skipif(not os.uname().sysname == "Linux", reason="sync_file_range is Linux's")
+def test_writeback_is_the_linux_system_call(tmp_path):
+    assert storage._sync_file_range is not None
+    with open(tmp_path / "f", "wb") as out:
+        out.write(b"z" * 4096)
+        out.flush()
+        assert storage._sync_file_range(out.fileno(), 0, 4096, 2) == 0
+        assert storage._sync_file_range(-1, 0, 4096, 2) == -1  # a bad descriptor: an error

