@@ -6,28 +6,34 @@ from hashlib import blake2b
 from django.db import migrations, models
 
 BATCH = 5_000
+SEALED = r"^[0-9a-f]{64}$"
 
 
 def seal_stored_records(apps, schema_editor):
-    """Issue 17.2: keys in clear become their HMAC, values become ``{}`` (the fingerprint stays)."""
+    """Issue 17.2: keys in clear become their HMAC, values become ``{}`` (the fingerprint stays).
+
+    Row by row by its key, which changes here and became the primary key (migration 0015): a
+    key in clear holds U+001F separators, a sealed one is 64 hex digits."""
     from uploads.lib.validation.stage import sealed_digest, sealed_key
     from uploads.teststore import store_secret
 
     StoredRecord = apps.get_model("uploads", "StoredRecord")
     secret = store_secret()
-    last = 0
     while True:
-        rows = list(StoredRecord.objects.filter(pk__gt=last).order_by("pk")[:BATCH])
+        rows = list(StoredRecord.objects.exclude(key__regex=SEALED).values_list(
+            "integration_id", "key_digest", "key")[:BATCH])
         if not rows:
             return
-        for row in rows:
-            text = row.key
+        sealed = 0
+        for integration_id, key_digest, text in rows:
             digest = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            row.key = sealed_key(secret, text)
-            row.key_digest = sealed_digest(secret, digest)
-            row.values = {}
-        StoredRecord.objects.bulk_update(rows, ["key", "key_digest", "values"])
-        last = rows[-1].pk
+            sealed += StoredRecord.objects.filter(
+                integration_id=integration_id, key_digest=key_digest, key=text
+            ).update(
+                key=sealed_key(secret, text), key_digest=sealed_digest(secret, digest), values={}
+            )
+        if not sealed:
+            raise RuntimeError("stored records could not be sealed")
 
 
 class Migration(migrations.Migration):
