@@ -25,7 +25,7 @@ from uploads.lib import storage
 from uploads.lib.validation import Issue, validate_file
 from uploads.lifecycle import LeaseLost
 from uploads.models import Submission, SubmissionIssue
-from uploads.teststore import Staging, StoreChanged, load_index
+from uploads.teststore import Staging, StoreChanged, load_index, store_holds_records
 
 log = logging.getLogger(__name__)
 ISSUE_BATCH = 5000
@@ -87,28 +87,43 @@ class Progress:
 
 
 class Verifying:
-    """``storage.verify`` of a stored file on a second thread, while this one reads the store's
-    index: the hash and the reads let go of the GIL, and the index is mostly the database's
-    work. ``result()`` waits for it and raises what it raised (``storage.Corrupted``); the
-    thread has ended by then, so a validation worker process may still be forked."""
+    """``storage.verify`` of a stored file on a second thread: while this one reads the store's
+    index (``start``), or, when the store is empty and there is no index to read, while the
+    database copies the accepted records in (``start`` called by ``_finish``). The hash and
+    the reads let go of the GIL, the index and the copy are mostly the database's work.
+    ``result()`` waits for it and raises what it raised (``storage.Corrupted``). It is never
+    running while the engine validates, so a validation worker process may still be forked;
+    and it is always over before the verdict commits (``result()`` in the verdict's
+    transaction), so bytes that changed never give a verdict or reach the store."""
 
-    def __init__(self, path, sha256: str):
+    def __init__(self, path, sha256: str, *, start: bool = True):
+        self.path, self.sha256 = path, sha256
         self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, args=(path, sha256), name="verify-sha256", daemon=True
-        )
-        self.thread.start()
+        self.thread: threading.Thread | None = None
+        if start:
+            self.start()
 
-    def _run(self, path, sha256: str) -> None:
+    @property
+    def started(self) -> bool:
+        return self.thread is not None
+
+    def start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="verify-sha256", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
         try:
-            storage.verify(path, sha256)
+            storage.verify(self.path, self.sha256)
         except BaseException as exc:  # handed to the caller by result()
             self.error = exc
 
     def join(self) -> None:
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
 
     def result(self) -> None:
+        self.start()
         self.thread.join()
         if self.error is not None:
             raise self.error
@@ -122,7 +137,9 @@ def process(submission_id: int) -> None:
         pk=submission_id
     )
     path = services.stored_path(submission)
-    verified = Verifying(path, submission.sha256)
+    # Beside the index read; into an empty store (nothing to read), beside the copy at the end.
+    early = store_holds_records(submission.integration_id)
+    verified = Verifying(path, submission.sha256, start=early)
     staging = Staging(integration_id=submission.integration_id, submission_id=submission.pk)
     try:
         context = verdict_context.verdict_context(
@@ -130,7 +147,7 @@ def process(submission_id: int) -> None:
         )
         try:
             report = _validate(submission, token, path, staging, verified)
-            _finish(submission, token, report, staging, context)
+            _finish(submission, token, report, staging, context, verified)
         except StoreChanged:
             # Another submission changed this store while this one was validated: records
             # staged as unchanged may not be any more. Once more, staging every value.
@@ -152,14 +169,9 @@ def process(submission_id: int) -> None:
                 integration=submission.integration, mode=submission.mode
             )
             report = _validate(submission, token, path, staging)
-            _finish(submission, token, report, staging, context)
+            _finish(submission, token, report, staging, context, verified)
     except storage.Corrupted as exc:
-        log.error("Submission %s: the stored file cannot be read back: %s", submission_id, exc)
-        if exc.missing:
-            reason = _("The received file cannot be read back: it is no longer in the file store.")
-        else:
-            reason = _("The received file cannot be read back unchanged: its bytes have changed.")
-        lifecycle.submission_fail(submission_id=submission_id, reason=reason, lease_token=token)
+        _fail_unreadable(submission, token, exc)
     except LeaseLost:
         log.warning("Submission %s: lease lost, attempt %s stops", submission_id, token)
     except (OperationalError, InterfaceError):
@@ -169,6 +181,10 @@ def process(submission_id: int) -> None:
         _give_back_when_database_returns(submission_id, token)
     except Exception as exc:
         log.exception("Submission %s: validation crashed", submission_id)
+        try:
+            verified.result()  # changed bytes are the cause to report, if they changed
+        except storage.Corrupted as corrupted:
+            return _fail_unreadable(submission, token, corrupted)
         lifecycle.submission_fail(
             submission_id=submission_id,
             reason=_("Validation stopped with an internal error: %(error)s") % {"error": repr(exc)},
@@ -177,6 +193,21 @@ def process(submission_id: int) -> None:
     finally:
         verified.join()
         staging.drop()
+
+
+def _fail_unreadable(submission: Submission, token: uuid.UUID, exc: storage.Corrupted) -> None:
+    """The stored file is gone or its bytes changed: the submission fails with that reason,
+    and the issues found in those bytes (verified only at the end, see Verifying) go."""
+    log.error("Submission %s: the stored file cannot be read back: %s", submission.pk, exc)
+    if exc.missing:
+        reason = _("The received file cannot be read back: it is no longer in the file store.")
+    else:
+        reason = _("The received file cannot be read back unchanged: its bytes have changed.")
+    if lifecycle.submission_fail(submission_id=submission.pk, reason=reason, lease_token=token):
+        SubmissionIssue.objects.filter(
+            submission_id=submission.pk, attempt=submission.attempts
+        ).delete()
+        results.overflow_path(submission.pk, submission.attempts).unlink(missing_ok=True)
 
 
 def _give_back_when_database_returns(submission_id: int, token: uuid.UUID) -> None:
@@ -208,7 +239,7 @@ def _validate(submission: Submission, token: uuid.UUID, path, staging: Staging,
     writer = IssueWriter(submission.pk, submission.attempts, token)
     index = load_index(integration.pk)
     staging.index = index
-    if verified is not None:
+    if verified is not None and verified.started:
         verified.result()
     # Loading a large store takes a while: a full lease to validate.
     lifecycle.submission_renew(submission_id=submission.pk, lease_token=token)
@@ -242,13 +273,21 @@ def _validate_records(submission, token, records, writer, index, staging):
     return report
 
 
-def _finish(
-    submission: Submission, token: uuid.UUID, report, staging: Staging, context: dict | None = None
-) -> None:
+def _finish(submission: Submission, token: uuid.UUID, report, staging: Staging,
+            context: dict | None = None, verified: Verifying | None = None) -> None:  # fmt: skip
+    """The verdict and the store's changes in one transaction; ``verified``, if its check has
+    not run yet, runs beside the copy and must pass before that transaction commits."""
+    if verified is not None:
+        verified.start()
+        if not report.accepted:
+            verified.result()  # nothing to copy: the check is waited for at once
+
     def apply_staging(locked: Submission) -> None:
         staging.apply(
             integration_id=locked.integration_id, submission_id=locked.pk, mode=locked.mode
         )
+        if verified is not None:
+            verified.result()  # Corrupted: the transaction rolls back, nothing is stored
 
     lifecycle.submission_ready(
         submission_id=submission.pk,

@@ -145,6 +145,11 @@ def load_index(integration_id: int) -> KeyIndex:
     return index
 
 
+def store_holds_records(integration_id: int) -> bool:
+    """Whether the integration's test store holds any record (one probe of the primary key)."""
+    return StoredRecord.objects.filter(integration_id=integration_id).exists()
+
+
 def store_version(integration_id: int) -> tuple[int, int, int]:
     """The store's state, changed by every apply and purge: how many accepted submissions (each
     applied in the transaction that wrote its verdict), the latest of them, and the purges."""

@@ -188,6 +188,94 @@ def test_a_stored_file_gone_before_validation_fails_in_japanese(cast, jobs):
     assert submission.failure_reason == "受け付けたファイルを読み出せません。保存先にありません。"
 
 
+def test_a_stored_file_changed_before_going_into_an_empty_store_fails_and_stores_nothing(
+    cast, jobs
+):
+    """Into an empty store the bytes are checked beside the copy, at the end: a change still
+    fails the submission, nothing is stored and the issues found in those bytes go."""
+    records = full_records(4)
+    data = csv_file(records)
+    submission = receive(cast.integration_a, data)  # jobs not run
+    path = services.stored_path(submission)
+    path.chmod(0o600)
+    path.write_bytes(data.replace(b"\r\n", b"\n", 1))  # still valid: copied, then rolled back
+    processing.process(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Status.FAILED and submission.validated_at is None
+    assert submission.failure_reason == (
+        "受け付けたファイルを元のまま読み出せません。受け付けたときから内容が変わっています。"
+    )
+    assert _store(cast.integration_a) == {} and submission.issues.count() == 0
+    assert not list(teststore.stage_root().glob(f"{submission.pk}-*"))
+
+
+def test_a_changed_file_with_errors_fails_without_its_issues(cast, jobs, monkeypatch):
+    data = csv_file(full_records(3))
+    submission = receive(cast.integration_a, data)  # jobs not run
+    path = services.stored_path(submission)
+    path.chmod(0o600)
+    path.write_bytes(data.replace(b"\r\n", b"\r\nX,", 1))  # every cell of row 1 moves on
+    found, real_fail = [], lifecycle.submission_fail
+
+    def fail(**kwargs):
+        found.append(submission.issues.count())
+        return real_fail(**kwargs)
+
+    monkeypatch.setattr(processing.lifecycle, "submission_fail", fail)
+    processing.process(submission.pk)
+    submission.refresh_from_db()
+    assert found[0] > 0  # the changed bytes had issues, recorded while they were validated
+    assert submission.status == Status.FAILED and submission.verdict is None
+    assert "内容が変わっています" in submission.failure_reason
+    assert submission.issues.count() == 0 and _store(cast.integration_a) == {}
+
+
+@pytest.mark.parametrize("stored", [0, 2], ids=["empty store", "store with records"])
+def test_the_bytes_are_checked_beside_the_index_or_the_copy_never_the_engine(
+    cast, jobs, monkeypatch, stored
+):
+    """With records stored the check runs while the index is read and is over before the
+    engine starts; into an empty store it starts once the engine is done and must pass before
+    the verdict commits. Either way no thread runs beside the engine (a worker is forked)."""
+    if stored:
+        with jobs():
+            receive(cast.integration_a, csv_file(full_records(stored, seed=7)))
+    events = []
+    real_verify, real_validate = processing.storage.verify, processing.validate_file
+    real_ready = lifecycle.submission_ready
+
+    def verify(path, sha256):
+        events.append("verify")
+        real_verify(path, sha256)
+
+    def validate(source, **kwargs):
+        import threading
+
+        events.append("validate")
+        assert "verify-sha256" not in [t.name for t in threading.enumerate()]
+        return real_validate(source, **kwargs)
+
+    def ready(**kwargs):
+        def before(locked):
+            kwargs_before(locked)
+            events.append("applied")
+
+        kwargs_before = kwargs["before"]
+        return real_ready(**{**kwargs, "before": before})
+
+    monkeypatch.setattr(processing.storage, "verify", verify)
+    monkeypatch.setattr(processing, "validate_file", validate)
+    monkeypatch.setattr(processing.lifecycle, "submission_ready", ready)
+    with jobs():
+        submission = receive(cast.integration_a, csv_file(full_records(3)))
+    submission.refresh_from_db()
+    assert submission.verdict == Verdict.ACCEPTED
+    if stored:
+        assert events == ["verify", "validate", "applied"]
+    else:
+        assert events[0] == "validate" and set(events[1:]) == {"verify", "applied"}
+
+
 def test_the_file_is_verified_first_on_a_thread_that_has_ended(cast, jobs, monkeypatch):
     """The check runs beside the index read, but is over before the engine starts: no bytes
     are validated unverified, and no thread is left that would stop a worker being forked."""
