@@ -317,3 +317,78 @@ def test_the_store_keeps_the_line_hash_of_each_records_csv_line(cast, jobs):
     assert third.report["diff"] == {"added": 0, "changed": 0, "unchanged": 40, "removed": 0}
     assert None not in _lines(cast.integration_a).values()
     assert _store(cast.integration_a) == _fresh(cast.integration_a, csv_file(changed), jobs)
+
+
+@pytest.mark.parametrize("secret", [b"", b"k" * 32], ids=["clear", "sealed"])
+@pytest.mark.parametrize("lines", [True, False], ids=["jsonl", "array"])
+@pytest.mark.parametrize(
+    "stored", ["", "csv", "same"], ids=["empty store", "store from CSV", "store from this format"]
+)
+def test_json_records_staged_in_batches_are_those_staged_one_at_a_time(
+    tmp_path, monkeypatch, secret, lines, stored
+):
+    """The JSON loop hands clean records to the tally in batches, and every batch before a
+    record taken the exact way (here a warning): the same report, the same staged files, byte
+    for byte, and the same positions as one record at a time."""
+    from uploads.lib.validation import jsonrecords
+
+    records = samples.records(1300, seed=8)
+    store = None
+    if stored:  # the first 1,000 records, found by their values or (same format) their text
+        first = tmp_path / ("1.csv" if stored == "csv" else path_name(lines))
+        data = csv_file(records[:1000]) if stored == "csv" else samples.json_bytes(
+            records[:1000], lines=lines)  # fmt: skip
+        first.write_bytes(data)
+        store = _index(tmp_path / "first", first, secret)
+    for record in records[5::97]:
+        record["basicFiveInfo"]["address"] = "東京都\n千代田区"  # a warning: the exact way
+    path = tmp_path / "2" / path_name(lines)
+    path.parent.mkdir()
+    path.write_bytes(samples.json_bytes(records, lines=lines))
+    results = []
+    for batch in (1, 512):
+        monkeypatch.setattr(jsonrecords, "BATCH", batch)
+        directory = tmp_path / f"b{batch}"
+        directory.mkdir()
+        spec = StageSpec(str(directory), 1, 2, not stored, secret, stored)
+        report = validate_file(path, stage=spec, store=store, workers=1,
+                               municipality_code="131016")  # fmt: skip
+        files = {p.name: p.read_bytes() for p in spec.record_files()}
+        results.append((report.to_dict(), files, list(spec.seen())))
+    assert results[0] == results[1]
+    report, files, seen = results[0]
+    assert report["accepted"] and report["warnings"] == len(records[5::97])
+    changed = len(records[5:1000:97])  # in the store, with another address now
+    staged = sum(data.count(b"\n") for data in files.values())
+    assert staged == (300 + changed if stored else 1300)
+    assert len(seen) == (1000 if stored else 0)
+
+
+def path_name(lines: bool) -> str:
+    return "records.jsonl" if lines else "records.json"
+
+
+@pytest.mark.parametrize("secret", [b"", b"k" * 32], ids=["clear", "sealed"])
+def test_records_staged_many_at_once_are_those_staged_one_by_one(tmp_path, secret):
+    from hashlib import blake2b
+
+    keys = [f"PMH1501\x1f{n:012d}\x1f\x1fH{n:08d}" for n in range(700)]
+    digests = [blake2b(k.encode(), digest_size=8).digest() for k in keys]
+    fingerprints = [f"{n:032x}" for n in range(700)]
+    documents = None if secret else [f'{{"n":{n}}}' for n in range(700)]
+    lines = [None if n % 3 == 0 else n * 7919 - 2**62 for n in range(700)]
+    staged = []
+    for many in (False, True):
+        spec = StageSpec(str(tmp_path / str(many)), 1, 2, True, secret)
+        (tmp_path / str(many)).mkdir()
+        writer = spec.writer(0)
+        if many:
+            writer.record_many(keys, digests, fingerprints, documents, lines)
+        else:
+            for n, key in enumerate(keys):
+                document = "{}" if secret else documents[n]
+                writer.record_json(key, digests[n], fingerprints[n], document, line=lines[n])
+        assert writer.count == 700
+        writer.close()
+        staged.append({p.name: p.read_bytes() for p in spec.record_files()})
+    assert staged[0] == staged[1] and len(staged[0]) > 200  # spread over the buckets

@@ -19,6 +19,8 @@ from .records import UnknownKeys, raw_from_json
 from .report import ERROR, Issue
 from .tally import Tally, key_digest
 
+BATCH = 512  # clean records handed to the tally at once
+
 
 class JsonBody:
     def __init__(self, checker: RecordChecker, tally: Tally):
@@ -43,9 +45,14 @@ class JsonBody:
             self.fast._post,
             SEP.join,
         )
-        padded = self.cells.padded
         repeated, exact = has_repeated_key, self.exact
-        fast_record = tally.fast_record if tally.fast_values is not None else None
+        # Records whose values are wanted go to the tally in batches (Tally.fast_elements),
+        # always before a record taken the exact way, so everything stays in file order.
+        staged = tally.fast_values is not None
+        keys: list[str] = []
+        cells: list[list[str]] = []
+        lines: list[int] = []
+        raws: list[bytes] = []
         # Tally.clean inlined for the common case, as in the CSV row loop.
         digests, key_rows, key_lines = tally.digests, tally.key_rows, tally.key_lines
         row = tally.rows
@@ -56,12 +63,17 @@ class JsonBody:
                 row += 1
                 if raw is not None:
                     # A tuple is the cells decoded straight from the bytes (jsonstruct.py).
-                    laid_out, keys = obj if type(obj) is tuple else lay(obj)
+                    laid_out, count = obj if type(obj) is tuple else lay(obj)
                     if enabled and laid_out is not None and cell_match(join(laid_out)) is not None:
                         key = post(pick(laid_out))
-                        if key is not None and not repeated(raw, keys):
-                            if fast_record is not None:
-                                fast_record(row, line, key, padded(laid_out), raw)
+                        if key is not None and not repeated(raw, count):
+                            if staged:
+                                keys.append(key)
+                                cells.append(laid_out)
+                                lines.append(line)
+                                raws.append(raw)
+                                if len(keys) >= BATCH:
+                                    self._flush(row - len(keys), keys, cells, lines, raws)
                             else:
                                 digests += key_digest(key)
                                 key_rows.append(row)
@@ -70,11 +82,24 @@ class JsonBody:
                             continue
                     # Not proven clean: decoded again the exact way and checked in full.
                     obj = exact_element(raw.decode("utf-8", "surrogateescape"))
+                if keys:
+                    self._flush(row - 1 - len(keys), keys, cells, lines, raws)
                 tally.rows = row
                 exact(row, line, obj)
         finally:
+            if keys:
+                self._flush(row - len(keys), keys, cells, lines, raws)
             tally.rows = row
             tally.count_clean(clean)
+
+    def _flush(self, row: int, keys: list, cells: list, lines: list, raws: list) -> None:
+        """The batch of clean records after ``row`` to the tally, and the lists emptied."""
+        padded = self.cells.padded
+        self.tally.fast_elements(row, lines, keys, list(map(padded, cells)), raws)
+        keys.clear()
+        cells.clear()
+        lines.clear()
+        raws.clear()
 
     def exact(self, row: int, line: int, obj: Any) -> None:
         """One record the exact way: the reference the fast way must agree with."""

@@ -27,9 +27,12 @@ import hashlib
 import json
 import os
 import re
+import sys
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,6 +42,8 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _UNESCAPE = re.compile(r"\\(.)")
 _UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 BUFFER = 1 << 20
+_FIRST8 = itemgetter(slice(0, 8))
+_NULL = "\\N"  # COPY's null
 
 
 def escape(text: str) -> str:
@@ -210,6 +215,30 @@ class StageWriter:
         out = self.records[bucket] or self._bucket(bucket)
         out.write(f"{self.prefix}{key_text}\t{number}\t{fingerprint}\t{vals}{self.suffix}{end}")
         self.written += 1
+
+    def record_many(self, keys: Sequence[str], digests: Sequence[bytes],
+                    fingerprints: Sequence[str], documents: Sequence[str] | None,
+                    lines: Sequence[int | None]) -> None:  # fmt: skip
+        """:meth:`record_json` for many records; ``documents`` None in a sealed stage (the
+        values kept as ``{}``), whose keys and key hashes are then sealed by map()."""
+        if documents is not None:
+            rows = zip(keys, digests, fingerprints, documents, lines, strict=True)
+            for key, digest, fp, document, line in rows:
+                self.record_json(key, digest, fp, document, line=line)
+            return
+        mac = self.mac
+        numbers = array("q")
+        numbers.frombytes(b"".join(map(_FIRST8, map(mac, digests))))
+        if sys.byteorder == "little":
+            numbers.byteswap()
+        encoded = map(str.encode, keys, repeat("utf-8"), repeat("surrogatepass"))
+        sealed = map(bytes.hex, map(mac, encoded))
+        prefix, middle, records = self.prefix, f"\t{{}}{self.suffix}", self.records
+        for number, key, fp, line in zip(numbers, sealed, fingerprints, lines, strict=True):
+            bucket = (number >> 56) + 128  # the stored hash's top byte, in signed order
+            out = records[bucket] or self._bucket(bucket)
+            out.write(f"{prefix}{key}\t{number}\t{fp}{middle}{_NULL if line is None else line}\n")
+        self.written += len(keys)
 
     @property
     def count(self) -> int:

@@ -170,84 +170,117 @@ class Tally:
         self.key_lines.append(line)
         self.diff["added" if self.mode == "full" else "inserted"] += 1
 
-    def fast_record(self, row: int, line: int, key_text: str, cells, raw: bytes | None = None
-                    ) -> None:  # fmt: skip
+    def fast_record(self, row: int, line: int, key_text: str, cells) -> None:
         """A row the fast path proved valid, when records or the store comparison are wanted:
-        its values come from its cells (``fast_values``) without the detailed check.
-        ``raw``: the JSON element's bytes, hashed (``line_hasher``) when the record is staged."""
+        its values come from its cells (``fast_values``) without the detailed check."""
         digest = key_digest(key_text)
         self.digests += digest
         self.key_rows.append(row)
         self.key_lines.append(line)
         if self.fast_stage is not None:
-            line_hash = None
-            if raw is not None and self.line_hasher is not None:
-                text_hash = self.line_hasher(raw.strip()).digest()
-                line_hash = int.from_bytes(text_hash, "big", signed=True)
-            return self._fast_staged(key_text, digest, cells, line_hash)
+            return self._fast_staged(key_text, digest, cells)
         self._fast_values(row, line, key_text, digest, cells)
 
     def clean_batch(self, row: int, line: int, keys: list[str]) -> None:
         """:meth:`clean` for rows ``row + 1``… on lines ``line + 1``… one after another (a batch
         of the CSV row loop)."""
-        self._key_batch(row, line, keys)
+        self._key_batch(row, range(line + 1, line + 1 + len(keys)), keys)
         self.diff["added" if self.mode == "full" else "inserted"] += len(keys)
 
     def fast_batch(self, row: int, line: int, keys: list[str], texts: list[str]) -> None:
         """:meth:`fast_record` for rows ``row + 1``… on lines ``line + 1``… one after another
         (a batch of the CSV row loop), given their lines' text (split by ``cells_of``)."""
-        digests = self._key_batch(row, line, keys)
+        digests = self._key_batch(row, range(line + 1, line + 1 + len(keys)), keys)
         cells_of = self.cells_of
         if self.fast_stage is None:
             for i, (key, digest, text) in enumerate(zip(keys, digests, texts, strict=True)):
                 self._fast_values(row + 1 + i, line + 1 + i, key, digest, cells_of(text))
             return
-        lines = self._line_hashes(texts) if self.line_hasher else [None] * len(texts)
-        if self.by_line is not None:
-            self._lined_batch(keys, digests, texts, lines)
-        elif self.locate is None:
-            for key, digest, text, line_hash in zip(keys, digests, texts, lines, strict=True):
-                self._fast_staged(key, digest, cells_of(text), line_hash)
-        else:
-            self._located_batch(keys, digests, list(map(cells_of, texts)), lines)
+        if self.line_hasher is None:
+            hashes = [None] * len(texts)
+        else:  # each line without its line break
+            stripped = map(str.rstrip, texts, repeat("\r\n"))
+            encoded = map(str.encode, stripped, repeat("utf-8"), repeat("surrogatepass"))
+            hashes = self._hashes(encoded)
+        self._staged_batch(keys, digests, texts, hashes, cells_of)
 
-    def _line_hashes(self, texts: list[str]) -> array:
-        """The keyed hash (``line_hasher``) of each line without its line break, by map()."""
-        stripped = map(str.rstrip, texts, repeat("\r\n"))
-        encoded = map(str.encode, stripped, repeat("utf-8"), repeat("surrogatepass"))
+    def fast_elements(self, row: int, lines: Sequence[int], keys: list[str], cells: list,
+                      raws: list[bytes]) -> None:  # fmt: skip
+        """:meth:`fast_record` for rows ``row + 1``… one after another, on ``lines`` (a batch of
+        the JSON record loop), given their cells and their elements' bytes."""
+        digests = self._key_batch(row, lines, keys)
+        if self.fast_stage is None:
+            for i, (key, digest, cell) in enumerate(zip(keys, digests, cells, strict=True)):
+                self._fast_values(row + 1 + i, lines[i], key, digest, cell)
+            return
+        if self.line_hasher is None:
+            hashes = [None] * len(raws)
+        else:  # each element without the white space around it
+            hashes = self._hashes(map(bytes.strip, raws))
+        self._staged_batch(keys, digests, cells, hashes, None)
+
+    def _hashes(self, texts: Iterable[bytes]) -> array:
+        """The keyed hash (``line_hasher``) of each text, as signed 64-bit numbers, by map()."""
         hashes = array("q")
-        hashes.frombytes(b"".join(map(_DIGEST, map(self.line_hasher, encoded))))
+        hashes.frombytes(b"".join(map(_DIGEST, map(self.line_hasher, texts))))
         if sys.byteorder == "little":
             hashes.byteswap()
         return hashes
 
-    def _lined_batch(self, keys: Sequence[str], digests: Sequence[bytes], texts: Sequence[str],
-                     lines: Sequence[int]) -> None:  # fmt: skip
-        """A full file against a store that knows its records' line hashes: a line whose hash
-        it holds (the same text under the same columns, so the same key and values) is that
-        stored record unchanged, noted by its position with nothing more computed. The other
-        lines are compared as usual (:meth:`_located_batch`)."""
+    def _staged_batch(self, keys: list[str], digests: list[bytes], items: Sequence,
+                      lines: Sequence[int | None], cells_of: Callable | None) -> None:  # fmt: skip
+        """Records proved valid, staged: ``items`` are their cells, or their CSV lines that
+        ``cells_of`` splits (only those that need it, when unchanged lines are known)."""
+        if self.by_line is not None:
+            return self._lined_batch(keys, digests, items, lines, cells_of)
+        cells = items if cells_of is None else list(map(cells_of, items))
+        if self.locate is not None:
+            return self._located_batch(keys, digests, cells, lines)
+        if self.store is None:
+            return self._new_batch(keys, digests, cells, lines)
+        for key, digest, cell, line_hash in zip(keys, digests, cells, lines, strict=True):
+            self._fast_staged(key, digest, cell, line_hash)
+
+    def _new_batch(self, keys: list[str], digests: list[bytes], cells: Sequence,
+                   lines: Sequence[int | None]) -> None:  # fmt: skip
+        """Records with no store to compare with (the first file): every one is new, staged
+        with its fingerprint (by map()) and its values."""
+        fast, stage = self.fast_stage, self.stage
+        self.diff["added" if self.mode == "full" else "inserted"] += len(keys)
+        fingerprints = fast.fingerprints(cells)
+        # Sealed stages keep ``{}`` for the values: no need to build them.
+        documents = None if stage.secret else list(map(fast.document, cells))
+        stage.record_many(keys, digests, fingerprints, documents, lines)
+
+    def _lined_batch(self, keys: Sequence[str], digests: Sequence[bytes], items: Sequence,
+                     lines: Sequence[int], cells_of: Callable | None) -> None:  # fmt: skip
+        """A full file against a store that knows its records' line hashes: a line (or an
+        element) whose hash it holds (the same text under the same columns, so the same key and
+        values) is that stored record unchanged, noted by its position with nothing more
+        computed. The others are compared as usual (:meth:`_located_batch`); ``items`` are
+        their cells, or their lines that ``cells_of`` splits."""
         found = list(map(self.by_line.get, lines, repeat(-1)))
         rest = [i for i, at in enumerate(found) if at < 0]
         if len(rest) < len(found):
             self.stage.matched_many([at for at in found if at >= 0])
             self.diff["unchanged"] += len(found) - len(rest)
         if rest:
-            cells_of = self.cells_of
+            cells = [items[i] for i in rest]
             self._located_batch(
                 [keys[i] for i in rest],
                 [digests[i] for i in rest],
-                [cells_of(texts[i]) for i in rest],
+                cells if cells_of is None else list(map(cells_of, cells)),
                 [lines[i] for i in rest],
             )
 
-    def _key_batch(self, row: int, line: int, keys: list[str]) -> list[bytes]:
-        """The keys' digests (:func:`key_digest`, by map()), kept with their rows and lines."""
+    def _key_batch(self, row: int, lines: Iterable[int], keys: list[str]) -> list[bytes]:
+        """The keys' digests (:func:`key_digest`, by map()), kept with their rows (``row + 1``…)
+        and ``lines``."""
         encoded = map(str.encode, keys, repeat("utf-8"), repeat("surrogatepass"))
         digests = list(map(blake2b.digest, map(_HASH8, encoded)))
         self.digests += b"".join(digests)
         self.key_rows.extend(range(row + 1, row + 1 + len(keys)))
-        self.key_lines.extend(range(line + 1, line + 1 + len(keys)))
+        self.key_lines.extend(lines)
         return digests
 
     def _located_batch(self, keys: Sequence[str], digests: Sequence[bytes], cells: Sequence,
@@ -309,12 +342,6 @@ class Tally:
 
     def _fast_staged(self, key_text: str, digest: bytes, cells, line: int | None = None) -> None:
         if self.locate is not None:
-            if line is not None and self.by_line is not None:
-                at = self.by_line.get(line, -1)  # the stored record read from the same text
-                if at >= 0:
-                    self.stage.matched(at)
-                    self.diff["unchanged"] += 1
-                    return None
             return self._located_batch((key_text,), (digest,), (cells,), (line,))
         fast, stage = self.fast_stage, self.stage
         fp = fast.fingerprint(cells)
