@@ -94,8 +94,7 @@ class JsonBody:
 
     def _flush(self, row: int, keys: list, cells: list, lines: list, raws: list) -> None:
         """The batch of clean records after ``row`` to the tally, and the lists emptied."""
-        padded = self.cells.padded
-        self.tally.fast_elements(row, lines, keys, list(map(padded, cells)), raws)
+        self.tally.fast_elements(row, lines, keys, cells, raws, self.cells.padded)
         keys.clear()
         cells.clear()
         lines.clear()

@@ -205,19 +205,20 @@ class Tally:
         self._staged_batch(keys, digests, texts, hashes, cells_of)
 
     def fast_elements(self, row: int, lines: Sequence[int], keys: list[str], cells: list,
-                      raws: list[bytes]) -> None:  # fmt: skip
+                      raws: list[bytes], pad: Callable[[list], list]) -> None:  # fmt: skip
         """:meth:`fast_record` for rows ``row + 1``… one after another, on ``lines`` (a batch of
-        the JSON record loop), given their cells and their elements' bytes."""
+        the JSON record loop), given their cells (completed by ``pad`` where they are needed:
+        not for an element the store knows by its hash) and their elements' bytes."""
         digests = self._key_batch(row, lines, keys)
         if self.fast_stage is None:
             for i, (key, digest, cell) in enumerate(zip(keys, digests, cells, strict=True)):
-                self._fast_values(row + 1 + i, lines[i], key, digest, cell)
+                self._fast_values(row + 1 + i, lines[i], key, digest, pad(cell))
             return
         if self.line_hasher is None:
             hashes = [None] * len(raws)
         else:  # each element without the white space around it
             hashes = self._hashes(map(bytes.strip, raws))
-        self._staged_batch(keys, digests, cells, hashes, None)
+        self._staged_batch(keys, digests, cells, hashes, pad)
 
     def _hashes(self, texts: Iterable[bytes]) -> array:
         """The keyed hash (``line_hasher``) of each text, as signed 64-bit numbers, by map()."""
@@ -228,12 +229,13 @@ class Tally:
         return hashes
 
     def _staged_batch(self, keys: list[str], digests: list[bytes], items: Sequence,
-                      lines: Sequence[int | None], cells_of: Callable | None) -> None:  # fmt: skip
-        """Records proved valid, staged: ``items`` are their cells, or their CSV lines that
-        ``cells_of`` splits (only those that need it, when unchanged lines are known)."""
+                      lines: Sequence[int | None], cells_of: Callable) -> None:  # fmt: skip
+        """Records proved valid, staged: ``cells_of`` makes their cells of ``items`` (CSV lines,
+        or JSON cells to complete), only for those that need them when unchanged lines are
+        known."""
         if self.by_line is not None:
             return self._lined_batch(keys, digests, items, lines, cells_of)
-        cells = items if cells_of is None else list(map(cells_of, items))
+        cells = list(map(cells_of, items))
         if self.locate is not None:
             return self._located_batch(keys, digests, cells, lines)
         if self.store is None:
@@ -253,23 +255,22 @@ class Tally:
         stage.record_many(keys, digests, fingerprints, documents, lines)
 
     def _lined_batch(self, keys: Sequence[str], digests: Sequence[bytes], items: Sequence,
-                     lines: Sequence[int], cells_of: Callable | None) -> None:  # fmt: skip
+                     lines: Sequence[int], cells_of: Callable) -> None:  # fmt: skip
         """A full file against a store that knows its records' line hashes: a line (or an
         element) whose hash it holds (the same text under the same columns, so the same key and
         values) is that stored record unchanged, noted by its position with nothing more
-        computed. The others are compared as usual (:meth:`_located_batch`); ``items`` are
-        their cells, or their lines that ``cells_of`` splits."""
+        computed. The others are compared as usual (:meth:`_located_batch`), their cells made
+        of their ``items`` by ``cells_of``."""
         found = list(map(self.by_line.get, lines, repeat(-1)))
         rest = [i for i, at in enumerate(found) if at < 0]
         if len(rest) < len(found):
             self.stage.matched_many([at for at in found if at >= 0])
             self.diff["unchanged"] += len(found) - len(rest)
         if rest:
-            cells = [items[i] for i in rest]
             self._located_batch(
                 [keys[i] for i in rest],
                 [digests[i] for i in rest],
-                cells if cells_of is None else list(map(cells_of, cells)),
+                [cells_of(items[i]) for i in rest],
                 [lines[i] for i in rest],
             )
 
