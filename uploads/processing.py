@@ -179,17 +179,21 @@ def process(submission_id: int) -> None:
         # the submission needs the database too. Give it back for another attempt.
         log.warning("Submission %s: the database connection broke", submission_id, exc_info=True)
         _give_back_when_database_returns(submission_id, token)
-    except Exception as exc:
-        log.exception("Submission %s: validation crashed", submission_id)
+    except Exception:
+        # The exception and its traceback go to the log, under the submission and attempt
+        # that the reason people read names (no English, no internals, on a page).
+        log.exception(
+            "Submission %s: validation crashed (attempt %s)", submission_id, submission.attempts
+        )
         try:
             verified.result()  # changed bytes are the cause to report, if they changed
         except storage.Corrupted as corrupted:
             return _fail_unreadable(submission, token, corrupted)
-        lifecycle.submission_fail(
-            submission_id=submission_id,
-            reason=_("Validation stopped with an internal error: %(error)s") % {"error": repr(exc)},
-            lease_token=token,
-        )
+        reason = _(
+            "Validation stopped with an internal error. The details are in the server log "
+            "under submission #%(submission)s, attempt %(attempt)s."
+        ) % {"submission": submission_id, "attempt": submission.attempts}
+        lifecycle.submission_fail(submission_id=submission_id, reason=reason, lease_token=token)
     finally:
         verified.join()
         staging.drop()

@@ -45,7 +45,7 @@ def test_redis_down_when_a_file_arrives_keeps_it_and_processes_it_when_back(clie
     assert (submission.status, submission.verdict, submission.rows) == ("returned", "accepted", 2)
 
 
-def test_a_poison_file_fails_alone_and_the_others_keep_flowing(client, cast, monkeypatch):
+def test_a_poison_file_fails_alone_and_the_others_keep_flowing(client, cast, monkeypatch, caplog):
     real = validation.validate_file
 
     def poisoned(source, **kwargs):
@@ -61,7 +61,13 @@ def test_a_poison_file_fails_alone_and_the_others_keep_flowing(client, cast, mon
     assert _api_upload(client, token, good, "good.csv").status_code == 202
     poison = Submission.objects.get(original_name="poison.csv")
     fine = Submission.objects.get(original_name="good.csv")
-    assert poison.status == Status.FAILED and "MemoryError" in poison.failure_reason
+    assert poison.status == Status.FAILED
+    assert poison.failure_reason == (  # Japanese for people; the exception is in the log
+        f"内部エラーで検証が止まりました。詳しくはサーバーのログにあります"
+        f"（提出 #{poison.pk}、1 回目の検証）。"
+    )
+    assert f"Submission {poison.pk}: validation crashed (attempt 1)" in caplog.text
+    assert "MemoryError: the engine blew up" in caplog.text
     assert fine.status == Status.RETURNED and fine.verdict == "accepted"
     item = ErrorItem.objects.get(kind="failure")
     assert item.last_submission == poison and item.occurrences == 1
