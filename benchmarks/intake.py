@@ -11,7 +11,8 @@ with fsync, verify it again while the store's index is read, validate, apply to 
 write the report) and the CPU seconds of the main process, the validation worker and the
 PostgreSQL backend, and for each format the time merely to parse the file (``csv.reader``,
 ``json.loads``): on a shared machine wall time also measures the others' load, and the parse
-floor shows the machine's pace.
+floor shows the machine's pace. Each run starts with the page cache written out and a
+checkpoint taken (:func:`quiet`).
 
     python benchmarks/intake.py                  # 1,000,000 rows
     python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine --formats csv,json
@@ -163,10 +164,28 @@ def cpu_seconds() -> dict[str, float]:
     }
 
 
+def quiet() -> None:
+    """Before each run, the disk and the server settle, so that no run pays for the work the
+    one before it left behind (six heavy runs follow each other within two minutes here; a
+    day's files do not): the store vacuumed, as autovacuum does soon after a million rows are
+    copied in (otherwise it runs during the next run's stream, on one of the two cores), the
+    page cache written out and a checkpoint taken. Each run still pays for its own writes, its
+    WAL and whatever checkpoint it causes."""
+    from django.db import connection
+
+    from uploads.models import StoredRecord
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {StoredRecord._meta.db_table}")
+        os.sync()
+        cursor.execute("CHECKPOINT")  # superuser or pg_checkpoint: the benchmark's own server
+
+
 def run(integration, path: Path, name: str, phases: Phases) -> dict:
     from uploads import lifecycle
     from uploads.models import Submission
 
+    quiet()
     phases.take()
     cpu = cpu_seconds()
     start = time.perf_counter()
