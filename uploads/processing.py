@@ -137,11 +137,13 @@ def process(submission_id: int) -> None:
         pk=submission_id
     )
     path = services.stored_path(submission)
-    # Beside the index read; into an empty store (nothing to read), beside the copy at the end.
-    early = store_holds_records(submission.integration_id)
-    verified = Verifying(path, submission.sha256, start=early)
+    verified = Verifying(path, submission.sha256, start=False)
     staging = Staging(integration_id=submission.integration_id, submission_id=submission.pk)
     try:
+        # Beside the index read; into an empty store (nothing to read), beside the copy at the
+        # end (started by _finish).
+        if store_holds_records(submission.integration_id):
+            verified.start()
         context = verdict_context.verdict_context(
             integration=submission.integration, mode=submission.mode
         )
@@ -155,6 +157,7 @@ def process(submission_id: int) -> None:
                 "Submission %s: the test store changed meanwhile, validating again", submission_id
             )
             staging.drop()
+            verified.join()  # no thread beside the engine (a worker process is forked)
             staging = Staging(
                 integration_id=submission.integration_id,
                 submission_id=submission.pk,
@@ -189,6 +192,9 @@ def process(submission_id: int) -> None:
             verified.result()  # changed bytes are the cause to report, if they changed
         except storage.Corrupted as corrupted:
             return _fail_unreadable(submission, token, corrupted)
+        except Exception:  # the check failed otherwise (the crash itself, or beside it)
+            log.warning("Submission %s: the stored file could not be checked", submission_id,
+                        exc_info=True)  # fmt: skip
         reason = _(
             "Validation stopped with an internal error. The details are in the server log "
             "under submission #%(submission)s, attempt %(attempt)s."

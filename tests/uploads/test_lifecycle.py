@@ -276,6 +276,32 @@ def test_the_bytes_are_checked_beside_the_index_or_the_copy_never_the_engine(
         assert events[0] == "validate" and set(events[1:]) == {"verify", "applied"}
 
 
+@pytest.mark.parametrize("stored", [0, 2], ids=["empty store", "store with records"])
+def test_a_check_that_cannot_read_the_file_fails_the_submission_in_japanese(
+    cast, jobs, monkeypatch, stored
+):
+    """Not a changed file but an unreadable one (permissions): an internal error, reported
+    with the submission's number, nothing stored, the job never left hanging."""
+    if stored:
+        with jobs():
+            receive(cast.integration_a, csv_file(full_records(stored, seed=7)))
+    before = _store(cast.integration_a)
+    submission = receive(cast.integration_a, csv_file(full_records(3)))  # jobs not run
+
+    def unreadable(path, sha256):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(processing.storage, "verify", unreadable)
+    processing.process(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Status.FAILED and submission.verdict is None
+    assert submission.failure_reason == (
+        f"内部エラーで検証が止まりました。詳しくはサーバーのログにあります"
+        f"（提出 #{submission.pk}、1 回目の検証）。"
+    )
+    assert _store(cast.integration_a) == before
+
+
 def test_the_file_is_verified_first_on_a_thread_that_has_ended(cast, jobs, monkeypatch):
     """The check runs beside the index read, but is over before the engine starts: no bytes
     are validated unverified, and no thread is left that would stop a worker being forked."""
