@@ -307,9 +307,9 @@ class StoredRecord(models.Model):
 
     # No database-level foreign keys: their per-row trigger checks would double the cost of
     # applying a million records; the ORM still cascades deletes of an integration.
-    # No separate indexes on the two keys either: the unique (integration, key) index serves
-    # lookups by integration, and nothing looks records up by submission; every index costs
-    # time when a million records are copied in.
+    # No separate indexes on the two keys either: the primary key (integration, key hash,
+    # key) serves lookups by integration, and nothing looks records up by submission; every
+    # index costs time when a million records are copied in.
     integration = models.ForeignKey(
         Integration,
         on_delete=models.CASCADE,

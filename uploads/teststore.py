@@ -114,7 +114,7 @@ def load_index(integration_id: int) -> KeyIndex:
     version = store_version(integration_id)
     with connection.cursor() as cursor:
         if _postgres():
-            # One value built by the server, in the unique index's order: 32 bytes a record,
+            # One value built by the server, in the primary key's order: 32 bytes a record,
             # the key hash (int64), the fingerprint and the line hash (int64, 0 if unknown)
             # (32 MB at a million records; read row by row the index took 2 s of Python to
             # build).
@@ -254,7 +254,7 @@ class Staging:
         cursor.execute(f"ANALYZE {STAGE}")
         cursor.execute(f"SELECT count(*) FROM {STAGE}")  # noqa: S608 (constant name)
         if cursor.fetchone()[0] < len(self.index) // 4:
-            # A few changes in a large store: each is found by the unique index. The planner
+            # A few changes in a large store: each is found by the primary key. The planner
             # would rather hash the whole store (1 s a statement at a million records), not
             # knowing how few of its pages, freshly copied in, are visible to all.
             cursor.execute("SET LOCAL enable_hashjoin = off")
@@ -338,7 +338,7 @@ _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE integration_id = %s LIMIT 1"  # noqa
 _STAGE_COPY = "integration_id, key, key_digest, fingerprint, vals, submission_id, line_digest"
 
 
-# Keys are matched with their digest first, the order of the store's unique index.
+# Keys are matched with their digest first, the order of the store's primary key.
 # A record staged without values must still be stored with the same fingerprint. Counted, not
 # LIMIT 1: that makes the planner probe the index once per record (5x slower at a million).
 _STALE = (

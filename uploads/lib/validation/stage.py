@@ -17,7 +17,7 @@ between processes. Lines are in COPY's text format, tab-separated:
 
 The files of part 0 hold the first rows of the file, part 1 the rest; within a file, file order.
 Records are spread over 256 buckets by the top byte of their stored key hash: copied bucket after
-bucket (``record_files``), they reach the store's unique index, which leads with the digest, one
+bucket (``record_files``), they reach the store's primary key, which leads with the digest, one
 narrow range at a time, instead of all over it (a third less server time at a million records).
 """
 
