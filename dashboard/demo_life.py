@@ -510,7 +510,16 @@ def _office_hour(days_ago: float, n: int) -> tuple[int, int]:
 
 
 def _mail(sender: str, name: str, data: bytes) -> bytes:
+    """A message as the intake mailbox receives it: through the demo's own mail server, which
+    verified the sender and says so (the topmost Authentication-Results). Without it the
+    console quarantines the message unless ``PMH_MAIL_ACCEPT_UNAUTHENTICATED`` (off when
+    DEBUG is, as `make run` serves the demo)."""
+    domain = sender.rpartition("@")[2]
     message = email.message.EmailMessage()
+    message["Authentication-Results"] = (
+        f"mx.demo.invalid; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; "
+        f"dmarc=pass header.from={domain}"
+    )
     message["From"] = sender
     message["To"] = "pmh-intake@demo.invalid"
     message["Subject"] = f"テストファイル送付（{name}）"
