@@ -11,8 +11,8 @@ with fsync, verify it again while the store's index is read, validate, apply to 
 write the report) and the CPU seconds of the main process, the validation worker and the
 PostgreSQL backend, and for each format the time merely to parse the file (``csv.reader``,
 ``json.loads``): on a shared machine wall time also measures the others' load, and the parse
-floor shows the machine's pace. Each run starts with the page cache written out and a
-checkpoint taken (:func:`quiet`).
+floor shows the machine's pace. Each run starts with the store vacuumed, the page cache
+written out and a checkpoint taken (:func:`quiet`).
 
     python benchmarks/intake.py                  # 1,000,000 rows
     python benchmarks/intake.py --rows 100000 --db-name pmh_bench_mine --formats csv,json

@@ -210,9 +210,9 @@ class Staging:
         with connection.cursor() as cursor:
             if _postgres():
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, _lock_id(ids)])
-                cursor.execute(_ANY_STORED, [ids["i"]])
                 snapshot = len(self.index) if self.index is not None else 0
-                if cursor.fetchone() is None and (spec.unchanged_values or not snapshot):
+                empty = not store_holds_records(integration_id)
+                if empty and (spec.unchanged_values or not snapshot):
                     # An empty store: every record is new, whatever the mode (deletes are no-ops).
                     self._copy(cursor, spec.record_files(), f"{TABLE} ({_COLUMNS})")
                     return
@@ -334,7 +334,6 @@ _REMOVE_GONE = (
     "DELETE FROM uploads_storedrecord r USING pmh_gone g "
     "WHERE r.integration_id = %(i)s AND r.key_digest = g.key_digest"
 )
-_ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE integration_id = %s LIMIT 1"  # noqa: S608
 _STAGE_COPY = "integration_id, key, key_digest, fingerprint, vals, submission_id, line_digest"
 
 

@@ -22,7 +22,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from hashlib import blake2b
-from itertools import islice, repeat
+from itertools import islice
 from operator import le
 
 from uploads.lib.validation.stage import sealed_digest
@@ -129,10 +129,6 @@ class KeyIndex:
             self._positions = dict(zip(line_at, range(len(line_at)), strict=True))
             self._positions.pop(0, None)  # unknown lines
         return self._positions
-
-    def find_lines(self, lines: Iterable[int]) -> list[int]:
-        """The position of the stored record with each line hash, or -1."""
-        return list(map(self.line_positions().get, lines, repeat(-1)))
 
     def locate(self, digest: bytes) -> tuple[int, int]:
         """The stored key hash for an engine digest and its position here (-1: not stored)."""

@@ -189,36 +189,33 @@ class Tally:
 
     def fast_batch(self, row: int, line: int, keys: list[str], texts: list[str]) -> None:
         """:meth:`fast_record` for rows ``row + 1``… on lines ``line + 1``… one after another
-        (a batch of the CSV row loop), given their lines' text (split by ``cells_of``)."""
-        digests = self._key_batch(row, range(line + 1, line + 1 + len(keys)), keys)
-        cells_of = self.cells_of
-        if self.fast_stage is None:
-            for i, (key, digest, text) in enumerate(zip(keys, digests, texts, strict=True)):
-                self._fast_values(row + 1 + i, line + 1 + i, key, digest, cells_of(text))
-            return
-        if self.line_hasher is None:
-            hashes = [None] * len(texts)
-        else:  # each line without its line break
-            stripped = map(str.rstrip, texts, repeat("\r\n"))
-            encoded = map(str.encode, stripped, repeat("utf-8"), repeat("surrogatepass"))
-            hashes = self._hashes(encoded)
-        self._staged_batch(keys, digests, texts, hashes, cells_of)
+        (a batch of the CSV row loop), given their lines' text (split by ``cells_of``); each
+        line is hashed without its line break."""
+        stripped = map(str.rstrip, texts, repeat("\r\n"))
+        encoded = map(str.encode, stripped, repeat("utf-8"), repeat("surrogatepass"))
+        lines = range(line + 1, line + 1 + len(keys))
+        self._fast_many(row, lines, keys, texts, encoded, self.cells_of)
 
     def fast_elements(self, row: int, lines: Sequence[int], keys: list[str], cells: list,
                       raws: list[bytes], pad: Callable[[list], list]) -> None:  # fmt: skip
         """:meth:`fast_record` for rows ``row + 1``… one after another, on ``lines`` (a batch of
         the JSON record loop), given their cells (completed by ``pad`` where they are needed:
-        not for an element the store knows by its hash) and their elements' bytes."""
+        not for an element the store knows by its hash) and their elements' bytes, hashed
+        without the white space around them."""
+        self._fast_many(row, lines, keys, cells, map(bytes.strip, raws), pad)
+
+    def _fast_many(self, row: int, lines: Sequence[int], keys: list[str], items: Sequence,
+                   texts: Iterable[bytes], cells_of: Callable) -> None:  # fmt: skip
+        """Rows ``row + 1``… on ``lines``, proved valid: ``cells_of`` makes each one's cells of
+        its item; ``texts`` (lazy) are what its line hash is of."""
         digests = self._key_batch(row, lines, keys)
         if self.fast_stage is None:
-            for i, (key, digest, cell) in enumerate(zip(keys, digests, cells, strict=True)):
-                self._fast_values(row + 1 + i, lines[i], key, digest, pad(cell))
+            rows = zip(keys, digests, items, lines, strict=True)
+            for i, (key, digest, item, line) in enumerate(rows):
+                self._fast_values(row + 1 + i, line, key, digest, cells_of(item))
             return
-        if self.line_hasher is None:
-            hashes = [None] * len(raws)
-        else:  # each element without the white space around it
-            hashes = self._hashes(map(bytes.strip, raws))
-        self._staged_batch(keys, digests, cells, hashes, pad)
+        hashes = self._hashes(texts) if self.line_hasher is not None else [None] * len(keys)
+        self._staged_batch(keys, digests, items, hashes, cells_of)
 
     def _hashes(self, texts: Iterable[bytes]) -> array:
         """The keyed hash (``line_hasher``) of each text, as signed 64-bit numbers, by map()."""
