@@ -70,6 +70,56 @@ def test_the_disk_is_asked_to_write_each_window_while_the_body_still_arrives(tmp
     assert path.read_bytes() == data and sha256 == hashlib.sha256(data).hexdigest()
 
 
+def test_each_window_leaves_the_page_cache_once_the_next_one_is_being_written(
+    tmp_path, monkeypatch
+):
+    """The window before the one just handed to the disk is waited for and dropped; the last
+    two (still being written, and the tail) stay for the fsync."""
+    monkeypatch.setattr(storage, "WRITEBACK", storage.CHUNK * 2)
+    released = []
+    real = storage.release_written
+
+    def recorded(fd, offset, length):
+        released.append((offset, length))
+        real(fd, offset, length)  # the system calls themselves, on this file
+
+    monkeypatch.setattr(storage, "release_written", recorded)
+    data = os.urandom(storage.CHUNK * 7 + 7)
+    path, size, sha256 = storage.receive_stream(io.BytesIO(data), tmp_path, max_bytes=len(data))
+    two = storage.CHUNK * 2
+    assert released == [(0, two), (two, two)]
+    assert path.read_bytes() == data and sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is POSIX's")
+def test_released_ranges_are_on_disk_and_asked_out_of_the_cache(tmp_path, monkeypatch):
+    advised = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda *args: advised.append(args))
+    with open(tmp_path / "f", "wb") as out:
+        out.write(b"z" * 8192)
+        out.flush()
+        storage.release_written(out.fileno(), 0, 8192)
+        assert advised == [(out.fileno(), 0, 8192, os.POSIX_FADV_DONTNEED)]
+        storage.release_written(-1, 0, 8192)  # a failed wait: nothing is dropped
+    assert advised[1:] == []
+    assert (tmp_path / "f").read_bytes() == b"z" * 8192
+
+
+def test_a_stored_file_is_hashed_in_large_reads_and_left_out_of_the_cache(tmp_path, monkeypatch):
+    """The check reads the file once (readonce): what it read leaves the page cache."""
+    from uploads.lib import readonce
+
+    monkeypatch.setattr(readonce, "DROP_EVERY", 1 << 20)
+    advised = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, at, length, advice: advised.append(
+        (at, length, advice)))  # fmt: skip
+    data = os.urandom(storage.VERIFY_CHUNK * 2 + 99)
+    (tmp_path / "f").write_bytes(data)
+    assert storage.file_sha256(tmp_path / "f") == hashlib.sha256(data).hexdigest()
+    chunk = storage.VERIFY_CHUNK
+    assert advised == [(0, chunk, os.POSIX_FADV_DONTNEED), (chunk, chunk, os.POSIX_FADV_DONTNEED)]
+
+
 @pytest.mark.skipif(not os.uname().sysname == "Linux", reason="sync_file_range is Linux's")
 def test_writeback_is_the_linux_system_call(tmp_path):
     assert storage._sync_file_range is not None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from coderules.checkdigits import municipality_code_valid
+from uploads.lib.readonce import open_read_once
 
 from . import jsonfast, parallel
 from . import messages as msg
@@ -177,7 +178,7 @@ def validate_file(
 
 def _open(source: Source, stack: ExitStack, max_bytes: int) -> BinaryIO:
     if isinstance(source, str | os.PathLike):
-        return stack.enter_context(open(source, "rb"))  # noqa: SIM115
+        return stack.enter_context(open_read_once(source))
     if source.seekable():
         return source
     # A stream we cannot seek (a socket, a pipe) is spooled once, bounded by the size limit.

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from uploads.lib.readonce import open_read_once
+
 from . import jsonfast
 from .checks import RecordChecker, Settings
 from .csvfile import CsvRows, header_targets, open_text
@@ -240,7 +242,7 @@ def _worker(conn, parent_end, main_pid: int, path: str, end: int, not_before: in
             if writer is not None:
                 writer.close()  # its files go with the part (Parallel.execute removes part 1)
             return
-        with open(path, "rb") as fh:
+        with open_read_once(path) as fh:
             text = open_text(fh, split.offset, end, encoding)
             problem = rows.run(iter(text), 0)
         spill.close()
@@ -401,7 +403,7 @@ def _json_worker(conn, parent_end, main_pid: int, path: str, end: int, start: in
         writer = stage.writer(1) if stage is not None else None
         tally = Tally(settings.layout, settings.mode, spill, store=store, stage=writer)
         body = JsonBody(RecordChecker(settings), tally)
-        with open(path, "rb") as fh:
+        with open_read_once(path) as fh:
             body.run(jsonfast.records(fh, end, fmt, False, None, start=start, line=0,
                                       strict=True, fast=body.decode))  # fmt: skip
         spill.close()
