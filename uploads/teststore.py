@@ -31,7 +31,7 @@ from django.utils import timezone
 from onboarding.models import Integration
 from uploads.lib.keyindex import KeyIndex
 from uploads.lib.validation.stage import StageSpec, read_blocks, read_rows
-from uploads.models import StoredRecord, StorePurge
+from uploads.models import StoredRecord, StorePurge, Submission
 
 STAGE = "pmh_stage"
 BATCH = 20_000
@@ -142,7 +142,18 @@ def load_index(integration_id: int) -> KeyIndex:
             cursor.execute(sql, [integration_id])
             index = KeyIndex(_fetch(cursor), presorted=True, secret=store_secret())
     index.version = version
+    index.lines_until = lines_until(integration_id)
     return index
+
+
+def lines_until(integration_id: int) -> str | None:
+    """The latest day on which a line hash in the store can have been checked: each file is
+    checked as of the day it was received (``processing``), so no later than the day the
+    integration's latest submission arrived."""
+    latest = Submission.objects.filter(integration_id=integration_id).aggregate(
+        latest=Max("received_at")
+    )["latest"]
+    return timezone.localdate(latest).isoformat() if latest is not None else None
 
 
 def store_holds_records(integration_id: int) -> bool:
@@ -345,11 +356,13 @@ _STALE = (
     "(SELECT 1 FROM uploads_storedrecord r WHERE r.integration_id = %(i)s "
     "AND r.key_digest = s.key_digest AND r.key = s.key AND r.fingerprint = s.fingerprint)"
 )
-# Changed values, or the same values read from a CSV line when the store knows no line for
-# the record (a known line hash is kept while the values are unchanged: it still gives them).
+# Changed values, or the same values read from a text whose line hash the store does not hold
+# for the record (none, another text, or a text hashed under other rules): the hash of the
+# text last read is stored (tally.Tally._located_batch).
 _CHANGED = (
     " AND (uploads_storedrecord.fingerprint <> s.fingerprint OR (s.line_digest IS NOT NULL "
-    "AND uploads_storedrecord.line_digest IS NULL))"
+    "AND (uploads_storedrecord.line_digest IS NULL "
+    "OR uploads_storedrecord.line_digest <> s.line_digest)))"
 )
 _UPDATE = (
     'UPDATE uploads_storedrecord SET fingerprint = s.fingerprint, "values" = s.vals, '

@@ -63,6 +63,10 @@ class KeyIndex:
         """``pairs``: key hash and fingerprint, and optionally the line hash (None: unknown)."""
         self.secret = secret  # the stored hashes are sealed_digest()s under it
         self.version: tuple | None = None  # the store's state it was read in (teststore)
+        # The latest day (ISO) on which any stored line hash can have been checked: a file
+        # checked as of that day or later may take a known line as checked (jsonrecords).
+        # None: not known, so never.
+        self.lines_until: str | None = None
         if not presorted:
             pairs = sorted(pairs, key=lambda pair: pair[:2])
         self._digests = array("q")
@@ -141,6 +145,16 @@ class KeyIndex:
         if i < len(digests) and digests[i] == value:
             return value, i
         return value, -1
+
+    def stored_key_hash(self, i: int) -> bytes:
+        """The stored key hash at position ``i`` as 8 bytes: what :meth:`key_hash` gives for
+        the digest of the key stored there."""
+        return self._digests[i].to_bytes(8, "big", signed=True)
+
+    def key_hash(self, digest: bytes) -> bytes:
+        """The stored key hash for an engine digest as 8 bytes (the digest itself when the
+        store is not sealed)."""
+        return self.locate(digest)[0].to_bytes(8, "big", signed=True)
 
     def fingerprint_at(self, i: int) -> str:
         at = i * self._stride + self._offset

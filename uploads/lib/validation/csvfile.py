@@ -27,7 +27,7 @@ from .names import closest
 from .records import CsvColumns
 from .report import ERROR, WARNING, Issue, file_issue
 from .sniff import nul_issue
-from .tally import Tally
+from .tally import Tally, rules_context
 
 # A field above this is F_CSV_SYNTAX; it also bounds what an unclosed quote can swallow. The
 # csv module's limit is process-wide: we only ever raise it.
@@ -260,7 +260,7 @@ class CsvRows:
         self.undecodable = UNDECODABLE[encoding]
         self.fast = FastRow(checker, targets) if fast and fastpath.ENABLED else None
         if self.fast is not None and tally.needs_values:
-            use_fast_values(tally, checker.layout, targets, "csv")
+            use_fast_values(tally, checker.layout, targets, "csv", rules_context(checker.s))
         self.syntax_reason = ""
         self.line_no = 0  # the last line read, once a run has reached the end of its range
 

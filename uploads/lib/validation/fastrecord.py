@@ -157,14 +157,15 @@ def _quoted(value: str) -> str:
 
 
 def use_fast_values(tally: Tally, layout: Layout, columns: Sequence[tuple | None],
-                    source: str) -> None:  # fmt: skip
+                    source: str, rules: tuple = ()) -> None:  # fmt: skip
     """Let the tally take the values of clean rows laid out in ``columns`` from their cells,
     and when they only go to stage files, their stored form (:class:`FastRecord`) and the hash
     of the text each was read from. ``source``: ``csv`` (rows come as lines, for
-    ``Tally.fast_batch``) or ``json`` (rows come as cells with their element's bytes)."""
+    ``Tally.fast_batch``) or ``json`` (rows come as cells with their element's bytes);
+    ``rules``: ``tally.rules_context`` of the checks, for the line hash."""
     tally.fast_values = FastValues(layout, columns).values
     if source == "csv":
         tally.cells_of = clean_cells
     if tally.stage is not None and tally.on_record is None:
         tally.fast_stage = FastRecord(layout, columns)
-        tally.line_hasher = line_hasher(tally.stage.secret, layout, columns, source)
+        tally.line_hasher = line_hasher(tally.stage.secret, layout, columns, source, rules)

@@ -1,6 +1,16 @@
 """The records of a JSON file through the checks: the fast way first, the exact way for the rest.
 
 Used by the engine for a whole file and by the second process of a two-core run for its part.
+
+A full file compared with a store that holds its records' line hashes (``tally.line_hasher``:
+the keyed hash of an element's bytes, under the layout, the checks' options and the engine's
+own code) first looks each element's hash up. An element found there is the very text the fast
+path proved clean under these same rules, on a day no later than the one this file is checked
+as of (``KeyIndex.lines_until``; a check may use the day only so that what was clean stays
+clean): it is counted as that stored record unchanged, without being decoded or checked again,
+and its key as the store's key hash (``Tally.key_space``: every key of the file is then searched
+for duplicates by that hash). The report is the one the checks would give (tests compare both
+ways); what it saves is most of the work on a daily file that repeats yesterday's records.
 """
 
 from __future__ import annotations
@@ -17,9 +27,10 @@ from .jsonfast import has_repeated_key
 from .jsonfile import exact_element
 from .records import UnknownKeys, raw_from_json
 from .report import ERROR, Issue
-from .tally import Tally, key_digest
+from .tally import Tally, key_digest, rules_context
 
 BATCH = 512  # clean records handed to the tally at once
+KNOWN_LINES = True  # tests switch it off to compare both ways
 
 
 class JsonBody:
@@ -28,11 +39,37 @@ class JsonBody:
         self.layout, self.checker, self.tally = layout, checker, tally
         self.fast = FastRow(checker, json_columns(layout))
         if tally.needs_values:
-            use_fast_values(tally, layout, json_columns(layout), "json")
+            use_fast_values(tally, layout, json_columns(layout), "json", rules_context(checker.s))
         self.cells = JsonCells(layout)
         self.unknown = UnknownKeys(layout)
-        # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict.
+        # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict, or
+        # the store position of an element known by its line hash (see the module).
         self.decode = jsonstruct.decoder(self.cells)
+        self.known = self._known_lines(checker.s.today)
+        if self.known:
+            tally.key_space = tally.store.key_hash
+            self.decode = self._known_or_decoded(self.decode)
+
+    def _known_lines(self, today: str) -> bool:
+        """Whether elements may be known by their line hash (see the module)."""
+        tally = self.tally
+        if not (KNOWN_LINES and fastpath.ENABLED and tally.by_line is not None):
+            return False
+        until = getattr(tally.store, "lines_until", None)
+        return tally.line_hasher is not None and until is not None and today >= until
+
+    def _known_or_decoded(self, decode):
+        """``decode`` behind a look-up of the element's line hash: its store position (an
+        int) when the store knows it, or else the decoded cells (None: the orjson way)."""
+        positions, hasher, number = self.tally.by_line.get, self.tally.line_hasher, int.from_bytes
+
+        def known_or_decoded(raw: bytes):
+            at = positions(number(hasher(raw.strip()).digest(), "big", signed=True), -1)
+            if at >= 0:
+                return at
+            return decode(raw) if decode is not None else None
+
+        return known_or_decoded
 
     def run(self, records: Iterable[tuple[int, Any, bytes | None]]) -> None:
         """Every record; raises ``jsonfile.FileProblem`` (and the reader's own exceptions)."""
@@ -58,22 +95,38 @@ class JsonBody:
         row = tally.rows
         clean = 0
         enabled = fastpath.ENABLED
+        # Elements known by their line hash (store positions), and the digests of the batch's
+        # keys, counted in file order as they come (``known``: see the module).
+        known, stored, space = self.known, tally.store, tally.key_space
+        positions: list[int] = []
+        keyed: list[bytes] | None = [] if known else None
         try:
             for line, obj, raw in records:
                 row += 1
                 if raw is not None:
+                    if type(obj) is int:  # an element known by its line hash: its position
+                        digests += stored.stored_key_hash(obj)
+                        key_rows.append(row)
+                        key_lines.append(line)
+                        positions.append(obj)
+                        continue
                     # A tuple is the cells decoded straight from the bytes (jsonstruct.py).
                     laid_out, count = obj if type(obj) is tuple else lay(obj)
                     if enabled and laid_out is not None and cell_match(join(laid_out)) is not None:
                         key = post(pick(laid_out))
                         if key is not None and not repeated(raw, count):
                             if staged:
+                                if keyed is not None:
+                                    keyed.append(digest := key_digest(key))
+                                    digests += space(digest)
+                                    key_rows.append(row)
+                                    key_lines.append(line)
                                 keys.append(key)
                                 cells.append(laid_out)
                                 lines.append(line)
                                 raws.append(raw)
                                 if len(keys) >= BATCH:
-                                    self._flush(row - len(keys), keys, cells, lines, raws)
+                                    self._flush(row - len(keys), keys, cells, lines, raws, keyed)
                             else:
                                 digests += key_digest(key)
                                 key_rows.append(row)
@@ -83,22 +136,29 @@ class JsonBody:
                     # Not proven clean: decoded again the exact way and checked in full.
                     obj = exact_element(raw.decode("utf-8", "surrogateescape"))
                 if keys:
-                    self._flush(row - 1 - len(keys), keys, cells, lines, raws)
+                    self._flush(row - 1 - len(keys), keys, cells, lines, raws, keyed)
                 tally.rows = row
                 exact(row, line, obj)
         finally:
             if keys:
-                self._flush(row - len(keys), keys, cells, lines, raws)
+                self._flush(row - len(keys), keys, cells, lines, raws, keyed)
             tally.rows = row
             tally.count_clean(clean)
+            if positions:
+                tally.known_unchanged(positions)
 
-    def _flush(self, row: int, keys: list, cells: list, lines: list, raws: list) -> None:
-        """The batch of clean records after ``row`` to the tally, and the lists emptied."""
-        self.tally.fast_elements(row, lines, keys, cells, raws, self.cells.padded)
+    def _flush(self, row: int, keys: list, cells: list, lines: list, raws: list,
+               keyed: list | None) -> None:  # fmt: skip
+        """The batch of clean records after ``row`` to the tally, and the lists emptied;
+        ``keyed``: their keys' digests, when the rows' keys are already counted."""
+        self.tally.fast_elements(row, lines, keys, cells, raws, self.cells.padded,
+                                 list(keyed) if keyed is not None else None)  # fmt: skip
         keys.clear()
         cells.clear()
         lines.clear()
         raws.clear()
+        if keyed is not None:
+            keyed.clear()
 
     def exact(self, row: int, line: int, obj: Any) -> None:
         """One record the exact way: the reference the fast way must agree with."""

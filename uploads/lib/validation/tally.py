@@ -13,9 +13,10 @@ import sys
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from hashlib import blake2b
 from itertools import compress, repeat
+from pathlib import Path
 from typing import Any, Protocol
 
 from . import messages as msg
@@ -26,24 +27,52 @@ from .report import WARNING, Issue
 KEY_SEP = "\x1f"
 _HASH8 = partial(blake2b, digest_size=8)
 _DIGEST = blake2b.digest
-LINE_SCHEME = "pmh-line/1"  # changed whenever what a line hash stands for changes
+LINE_SCHEME = "pmh-line/2"  # changed whenever what a line hash stands for changes
 
 
 def line_hasher(secret: bytes, layout: Layout, columns: Sequence[tuple | None],
-                source: str = "csv") -> Callable:  # fmt: skip
+                source: str = "csv", rules: tuple = ()) -> Callable:  # fmt: skip
     """The keyed 64-bit BLAKE2b of the text of a clean record: a CSV line read under
     ``columns`` (the header's targets), without its line break, or (``source="json"``) a JSON
     element's bytes without the white space around it. Two texts with one hash are the same
-    text read the same way, so the same key and values. Its key is derived from the store's
+    text read the same way under the same rules (:func:`rules_context`), so the same key and
+    values, and the same text the fast path proved clean. Its key is derived from the store's
     secret, so the stored hashes cannot be checked against guessed lines without it; the
-    source and the columns go into its personalisation."""
+    source, the columns and the rules go into its personalisation."""
     targets = [
         None if t is None else t if t[0] == "item" else ("field", t[1].path) for t in columns
     ]
-    context = repr((LINE_SCHEME, source, layout.id, targets)).encode("utf-8", "surrogatepass")
+    context = repr((LINE_SCHEME, source, layout.id, targets, rules))
     key = hmac.digest(secret, b"pmh-line-hash", "sha256")
-    person = blake2b(context, digest_size=16).digest()
+    person = blake2b(context.encode("utf-8", "surrogatepass"), digest_size=16).digest()
     return partial(blake2b, key=key, person=person, digest_size=8)
+
+
+def rules_context(settings) -> tuple:
+    """What, besides a record's own text, decides whether the fast path finds it clean: the
+    options of the checks (``checks.Settings``, all but ``today``, which a check may only use
+    so that a record clean on one day stays clean on every later day: ``KeyIndex.lines_until``)
+    and the engine's own code and layouts (:func:`engine_fingerprint`)."""
+    lowered = sorted(
+        (option, sorted(items)) for option, items in settings.lowered_check_digits.items()
+    )
+    return (settings.mode, settings.prefecture, sorted(settings.registered_houbetsu), lowered,
+            engine_fingerprint())  # fmt: skip
+
+
+@cache
+def engine_fingerprint() -> str:
+    """A hash of every file of the engine (this package, its layouts, ``coderules``): a
+    deployment that changes any of them changes every line hash, so no record is taken as
+    checked under rules it was not checked by."""
+    import coderules
+
+    digest = blake2b(digest_size=16)
+    for root in (Path(__file__).parent, Path(coderules.__file__).parent):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".json"):
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def key_digest(key_text: str) -> bytes:
@@ -139,6 +168,10 @@ class Tally:
         self.fast_stage = None  # a fastrecord.FastRecord when records only go to stage files
         self.cells_of: Callable[[str], list[str]] | None = None  # a clean CSV line's cells
         self.line_hasher: Callable[[bytes], Any] | None = None  # line_hasher(), when staged
+        # Set while records known by their line are counted without being read (jsonrecords):
+        # the 8 bytes that stand for a key's digest in the duplicate search are then the store's
+        # own key hash (``KeyIndex.stored_key_hash``), which those records bring.
+        self.key_space: Callable[[bytes], bytes] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -163,9 +196,13 @@ class Tally:
     def needs_values(self) -> bool:
         return self.store is not None or self.on_record is not None or self.stage is not None
 
+    def _searched(self, digest: bytes) -> bytes:
+        """The 8 bytes a key's digest is searched for duplicates by (:attr:`key_space`)."""
+        return digest if self.key_space is None else self.key_space(digest)
+
     def clean(self, row: int, line: int, key_text: str) -> None:
         """A row the fast path proved valid (never a delete)."""
-        self.digests += key_digest(key_text)
+        self.digests += self._searched(key_digest(key_text))
         self.key_rows.append(row)
         self.key_lines.append(line)
         self.diff["added" if self.mode == "full" else "inserted"] += 1
@@ -174,7 +211,7 @@ class Tally:
         """A row the fast path proved valid, when records or the store comparison are wanted:
         its values come from its cells (``fast_values``) without the detailed check."""
         digest = key_digest(key_text)
-        self.digests += digest
+        self.digests += self._searched(digest)
         self.key_rows.append(row)
         self.key_lines.append(line)
         if self.fast_stage is not None:
@@ -197,18 +234,22 @@ class Tally:
         self._fast_many(row, lines, keys, texts, encoded, self.cells_of)
 
     def fast_elements(self, row: int, lines: Sequence[int], keys: list[str], cells: list,
-                      raws: list[bytes], pad: Callable[[list], list]) -> None:  # fmt: skip
+                      raws: list[bytes], pad: Callable[[list], list],
+                      digests: list[bytes] | None = None) -> None:  # fmt: skip
         """:meth:`fast_record` for rows ``row + 1``… one after another, on ``lines`` (a batch of
         the JSON record loop), given their cells (completed by ``pad`` where they are needed:
         not for an element the store knows by its hash) and their elements' bytes, hashed
-        without the white space around them."""
-        self._fast_many(row, lines, keys, cells, map(bytes.strip, raws), pad)
+        without the white space around them. ``digests``: the keys' digests, when the caller
+        has already counted the rows' keys, in file order among rows not in the batch."""
+        self._fast_many(row, lines, keys, cells, map(bytes.strip, raws), pad, digests)
 
     def _fast_many(self, row: int, lines: Sequence[int], keys: list[str], items: Sequence,
-                   texts: Iterable[bytes], cells_of: Callable) -> None:  # fmt: skip
+                   texts: Iterable[bytes], cells_of: Callable,
+                   digests: list[bytes] | None = None) -> None:  # fmt: skip
         """Rows ``row + 1``… on ``lines``, proved valid: ``cells_of`` makes each one's cells of
         its item; ``texts`` (lazy) are what its line hash is of."""
-        digests = self._key_batch(row, lines, keys)
+        if digests is None:
+            digests = self._key_batch(row, lines, keys)
         if self.fast_stage is None:
             rows = zip(keys, digests, items, lines, strict=True)
             for i, (key, digest, item, line) in enumerate(rows):
@@ -271,12 +312,19 @@ class Tally:
                 [lines[i] for i in rest],
             )
 
+    def known_unchanged(self, positions: Sequence[int]) -> None:
+        """Stored records found unchanged by their line hash alone, their keys already counted
+        (``jsonrecords``: elements known by their line)."""
+        self.stage.matched_many(positions)
+        self.diff["unchanged"] += len(positions)
+
     def _key_batch(self, row: int, lines: Iterable[int], keys: list[str]) -> list[bytes]:
         """The keys' digests (:func:`key_digest`, by map()), kept with their rows (``row + 1``…)
         and ``lines``."""
         encoded = map(str.encode, keys, repeat("utf-8"), repeat("surrogatepass"))
         digests = list(map(blake2b.digest, map(_HASH8, encoded)))
-        self.digests += b"".join(digests)
+        searched = digests if self.key_space is None else map(self.key_space, digests)
+        self.digests += b"".join(searched)
         self.key_rows.extend(range(row + 1, row + 1 + len(keys)))
         self.key_lines.extend(lines)
         return digests
@@ -286,8 +334,9 @@ class Tally:
         """Staged records when unchanged ones are only noted by their index position
         (``StageSpec.omit_unchanged``), for many records at once: the names looked up once per
         batch, fingerprints compared as bytes. An unchanged record whose stored line hash is
-        unknown is staged all the same, to store the hash of the line it was read from (a
-        known one is kept while the values are unchanged: that line still gives them)."""
+        not this one (unknown, another text of the same values, or one hashed under other
+        rules) is staged all the same, to store the hash of the text it was read from now: the
+        next file that repeats this text finds the record by it without reading it."""
         stage, fast, locate = self.stage, self.fast_stage, self.locate
         fingerprint, stored = fast.fingerprint_digest, self.store.fingerprint_digest_at
         matched, record, document = stage.matched, stage.record_json, fast.document
@@ -305,7 +354,7 @@ class Tally:
                     name = "updated"
                 elif stored(at) == fp:
                     unchanged += 1
-                    if line is None or line_at(at):
+                    if line is None or line_at(at) == line:
                         continue
                     name = ""  # the same values: staged to store the line hash it lacks
                 else:
@@ -367,7 +416,7 @@ class Tally:
         for issue in outcome.issues:
             self.sink.add(issue)
         if outcome.key is not None:
-            self.digests += key_digest(KEY_SEP.join(outcome.key))
+            self.digests += self._searched(key_digest(KEY_SEP.join(outcome.key)))
             self.key_rows.append(row)
             self.key_lines.append(line)
         if outcome.has_error:
