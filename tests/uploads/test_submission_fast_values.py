@@ -83,6 +83,29 @@ def test_fast_records_equal_the_fingerprint_and_json_of_fast_values(kind):
         assert record.document(row) == values_json(values(row))
 
 
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.integers(0, 20), min_size=1, max_size=12), st.integers(0, 1000))
+def test_json_rows_are_fingerprinted_without_padding_as_padded(items, seed):
+    """A JSON row stops after its last item (JsonCells.strict): its fingerprint is that of the
+    padded row, whatever the number of items, empty items and empty cells included."""
+    layout = load_layout()
+    cells, record = JsonCells(layout), FastRecord(layout, json_columns(layout))
+    rows = []
+    for n, count in enumerate(items):
+        data = samples.records(1, seed=seed + n)[0]
+        detail = [{"label": f"項目{i}", "value": "" if i % 3 else f"値{i}"} for i in range(count)]
+        if count > 1:
+            detail[1] = {"label": "", "value": ""}  # an empty item among the others
+        data["certificationDetail"] = detail
+        row, _ = cells.strict()(json.loads(json.dumps(data)))
+        assert len(row) == len(layout.fields) + 2 * count
+        rows.append(row)
+    rows.append(rows[0] + ["x"])  # a length no strict row has: the general way
+    assert record.strict_fingerprints(rows, cells.padded) == [
+        record.fingerprint(cells.padded(row)) for row in rows
+    ]
+
+
 # Values of real municipal files (issue 19): each either proved clean by the fast path or sent
 # to the detailed check, which must then give the same report and the same records.
 _MUNICIPAL = {

@@ -54,7 +54,7 @@ class FastRecord:
                 tokens.append(f"({cell} or {_NONE!r})")
                 text.append(f"(f'{name}\"{{{cell}}}\"' if {cell} else '')")
                 escapable.append(cell)
-        item_tokens, items = self._items(layout, columns, escapable)
+        item_tokens, items, ends = self._items(layout, columns, escapable)
         list_name = repr(f",{json.dumps(layout.list.path, ensure_ascii=False)}:[")
         fingerprint_text = f"'\\x1f'.join(({', '.join(tokens)},)) + {' + '.join(item_tokens)}"
         # One join of fragments that each start with a comma; the first comma is dropped.
@@ -75,21 +75,41 @@ class FastRecord:
             "_needs_escape": _NEEDS_ESCAPE,
             "_quoted": _quoted,
         }
+        # A row that stops after its last item (a JSON row of ``JsonCells.strict``): one text
+        # per length, over the item groups it holds, instead of padding it and walking the
+        # empty groups (when every field comes first and the whole item groups follow in order).
+        width, per_item = len(index), len(layout.list.items)
+        lengths = [width + n * per_item for n in range(len(ends) + 1)]
+        strict = sorted(index.values()) == list(range(width)) and ends == lengths[1:]
+        if strict:
+            fields_text = f"'\\x1f'.join(({', '.join(tokens)},))"
+            for n in range(len(lengths)):
+                joined = " + ".join([fields_text, *item_tokens[1 : n + 1]])
+                source += f"def fingerprint_text_{n}(c):\n    return {joined}\n"
         exec(compile(source, f"<fast record {layout.id}>", "exec"), namespace)  # noqa: S102
         self._fingerprint_text: Callable[[Sequence[str]], str] = namespace["fingerprint_text"]
         self._document: Callable[[Sequence[str]], str | None] = namespace["document"]
+        by_length = {}
+        if strict:
+            by_length = {
+                lengths[n]: namespace[f"fingerprint_text_{n}"] for n in range(len(lengths))
+            }
+        self._strict_texts: dict[int, Callable[[Sequence[str]], str]] = by_length
 
     @staticmethod
-    def _items(layout: Layout, columns, escapable: list[str]) -> tuple[list[str], list[str]]:
-        """Per item group: its fingerprint token and its JSON, each empty when the group is."""
+    def _items(layout: Layout, columns, escapable: list[str]) -> tuple[list, list, list]:
+        """Per item group: its fingerprint token and its JSON, each empty when the group is,
+        and where its columns end (-1: some part is not a column)."""
         groups: dict[int, dict[str, int]] = {}
         for i, target in enumerate(columns):
             if target is not None and target[0] == "item":
                 groups.setdefault(target[1], {})[target[2]] = i
         parts = [item.path for item in layout.list.items]
-        tokens, items = ["''"], []
+        tokens, items, ends = ["''"], [], []
         for n in sorted(groups):
             at = groups[n]
+            # Where the group's columns end, when it has all the parts.
+            ends.append(max(at.values()) + 1 if len(at) == len(parts) else -1)
             present = [part for part in parts if part in at]
             cells = [f"c[{at[part]}]" for part in present]
             escapable.extend(cells)
@@ -106,7 +126,7 @@ class FastRecord:
             members += [_literal(f"{json.dumps(p, ensure_ascii=False)}:null") for p in parts
                         if p not in at]  # fmt: skip
             items.append(f"(f',{{{{{','.join(members)}}}}}' if {filled} else '')")
-        return tokens, items
+        return tokens, items, ends
 
     def fingerprint(self, cells: Sequence[str]) -> str:
         text = self._fingerprint_text(cells)
@@ -116,6 +136,22 @@ class FastRecord:
         """:meth:`fingerprint` of many rows, by map()."""
         texts = map(self._fingerprint_text, cells)
         encoded = map(str.encode, texts, repeat("utf-8"), repeat("surrogatepass"))
+        return list(map(blake2b.hexdigest, map(_HASH16, encoded)))
+
+    def strict_fingerprints(self, rows: Iterable[Sequence[str]],
+                            pad: Callable[[list], list]) -> list[str]:  # fmt: skip
+        """:meth:`fingerprints` of rows that stop after their last item (JSON rows), without
+        padding them (``pad`` completes a row of another length, if any)."""
+        texts = self._strict_texts
+        if not texts:
+            return self.fingerprints(map(pad, rows))
+        general = self._fingerprint_text
+
+        def text(row: Sequence[str]) -> str:
+            made = texts.get(len(row))
+            return made(row) if made is not None else general(pad(row))
+
+        encoded = map(str.encode, map(text, rows), repeat("utf-8"), repeat("surrogatepass"))
         return list(map(blake2b.hexdigest, map(_HASH16, encoded)))
 
     def fingerprint_digest(self, cells: Sequence[str]) -> bytes:

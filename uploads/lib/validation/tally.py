@@ -241,13 +241,14 @@ class Tally:
         not for an element the store knows by its hash) and their elements' bytes, hashed
         without the white space around them. ``digests``: the keys' digests, when the caller
         has already counted the rows' keys, in file order among rows not in the batch."""
-        self._fast_many(row, lines, keys, cells, map(bytes.strip, raws), pad, digests)
+        self._fast_many(row, lines, keys, cells, map(bytes.strip, raws), pad, digests, True)
 
     def _fast_many(self, row: int, lines: Sequence[int], keys: list[str], items: Sequence,
                    texts: Iterable[bytes], cells_of: Callable,
-                   digests: list[bytes] | None = None) -> None:  # fmt: skip
+                   digests: list[bytes] | None = None, strict: bool = False) -> None:  # fmt: skip
         """Rows ``row + 1``… on ``lines``, proved valid: ``cells_of`` makes each one's cells of
-        its item; ``texts`` (lazy) are what its line hash is of."""
+        its item; ``texts`` (lazy) are what its line hash is of; ``strict``: the items are rows
+        that stop after their last item (JSON), which ``cells_of`` pads."""
         if digests is None:
             digests = self._key_batch(row, lines, keys)
         if self.fast_stage is None:
@@ -256,7 +257,7 @@ class Tally:
                 self._fast_values(row + 1 + i, line, key, digest, cells_of(item))
             return
         hashes = self._hashes(texts) if self.line_hasher is not None else [None] * len(keys)
-        self._staged_batch(keys, digests, items, hashes, cells_of)
+        self._staged_batch(keys, digests, items, hashes, cells_of, strict)
 
     def _hashes(self, texts: Iterable[bytes]) -> array:
         """The keyed hash (``line_hasher``) of each text, as signed 64-bit numbers, by map()."""
@@ -267,29 +268,36 @@ class Tally:
         return hashes
 
     def _staged_batch(self, keys: list[str], digests: list[bytes], items: Sequence,
-                      lines: Sequence[int | None], cells_of: Callable) -> None:  # fmt: skip
+                      lines: Sequence[int | None], cells_of: Callable,
+                      strict: bool = False) -> None:  # fmt: skip
         """Records proved valid, staged: ``cells_of`` makes their cells of ``items`` (CSV lines,
         or JSON cells to complete), only for those that need them when unchanged lines are
         known."""
         if self.by_line is not None:
             return self._lined_batch(keys, digests, items, lines, cells_of)
+        if self.store is None:
+            return self._new_batch(keys, digests, items, lines, cells_of, strict)
         cells = list(map(cells_of, items))
         if self.locate is not None:
             return self._located_batch(keys, digests, cells, lines)
-        if self.store is None:
-            return self._new_batch(keys, digests, cells, lines)
         for key, digest, cell, line_hash in zip(keys, digests, cells, lines, strict=True):
             self._fast_staged(key, digest, cell, line_hash)
 
-    def _new_batch(self, keys: list[str], digests: list[bytes], cells: Sequence,
-                   lines: Sequence[int | None]) -> None:  # fmt: skip
+    def _new_batch(self, keys: list[str], digests: list[bytes], items: Sequence,
+                   lines: Sequence[int | None], cells_of: Callable,
+                   strict: bool) -> None:  # fmt: skip
         """Records with no store to compare with (the first file): every one is new, staged
-        with its fingerprint (by map()) and its values."""
+        with its fingerprint (by map()) and its values (``_staged_batch``'s arguments)."""
         fast, stage = self.fast_stage, self.stage
         self.diff["added" if self.mode == "full" else "inserted"] += len(keys)
-        fingerprints = fast.fingerprints(cells)
-        # Sealed stages keep ``{}`` for the values: no need to build them.
-        documents = None if stage.secret else list(map(fast.document, cells))
+        # Sealed stages keep ``{}`` for the values: no need to build them, nor, for rows that
+        # stop after their last item, the padded cells.
+        if strict and stage.secret:
+            fingerprints, documents = fast.strict_fingerprints(items, cells_of), None
+        else:
+            cells = list(map(cells_of, items))
+            fingerprints = fast.fingerprints(cells)
+            documents = None if stage.secret else list(map(fast.document, cells))
         stage.record_many(keys, digests, fingerprints, documents, lines)
 
     def _lined_batch(self, keys: Sequence[str], digests: Sequence[bytes], items: Sequence,
