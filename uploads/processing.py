@@ -272,6 +272,7 @@ def _validate_records(submission, token, records, writer, index, staging):
         insurer_check="warning" if integration.insurer_check_warning else "error",
         insurer_check_programs=tuple(integration.insurer_check_programs or ()),
         today=timezone.localdate(submission.received_at),
+        read_once=True,  # a received file: it leaves the page cache as it is read
         store=index,
         max_issues=settings.PMH_REPORT_MAX_ISSUES,
         max_bytes=records.max_bytes(settings.PMH_MAX_UPLOAD_MB * services.MIB),

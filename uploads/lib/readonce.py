@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 
 DROP_EVERY = 32 << 20  # bytes read between two requests to drop what is behind the reader
 
@@ -50,3 +51,14 @@ class DropBehind(io.FileIO):
 def open_read_once(path) -> io.BufferedReader:
     """``open(path, "rb")`` for a file read once, front to back (see the module)."""
     return io.BufferedReader(DropBehind(path), io.DEFAULT_BUFFER_SIZE)
+
+
+def open_binary(path) -> io.BufferedReader:
+    """``open(path, "rb")``: a file that may well be read again (left in the page cache)."""
+    return open(path, "rb")  # noqa: SIM115 (the caller closes it)
+
+
+def opener(read_once: bool) -> Callable[..., io.BufferedReader]:
+    """How to open a file for reading: :func:`open_read_once` or :func:`open_binary` (module
+    functions, so that a worker process can be handed one)."""
+    return open_read_once if read_once else open_binary

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from coderules.checkdigits import municipality_code_valid
-from uploads.lib.readonce import open_read_once
+from uploads.lib.readonce import opener
 
 from . import jsonfast, parallel
 from . import messages as msg
@@ -66,6 +66,7 @@ class Options:
     max_bytes: int = DEFAULT_MAX_BYTES
     layout: str = "pmh-medical-subsidy/1"
     workers: int | None = None  # None: decide by file size and CPUs; 1: never in parallel
+    read_once: bool = False  # a file given by its path leaves the page cache as it is read
     # 公費負担者番号 and 受給者番号 check digits: "warning" lowers them, for the 法別番号 (2 digits)
     # and 公費負担者番号 (8 digits) in ``insurer_check_programs``, or for all when it is empty.
     insurer_check: str = ERROR
@@ -143,6 +144,7 @@ def validate_file(
     layout: str = "pmh-medical-subsidy/1",
     workers: int | None = None,
     stage: StageSpec | None = None,
+    read_once: bool = False,
 ) -> Report:
     """Validate one file (a path or a binary file object) and return its §8 report.
 
@@ -151,8 +153,10 @@ def validate_file(
     normalised and unmasked, in file order; apply them only when the report is accepted.
     ``stage`` asks for the same records written to files instead (``stage.py``), which lets a
     large CSV be validated on two cores even when records are kept or compared with a store.
-    ``on_progress(done_bytes, total_bytes)`` is called now and then. Raises ValueError for bad
-    options; every problem of the file itself ends up in the report.
+    ``on_progress(done_bytes, total_bytes)`` is called now and then. ``read_once``: the file,
+    given by its path, is read once and need not stay in the page cache (``readonce``: a
+    received file). Raises ValueError for bad options; every problem of the file itself ends
+    up in the report.
     """
     options = Options(
         mode=mode,
@@ -166,19 +170,20 @@ def validate_file(
         max_bytes=max_bytes,
         layout=layout,
         workers=workers,
+        read_once=read_once,
     )
     options.check()
     with ExitStack() as stack:
-        fh = _open(source, stack, options.max_bytes)
+        fh = _open(source, stack, options.max_bytes, options.read_once)
         run = _Run(options, fh, store, on_issue, on_record, on_progress)
         run.path = source if isinstance(source, str | os.PathLike) else None
         run.stage = stage
         return run.execute()
 
 
-def _open(source: Source, stack: ExitStack, max_bytes: int) -> BinaryIO:
+def _open(source: Source, stack: ExitStack, max_bytes: int, read_once: bool) -> BinaryIO:
     if isinstance(source, str | os.PathLike):
-        return stack.enter_context(open_read_once(source))
+        return stack.enter_context(opener(read_once)(source))
     if source.seekable():
         return source
     # A stream we cannot seek (a socket, a pipe) is spooled once, bounded by the size limit.

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uploads.lib.readonce import open_read_once
+from uploads.lib.readonce import opener
 
 from . import jsonfast
 from .checks import RecordChecker, Settings
@@ -219,7 +219,7 @@ def _die_with_parent(parent_end, main_pid: int) -> None:
 
 def _worker(conn, parent_end, main_pid: int, path: str, end: int, not_before: int,
             encoding: str, header: list[str], settings: Settings, spill_path: Path, store,
-            stage: StageSpec | None) -> None:  # fmt: skip
+            stage: StageSpec | None, open_file: Callable) -> None:  # fmt: skip
     """Find the cut (and tell the main process at once), then validate from it to ``end``."""
     _die_with_parent(parent_end, main_pid)
     try:
@@ -242,7 +242,7 @@ def _worker(conn, parent_end, main_pid: int, path: str, end: int, not_before: in
             if writer is not None:
                 writer.close()  # its files go with the part (Parallel.execute removes part 1)
             return
-        with open_read_once(path) as fh:
+        with open_file(path) as fh:
             text = open_text(fh, split.offset, end, encoding)
             problem = rows.run(iter(text), 0)
         spill.close()
@@ -285,7 +285,7 @@ class Parallel:
             receive, send = ctx.Pipe(duplex=False)
             args = (send, receive, os.getpid(), os.fspath(self.run.path), self.run.end,
                     not_before, encoding, self.header, self.checker.s, Path(tmp, "worker.pickle"),
-                    self.tally.store, self.stage)  # fmt: skip
+                    self.tally.store, self.stage, opener(self.run.options.read_once))  # fmt: skip
             worker = ctx.Process(target=_worker, args=args, daemon=True)
             worker.start()
             send.close()
@@ -394,7 +394,7 @@ def find_json_split(path: str | os.PathLike, size: int, fmt: str) -> int | None:
 
 def _json_worker(conn, parent_end, main_pid: int, path: str, end: int, start: int, fmt: str,
                  settings: Settings, spill_path: Path, store,
-                 stage: StageSpec | None) -> None:  # fmt: skip
+                 stage: StageSpec | None, open_file: Callable) -> None:  # fmt: skip
     """Validate the records from ``start`` to ``end`` the way the engine does, their lines
     numbered from ``start`` (moved on by the main process at the merge)."""
     _die_with_parent(parent_end, main_pid)
@@ -403,7 +403,7 @@ def _json_worker(conn, parent_end, main_pid: int, path: str, end: int, start: in
         writer = stage.writer(1) if stage is not None else None
         tally = Tally(settings.layout, settings.mode, spill, store=store, stage=writer)
         body = JsonBody(RecordChecker(settings), tally)
-        with open_read_once(path) as fh:
+        with open_file(path) as fh:
             body.run(jsonfast.records(fh, end, fmt, False, None, start=start, line=0,
                                       strict=True, fast=body.decode))  # fmt: skip
         spill.close()
@@ -441,7 +441,7 @@ class JsonParallel:
             receive, send = ctx.Pipe(duplex=False)
             args = (send, receive, os.getpid(), os.fspath(run.path), run.end, split, fmt,
                     self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
-                    self.stage)  # fmt: skip
+                    self.stage, opener(run.options.read_once))  # fmt: skip
             worker = ctx.Process(target=_json_worker, args=args, daemon=True)
             worker.start()
             send.close()
