@@ -321,9 +321,10 @@ class StoredRecord(models.Model):
     key_digest = models.BigIntegerField()  # sealed_digest() of the engine's digest of the key
     fingerprint = models.CharField(_("fingerprint"), max_length=32)
     values = JSONTextField(_("values"))  # compact JSON, written by the staged COPY
-    # The keyed hash of a CSV line that gives the record's values, under that file's columns
-    # (uploads.lib.validation.tally.line_hasher): the line it was stored or last changed from;
-    # null when unknown. A full file's line with this hash is this record unchanged.
+    # The keyed hash of the CSV line or JSON element that gives the record's values, under that
+    # file's columns and the rules it was checked by (uploads.lib.validation.tally.line_hasher):
+    # the text it was last read from; null when unknown. A full file's line with this hash is
+    # this record unchanged (and a JSON element, not checked again: validation.jsonrecords).
     line_digest = models.BigIntegerField(null=True, blank=True)
     submission = models.ForeignKey(
         Submission,

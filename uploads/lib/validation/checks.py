@@ -88,6 +88,9 @@ class Settings:
     layout: Layout
     mode: str
     is_csv: bool
+    # A check may use the day only so that a record clean on one day stays clean on every later
+    # day (a date not in the future): a daily file's elements the store knows are not checked
+    # again (jsonrecords, tally.rules_context).
     today: str = "9999-12-31"
     prefecture: str | None = None
     registered_houbetsu: frozenset[str] = frozenset()
