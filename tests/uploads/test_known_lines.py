@@ -4,6 +4,7 @@ again, and the report, the staged records and the positions are those the checks
 
 import datetime as dt
 import json
+import multiprocessing
 
 import pytest
 
@@ -11,7 +12,7 @@ from tests.uploads.submission_helpers import full_records
 from tests.uploads.submission_helpers import receive as _receive
 from uploads import processing, teststore
 from uploads.lib.keyindex import KeyIndex
-from uploads.lib.validation import jsonrecords, samples, validate_file
+from uploads.lib.validation import jsonrecords, parallel, samples, validate_file
 from uploads.lib.validation.checks import Settings
 from uploads.lib.validation.layout import load_layout
 from uploads.lib.validation.stage import StageSpec, read_rows
@@ -125,6 +126,26 @@ def test_repeated_keys_are_found_among_known_elements(tmp_path, monkeypatch, kno
     duplicates = [i for i in report["issues"] if i["code"] == "K_DUPLICATE"]
     assert [(i["row"], i["earlier_row"]) for i in duplicates] == [(1151, 4), (1152, 8)]
     assert known[2] == 855  # the repeated element is known as well
+
+
+@pytest.mark.parametrize("on", [False, True], ids=["off", "on"])
+def test_a_spawned_worker_searches_keys_by_the_main_processs_hashes(tmp_path, monkeypatch,
+                                                                    known, on):  # fmt: skip
+    """A worker process started afresh (spawned, as when threads run beside the engine) reads
+    the module's switches anew: whether elements may be known is the main process's decision,
+    handed over, so both parts search keys for duplicates by the same hashes."""
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("spawn"))
+    secret = b"k" * 32
+    records = samples.records(1200, seed=11)
+    first = tmp_path / "1.jsonl"
+    first.write_bytes(samples.json_bytes(records[:1000], lines=True))
+    index = _index(tmp_path / "first", first, secret)
+    second = tmp_path / "2.jsonl"
+    second.write_bytes(samples.json_bytes(_second_records(records, repeated=True), lines=True))
+    report, _, _ = _run(tmp_path, "spawned", index, secret, second, monkeypatch, known, on=on,
+                        workers=2)  # fmt: skip
+    duplicates = [i for i in report["issues"] if i["code"] == "K_DUPLICATE"]
+    assert [(i["row"], i["earlier_row"]) for i in duplicates] == [(1151, 4), (1152, 8)]
 
 
 @SECRETS

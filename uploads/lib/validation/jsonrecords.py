@@ -34,7 +34,9 @@ KNOWN_LINES = True  # tests switch it off to compare both ways
 
 
 class JsonBody:
-    def __init__(self, checker: RecordChecker, tally: Tally):
+    def __init__(self, checker: RecordChecker, tally: Tally, *, known: bool | None = None):
+        """``known``: whether elements may be known by their line hash, as decided for the
+        whole file (None: decided here, see the module)."""
         layout = checker.layout
         self.layout, self.checker, self.tally = layout, checker, tally
         self.fast = FastRow(checker, json_columns(layout))
@@ -45,7 +47,7 @@ class JsonBody:
         # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict, or
         # the store position of an element known by its line hash (see the module).
         self.decode = jsonstruct.decoder(self.cells)
-        self.known = self._known_lines(checker.s.today)
+        self.known = self._known_lines(checker.s.today) if known is None else known
         if self.known:
             tally.key_space = tally.store.key_hash
             self.decode = self._known_or_decoded(self.decode)

@@ -394,15 +394,17 @@ def find_json_split(path: str | os.PathLike, size: int, fmt: str) -> int | None:
 
 def _json_worker(conn, parent_end, main_pid: int, path: str, end: int, start: int, fmt: str,
                  settings: Settings, spill_path: Path, store,
-                 stage: StageSpec | None, open_file: Callable) -> None:  # fmt: skip
+                 stage: StageSpec | None, open_file: Callable,
+                 known: bool) -> None:  # fmt: skip
     """Validate the records from ``start`` to ``end`` the way the engine does, their lines
-    numbered from ``start`` (moved on by the main process at the merge)."""
+    numbered from ``start`` (moved on by the main process at the merge); ``known``: whether
+    elements may be known by their line (the main process's ``JsonBody.known``)."""
     _die_with_parent(parent_end, main_pid)
     try:
         spill = Spill(spill_path)
         writer = stage.writer(1) if stage is not None else None
         tally = Tally(settings.layout, settings.mode, spill, store=store, stage=writer)
-        body = JsonBody(RecordChecker(settings), tally)
+        body = JsonBody(RecordChecker(settings), tally, known=known)
         with open_file(path) as fh:
             body.run(jsonfast.records(fh, end, fmt, False, None, start=start, line=0,
                                       strict=True, fast=body.decode))  # fmt: skip
@@ -439,16 +441,19 @@ class JsonParallel:
         with tempfile.TemporaryDirectory(prefix="pmh-validate-") as tmp:
             ctx = _context()
             receive, send = ctx.Pipe(duplex=False)
+            # Whether elements may be known by their line is decided here, once, for both parts
+            # (a spawned worker would read the module's switches afresh): their keys must be
+            # searched for duplicates by the same hashes.
+            body = JsonBody(self.checker, self.tally)
             args = (send, receive, os.getpid(), os.fspath(run.path), run.end, split, fmt,
                     self.checker.s, Path(tmp, "worker.pickle"), self.tally.store,
-                    self.stage, opener(run.options.read_once))  # fmt: skip
+                    self.stage, opener(run.options.read_once), body.known)  # fmt: skip
             worker = ctx.Process(target=_json_worker, args=args, daemon=True)
             worker.start()
             send.close()
             try:
                 spill = Spill(Path(tmp, "main.pickle"))
                 self.tally.sink = spill
-                body = JsonBody(self.checker, self.tally)
                 end, until = (split, None) if fmt == "jsonl" else (run.end, split)
                 reached: list[int] = []
                 try:
