@@ -7,6 +7,7 @@ process merges the indexes in file order.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import sys
@@ -49,15 +50,26 @@ def line_hasher(secret: bytes, layout: Layout, columns: Sequence[tuple | None],
 
 
 def rules_context(settings) -> tuple:
-    """What, besides a record's own text, decides whether the fast path finds it clean: the
-    options of the checks (``checks.Settings``, all but ``today``, which a check may only use
-    so that a record clean on one day stays clean on every later day: ``KeyIndex.lines_until``)
-    and the engine's own code and layouts (:func:`engine_fingerprint`)."""
-    lowered = sorted(
-        (option, sorted(items)) for option, items in settings.lowered_check_digits.items()
-    )
-    return (settings.mode, settings.prefecture, sorted(settings.registered_houbetsu), lowered,
-            engine_fingerprint())  # fmt: skip
+    """What, besides a record's own text, decides whether the fast path finds it clean: every
+    option of the checks (``checks.Settings``: all but ``today``, which a check may only use
+    so that a record clean on one day stays clean on every later day, ``KeyIndex.lines_until``;
+    the layout and the source are in the line hash already) and the engine's own code and
+    layouts (:func:`engine_fingerprint`)."""
+    options = [
+        (field.name, _canonical(getattr(settings, field.name)))
+        for field in dataclasses.fields(settings)
+        if field.name not in ("today", "layout", "is_csv")
+    ]
+    return (*options, engine_fingerprint())
+
+
+def _canonical(value: Any) -> Any:
+    """A set or a mapping in sorted order (its repr then never depends on hashing order)."""
+    if isinstance(value, frozenset | set):
+        return sorted(map(_canonical, value))
+    if isinstance(value, dict):
+        return sorted((k, _canonical(v)) for k, v in value.items())
+    return value
 
 
 @cache
