@@ -56,7 +56,8 @@ class FastRecord:
                 escapable.append(cell)
         item_tokens, items, ends = self._items(layout, columns, escapable)
         list_name = repr(f",{json.dumps(layout.list.path, ensure_ascii=False)}:[")
-        fingerprint_text = f"'\\x1f'.join(({', '.join(tokens)},)) + {' + '.join(item_tokens)}"
+        fields_text = f"'\\x1f'.join(({', '.join(tokens)},))"
+        fingerprint_text = f"{fields_text} + {' + '.join(item_tokens)}"
         # One join of fragments that each start with a comma; the first comma is dropped.
         fields = ", ".join([*text, *booleans, *integers, list_name])
         listed = ", ".join([*items, "''"])
@@ -81,20 +82,16 @@ class FastRecord:
         width, per_item = len(index), len(layout.list.items)
         lengths = [width + n * per_item for n in range(len(ends) + 1)]
         strict = sorted(index.values()) == list(range(width)) and ends == lengths[1:]
-        if strict:
-            fields_text = f"'\\x1f'.join(({', '.join(tokens)},))"
-            for n in range(len(lengths)):
-                joined = " + ".join([fields_text, *item_tokens[1 : n + 1]])
-                source += f"def fingerprint_text_{n}(c):\n    return {joined}\n"
+        strict_lengths = lengths if strict else []
+        for n in range(len(strict_lengths)):
+            joined = " + ".join([fields_text, *item_tokens[1 : n + 1]])
+            source += f"def fingerprint_text_{n}(c):\n    return {joined}\n"
         exec(compile(source, f"<fast record {layout.id}>", "exec"), namespace)  # noqa: S102
         self._fingerprint_text: Callable[[Sequence[str]], str] = namespace["fingerprint_text"]
         self._document: Callable[[Sequence[str]], str | None] = namespace["document"]
-        by_length = {}
-        if strict:
-            by_length = {
-                lengths[n]: namespace[f"fingerprint_text_{n}"] for n in range(len(lengths))
-            }
-        self._strict_texts: dict[int, Callable[[Sequence[str]], str]] = by_length
+        self._strict_texts: dict[int, Callable[[Sequence[str]], str]] = {
+            length: namespace[f"fingerprint_text_{n}"] for n, length in enumerate(strict_lengths)
+        }
 
     @staticmethod
     def _items(layout: Layout, columns, escapable: list[str]) -> tuple[list, list, list]:

@@ -47,6 +47,9 @@ class JsonBody:
         # For the reader (``jsonfast.records(fast=...)``): a record's cells without a dict, or
         # the store position of an element known by its line hash (see the module).
         self.decode = jsonstruct.decoder(self.cells)
+        # The line hash of the element last looked up and not known: the reader yields each
+        # element right after it, and a clean one takes it to its batch (hashed once).
+        self.element_hash = [0]
         self.known = self._known_lines(checker.s.today) if known is None else known
         if self.known:
             tally.key_space = tally.store.key_hash
@@ -64,11 +67,14 @@ class JsonBody:
         """``decode`` behind a look-up of the element's line hash: its store position (an
         int) when the store knows it, or else the decoded cells (None: the orjson way)."""
         positions, hasher, number = self.tally.by_line.get, self.tally.line_hasher, int.from_bytes
+        last = self.element_hash
 
         def known_or_decoded(raw: bytes):
-            at = positions(number(hasher(raw.strip()).digest(), "big", signed=True), -1)
+            line = number(hasher(raw.strip()).digest(), "big", signed=True)
+            at = positions(line, -1)
             if at >= 0:
                 return at
+            last[0] = line
             return decode(raw) if decode is not None else None
 
         return known_or_decoded
@@ -97,11 +103,13 @@ class JsonBody:
         row = tally.rows
         clean = 0
         enabled = fastpath.ENABLED
-        # Elements known by their line hash (store positions), and the digests of the batch's
-        # keys, counted in file order as they come (``known``: see the module).
-        known, stored, space = self.known, tally.store, tally.key_space
+        # Elements known by their line hash (store positions); the digests of the batch's keys,
+        # counted in file order as they come, and the line hashes of its elements, made by the
+        # look-up (``known``: see the module).
+        known, stored, space, last = self.known, tally.store, tally.key_space, self.element_hash
         positions: list[int] = []
         keyed: list[bytes] | None = [] if known else None
+        hashed: list[int] = []
         try:
             for line, obj, raw in records:
                 row += 1
@@ -123,12 +131,14 @@ class JsonBody:
                                     digests += space(digest)
                                     key_rows.append(row)
                                     key_lines.append(line)
+                                    hashed.append(last[0])
                                 keys.append(key)
                                 cells.append(laid_out)
                                 lines.append(line)
                                 raws.append(raw)
                                 if len(keys) >= BATCH:
-                                    self._flush(row - len(keys), keys, cells, lines, raws, keyed)
+                                    self._flush(row - len(keys), keys, cells, lines, raws, keyed,
+                                                hashed)  # fmt: skip
                             else:
                                 digests += key_digest(key)
                                 key_rows.append(row)
@@ -138,29 +148,27 @@ class JsonBody:
                     # Not proven clean: decoded again the exact way and checked in full.
                     obj = exact_element(raw.decode("utf-8", "surrogateescape"))
                 if keys:
-                    self._flush(row - 1 - len(keys), keys, cells, lines, raws, keyed)
+                    self._flush(row - 1 - len(keys), keys, cells, lines, raws, keyed, hashed)
                 tally.rows = row
                 exact(row, line, obj)
         finally:
             if keys:
-                self._flush(row - len(keys), keys, cells, lines, raws, keyed)
+                self._flush(row - len(keys), keys, cells, lines, raws, keyed, hashed)
             tally.rows = row
             tally.count_clean(clean)
             if positions:
                 tally.known_unchanged(positions)
 
     def _flush(self, row: int, keys: list, cells: list, lines: list, raws: list,
-               keyed: list | None) -> None:  # fmt: skip
+               keyed: list | None, hashed: list) -> None:  # fmt: skip
         """The batch of clean records after ``row`` to the tally, and the lists emptied;
-        ``keyed``: their keys' digests, when the rows' keys are already counted."""
+        ``keyed`` and ``hashed``: their keys' digests and their line hashes, when elements may
+        be known (the rows' keys are then already counted)."""
+        known = keyed is not None
         self.tally.fast_elements(row, lines, keys, cells, raws, self.cells.padded,
-                                 list(keyed) if keyed is not None else None)  # fmt: skip
-        keys.clear()
-        cells.clear()
-        lines.clear()
-        raws.clear()
-        if keyed is not None:
-            keyed.clear()
+                                 keyed, hashed if known else None)  # fmt: skip
+        for batch in (keys, cells, lines, raws, hashed, *([keyed] if known else [])):
+            batch.clear()
 
     def exact(self, row: int, line: int, obj: Any) -> None:
         """One record the exact way: the reference the fast way must agree with."""

@@ -247,20 +247,25 @@ class Tally:
 
     def fast_elements(self, row: int, lines: Sequence[int], keys: list[str], cells: list,
                       raws: list[bytes], pad: Callable[[list], list],
-                      digests: list[bytes] | None = None) -> None:  # fmt: skip
+                      digests: list[bytes] | None = None,
+                      hashes: Sequence[int] | None = None) -> None:  # fmt: skip
         """:meth:`fast_record` for rows ``row + 1``… one after another, on ``lines`` (a batch of
         the JSON record loop), given their cells (completed by ``pad`` where they are needed:
         not for an element the store knows by its hash) and their elements' bytes, hashed
         without the white space around them. ``digests``: the keys' digests, when the caller
-        has already counted the rows' keys, in file order among rows not in the batch."""
-        self._fast_many(row, lines, keys, cells, map(bytes.strip, raws), pad, digests, True)
+        has already counted the rows' keys, in file order among rows not in the batch;
+        ``hashes``: the elements' line hashes, when the caller has made them."""
+        texts = map(bytes.strip, raws) if hashes is None else None
+        self._fast_many(row, lines, keys, cells, texts, pad, digests, True, hashes)
 
     def _fast_many(self, row: int, lines: Sequence[int], keys: list[str], items: Sequence,
-                   texts: Iterable[bytes], cells_of: Callable,
-                   digests: list[bytes] | None = None, strict: bool = False) -> None:  # fmt: skip
+                   texts: Iterable[bytes] | None, cells_of: Callable,
+                   digests: list[bytes] | None = None, strict: bool = False,
+                   hashes: Sequence[int] | None = None) -> None:  # fmt: skip
         """Rows ``row + 1``… on ``lines``, proved valid: ``cells_of`` makes each one's cells of
-        its item; ``texts`` (lazy) are what its line hash is of; ``strict``: the items are rows
-        that stop after their last item (JSON), which ``cells_of`` pads."""
+        its item; ``texts`` (lazy) are what its line hash is of, unless ``hashes`` are given;
+        ``strict``: the items are rows that stop after their last item (JSON), which
+        ``cells_of`` pads."""
         if digests is None:
             digests = self._key_batch(row, lines, keys)
         if self.fast_stage is None:
@@ -268,7 +273,8 @@ class Tally:
             for i, (key, digest, item, line) in enumerate(rows):
                 self._fast_values(row + 1 + i, line, key, digest, cells_of(item))
             return
-        hashes = self._hashes(texts) if self.line_hasher is not None else [None] * len(keys)
+        if hashes is None:
+            hashes = self._hashes(texts) if self.line_hasher is not None else [None] * len(keys)
         self._staged_batch(keys, digests, items, hashes, cells_of, strict)
 
     def _hashes(self, texts: Iterable[bytes]) -> array:
